@@ -1,0 +1,15 @@
+"""Media API entry point: wiring only. Routes live in ``chalicelib/routes``,
+event-driven Lambda functions in ``chalicelib/functions``."""
+
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.observability import logger
+from chalicelib.routes import health, middleware, videos
+
+app = Chalice(app_name="media-api")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(middleware.normalise_errors, "http")
+app.register_middleware(middleware.reflect_cors_origin, "http")
+
+for blueprint in (health.bp, videos.bp):
+    app.register_blueprint(blueprint, url_prefix="/api")

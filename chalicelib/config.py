@@ -1,0 +1,139 @@
+"""Service configuration, read once per Lambda container from the environment.
+
+Every setting the service understands is declared here and nowhere else, so the
+README's table of variables and this module can be checked against each other.
+Secrets that are not in the environment (``DATABASE_URL`` in a deployed stage)
+are resolved lazily through :mod:`chalicelib.secrets` on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+ADMIN_ROLES = frozenset({"SUPER_ADMIN", "INFLUENCE_ADMIN", "MAP_ADMIN"})
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed; raised at first use, never per request."""
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if not raw:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in _env(name).split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of the service. Build it with :func:`get_settings`."""
+
+    stage: str = "local"
+    database_url: str = ""
+    database_secret_name: str = ""
+    jwt_access_secret: str = ""
+    media_api_url: str = "http://127.0.0.1:4100"
+    cors_allowed_origins: tuple[str, ...] = ()
+    # Analytics and privacy
+    analytics_retention_days: int = 90
+    ip_hashing_enabled: bool = True
+    ip_hash_secret: str = ""
+    view_token_secret: str = ""
+    # Scheduling
+    schedule_default_timezone: str = "UTC"
+    schedule_notification_enabled: bool = False
+    schedule_notification_topic_arn: str = ""
+    schedule_group_name: str = "media-api-video-schedules"
+    schedule_target_arn: str = ""
+    schedule_role_arn: str = ""
+    schedule_dlq_arn: str = ""
+    # Media
+    media_bucket: str = "media-api-videos"
+    upload_max_bytes: int = 5 * 1024**3
+    preview_link_expiry_hours: int = 24
+    ffprobe_path: str = "ffprobe"
+    ffprobe_timeout_seconds: int = 30
+    # AWS
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str = ""
+
+    def require_jwt_secret(self) -> str:
+        if not self.jwt_access_secret:
+            raise ConfigurationError("JWT_ACCESS_SECRET is not set")
+        return self.jwt_access_secret
+
+    @property
+    def ip_hash_key(self) -> str:
+        """Key of the IP HMAC; falls back to the JWT secret so a bare dev setup still hashes with a key."""
+        return self.ip_hash_secret or self.jwt_access_secret
+
+    @property
+    def view_token_key(self) -> str:
+        return self.view_token_secret or self.jwt_access_secret
+
+
+def load_settings() -> Settings:
+    """Read every setting from the environment (no caching; see :func:`get_settings`)."""
+    in_lambda = bool(_env("AWS_LAMBDA_FUNCTION_NAME"))
+    return Settings(
+        stage=_env("STAGE", "local"),
+        database_url=_env("DATABASE_URL"),
+        database_secret_name=_env("DATABASE_SECRET_NAME"),
+        jwt_access_secret=_env("JWT_ACCESS_SECRET"),
+        media_api_url=(_env("MEDIA_API_URL") or _env("VITE_MEDIA_API_URL") or "http://127.0.0.1:4100").rstrip("/"),
+        cors_allowed_origins=_env_list("CORS_ALLOWED_ORIGINS"),
+        analytics_retention_days=_env_int("VIDEO_ANALYTICS_RETENTION_DAYS", 90, minimum=1),
+        ip_hashing_enabled=_env_bool("VIDEO_ANALYTICS_IP_HASHING_ENABLED", True),
+        ip_hash_secret=_env("VIDEO_ANALYTICS_IP_HASH_SECRET"),
+        view_token_secret=_env("VIDEO_VIEW_TOKEN_SECRET"),
+        schedule_default_timezone=_env("VIDEO_SCHEDULE_DEFAULT_TIMEZONE", "UTC"),
+        schedule_notification_enabled=_env_bool("VIDEO_SCHEDULE_NOTIFICATION_ENABLED", False),
+        schedule_notification_topic_arn=_env("VIDEO_SCHEDULE_NOTIFICATION_TOPIC_ARN"),
+        schedule_group_name=_env("VIDEO_SCHEDULE_GROUP", "media-api-video-schedules"),
+        schedule_target_arn=_env("VIDEO_SCHEDULE_TARGET_ARN"),
+        schedule_role_arn=_env("VIDEO_SCHEDULE_ROLE_ARN"),
+        schedule_dlq_arn=_env("VIDEO_SCHEDULE_DLQ_ARN"),
+        media_bucket=_env("MEDIA_BUCKET", "media-api-videos"),
+        upload_max_bytes=_env_int("VIDEO_UPLOAD_MAX_BYTES", 5 * 1024**3, minimum=1),
+        preview_link_expiry_hours=_env_int("VIDEO_PREVIEW_LINK_EXPIRY_HOURS", 24, minimum=1),
+        ffprobe_path=_env("FFPROBE_PATH", "/opt/bin/ffprobe" if in_lambda else "ffprobe"),
+        ffprobe_timeout_seconds=_env_int("FFPROBE_TIMEOUT_SECONDS", 30, minimum=1),
+        aws_region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
+        aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings, read on first use and kept for its lifetime.
+
+    Tests that change the environment call ``get_settings.cache_clear()``.
+    """
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Database access: the engine, the session scope and the table models."""

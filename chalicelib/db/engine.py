@@ -1,0 +1,92 @@
+"""One SQLAlchemy engine per Lambda container, reused across invocations.
+
+``DATABASE_URL`` is accepted in the ordinary libpq forms and always driven by
+pg8000 (pure Python, so the deployment package needs no compiled driver):
+
+* ``postgresql://user:pass@host:5432/db``
+* ``postgresql://user@/db?host=/var/run/postgresql`` (unix socket directory)
+* ``postgresql+pg8000://...`` (passed through)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from chalicelib.config import ConfigurationError, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+_engine: Engine | None = None
+
+
+def to_sqlalchemy_url(database_url: str) -> str:
+    """Rewrite a libpq-style URL into the pg8000 form SQLAlchemy understands."""
+    if not database_url:
+        raise ConfigurationError("DATABASE_URL is not set")
+    parts = urlsplit(database_url)
+    if parts.scheme not in {"postgres", "postgresql", "postgresql+pg8000"}:
+        raise ConfigurationError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
+    query = dict(parse_qsl(parts.query))
+    socket_dir = query.pop("host", None)
+    if socket_dir and socket_dir.startswith("/"):
+        port = query.pop("port", None) or str(parts.port or 5432)
+        query["unix_sock"] = f"{socket_dir.rstrip('/')}/.s.PGSQL.{port}"
+    query.pop("sslmode", None)  # libpq-only; TLS for pg8000 is configured through connect args
+    return urlunsplit(("postgresql+pg8000", parts.netloc, parts.path, urlencode(query), ""))
+
+
+def database_url() -> str:
+    """The configured URL, or the one held in the secret named by ``DATABASE_SECRET_NAME``."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    if settings.database_secret_name:
+        from chalicelib.secrets import database_url_from_secret
+
+        return database_url_from_secret(settings.database_secret_name)
+    raise ConfigurationError("DATABASE_URL (or DATABASE_SECRET_NAME) is not set")
+
+
+def create_engine_for(url: str) -> Engine:
+    from sqlalchemy import create_engine
+
+    return create_engine(
+        to_sqlalchemy_url(url),
+        # A Lambda container serves one request at a time; a small pool is plenty and keeps
+        # RDS Proxy / max_connections pressure low. Pre-ping and recycle make a pooled
+        # connection survive a database restart or an idle-timeout cut by a proxy.
+        pool_size=2,
+        max_overflow=4,
+        pool_pre_ping=True,
+        pool_recycle=300,
+        connect_args={"timeout": 10, "application_name": "media-api"},
+    )
+
+
+def get_engine() -> Engine:
+    global _engine
+    if _engine is None:
+        _engine = create_engine_for(database_url())
+    return _engine
+
+
+def dispose_engine() -> None:
+    """Forget the container's engine (tests, or after the configuration changed)."""
+    global _engine
+    if _engine is not None:
+        _engine.dispose()
+    _engine = None
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    from sqlalchemy.orm import Session
+
+    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+        yield session

@@ -1,0 +1,163 @@
+"""Table models: the seed's four media models plus the tables this service adds.
+
+Column names are snake_case; the JSON API speaks the seed's camelCase names and
+the mapping between them lives in :mod:`chalicelib.routes.presenters`.
+The schema itself is created by the Alembic migrations in ``migrations/``;
+these classes must stay in step with them (``tests/test_migrations.py`` checks).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TIMESTAMPTZ = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """Owned by the main API; mirrored here only so foreign keys and viewer lists can join it."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text, server_default="USER")
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    __table_args__ = (
+        CheckConstraint("orientation IN ('H', 'V')", name="videos_orientation_check"),
+        CheckConstraint("quality IN ('SD', 'HD', 'FHD', 'UHD')", name="videos_quality_check"),
+        Index("videos_created_at_idx", "created_at"),
+        Index("videos_is_published_idx", "is_published"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    producer: Mapped[str | None] = mapped_column(Text)
+    creator: Mapped[str | None] = mapped_column(Text)
+    thumbnail_url: Mapped[str | None] = mapped_column(Text)
+    duration: Mapped[int] = mapped_column(Integer)
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    orientation: Mapped[str] = mapped_column(String(1))
+    quality: Mapped[str] = mapped_column(String(3))
+    has_audio: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    is_published: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    scheduled_publish_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    scheduled_unpublish_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    unique_viewers: Mapped[int] = mapped_column(Integer, server_default="0")
+    total_watch_time_seconds: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    average_watch_time_seconds: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default="0")
+    completion_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="0")
+    analytics_aggregated_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), onupdate=func.now())
+
+
+class VideoView(Base):
+    __tablename__ = "video_views"
+    __table_args__ = (
+        Index("video_views_video_id_idx", "video_id"),
+        Index("video_views_user_id_idx", "user_id"),
+        Index("video_views_created_at_idx", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # HMAC-SHA-256 of the client IP (64 hex chars), never the address itself.
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    referer: Mapped[str | None] = mapped_column(Text)
+    watch_time_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
+    completed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class VideoEvent(Base):
+    __tablename__ = "video_events"
+    __table_args__ = (
+        Index("video_events_video_id_idx", "video_id"),
+        Index("video_events_view_id_idx", "view_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    view_id: Mapped[int | None] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(50))
+    timestamp: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class VideoScheduleHistory(Base):
+    __tablename__ = "video_schedule_history"
+    __table_args__ = (
+        Index("video_schedule_history_video_id_idx", "video_id"),
+        Index("video_schedule_history_scheduled_for_idx", "scheduled_for"),
+        Index("video_schedule_history_status_idx", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))
+    scheduled_for: Mapped[datetime] = mapped_column(TIMESTAMPTZ)
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    executed_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    scheduled_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class VideoDailyRollup(Base):
+    """Per video per UTC day totals, folded from raw rows before retention deletes them."""
+
+    __tablename__ = "video_daily_rollups"
+
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, server_default="0")
+    unique_viewers: Mapped[int] = mapped_column(Integer, server_default="0")
+    watch_time_seconds: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    completed_views: Mapped[int] = mapped_column(Integer, server_default="0")
+    play_events: Mapped[int] = mapped_column(Integer, server_default="0")
+    pause_events: Mapped[int] = mapped_column(Integer, server_default="0")
+    seek_events: Mapped[int] = mapped_column(Integer, server_default="0")
+    complete_events: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RateLimitCounter(Base):
+    """Fixed-window request counters shared by every Lambda container."""
+
+    __tablename__ = "rate_limit_counters"
+
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TIMESTAMPTZ, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -1,0 +1,1 @@
+"""Data access: every SQL query of the service lives in this package."""

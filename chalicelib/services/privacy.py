@@ -1,0 +1,41 @@
+"""Privacy rules for what the service stores about viewers (see README "Privacy")."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from chalicelib.config import get_settings
+
+USER_AGENT_MAX_LENGTH = 200
+_VERSION_NUMBERS = re.compile(r"/[\d.]+")
+
+
+def keyed_ip_hash(ip_address: str, secret: str) -> str:
+    """HMAC-SHA-256 of the address, 64 hex chars.
+
+    A plain SHA-256 of an IPv4 address is reversed by hashing all 2^32 addresses;
+    without the server-side key that search is impossible.
+    """
+    return hmac.new(secret.encode(), ip_address.encode(), hashlib.sha256).hexdigest()
+
+
+def stored_ip_hash(ip_address: str) -> str | None:
+    """What goes into ``video_views.ip_address``: the keyed hash, or nothing when hashing is disabled."""
+    settings = get_settings()
+    if not settings.ip_hashing_enabled or not ip_address:
+        return None
+    return keyed_ip_hash(ip_address, settings.ip_hash_key)
+
+
+def rate_limit_key(ip_address: str) -> str:
+    """Rate-limit counters are keyed by the same HMAC, so no address is ever stored in clear."""
+    return keyed_ip_hash(ip_address or "unknown", get_settings().ip_hash_key)
+
+
+def truncate_user_agent(user_agent: str | None) -> str | None:
+    """The seed's rule: drop version numbers (``/1.2.3``), keep at most 200 characters."""
+    if not user_agent:
+        return None
+    return _VERSION_NUMBERS.sub("", user_agent)[:USER_AGENT_MAX_LENGTH]

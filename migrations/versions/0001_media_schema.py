@@ -1,0 +1,145 @@
+"""Media schema: the seed's four models, daily roll-ups and rate-limit counters.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+TIMESTAMPTZ = sa.DateTime(timezone=True)
+
+
+def _created_at() -> sa.Column:
+    return sa.Column("created_at", TIMESTAMPTZ, server_default=sa.func.now(), nullable=False)
+
+
+def upgrade() -> None:
+    # `users` belongs to the main API, which shares this database; create it only
+    # where it does not exist yet (a fresh dev or test database).
+    op.execute(
+        """
+        CREATE TABLE IF NOT EXISTS users (
+            id serial PRIMARY KEY,
+            email text UNIQUE NOT NULL,
+            name text,
+            role text NOT NULL DEFAULT 'USER',
+            created_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+    op.create_table(
+        "videos",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("filename", sa.Text, nullable=False, unique=True),
+        sa.Column("title", sa.Text),
+        sa.Column("producer", sa.Text),
+        sa.Column("creator", sa.Text),
+        sa.Column("thumbnail_url", sa.Text),
+        sa.Column("duration", sa.Integer, nullable=False),
+        sa.Column("file_size", sa.BigInteger, nullable=False),
+        sa.Column("width", sa.Integer, nullable=False),
+        sa.Column("height", sa.Integer, nullable=False),
+        sa.Column("orientation", sa.String(1), nullable=False),
+        sa.Column("quality", sa.String(3), nullable=False),
+        sa.Column("has_audio", sa.Boolean, server_default=sa.true(), nullable=False),
+        sa.Column("is_published", sa.Boolean, server_default=sa.false(), nullable=False),
+        sa.Column("scheduled_publish_at", TIMESTAMPTZ),
+        sa.Column("scheduled_unpublish_at", TIMESTAMPTZ),
+        sa.Column("unique_viewers", sa.Integer, server_default="0", nullable=False),
+        sa.Column("total_watch_time_seconds", sa.BigInteger, server_default="0", nullable=False),
+        sa.Column("average_watch_time_seconds", sa.Numeric(10, 2), server_default="0", nullable=False),
+        sa.Column("completion_rate", sa.Numeric(5, 2), server_default="0", nullable=False),
+        sa.Column("analytics_aggregated_at", TIMESTAMPTZ),
+        _created_at(),
+        sa.Column("updated_at", TIMESTAMPTZ, server_default=sa.func.now(), nullable=False),
+        sa.CheckConstraint("orientation IN ('H', 'V')", name="videos_orientation_check"),
+        sa.CheckConstraint("quality IN ('SD', 'HD', 'FHD', 'UHD')", name="videos_quality_check"),
+    )
+    op.create_index("videos_created_at_idx", "videos", ["created_at"])
+    op.create_index("videos_is_published_idx", "videos", ["is_published"])
+
+    op.create_table(
+        "video_views",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("video_id", sa.Integer, sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL")),
+        sa.Column("ip_address", sa.String(64)),
+        sa.Column("user_agent", sa.Text),
+        sa.Column("referer", sa.Text),
+        sa.Column("watch_time_seconds", sa.Integer, server_default="0", nullable=False),
+        sa.Column("completed", sa.Boolean, server_default=sa.false(), nullable=False),
+        _created_at(),
+    )
+    op.create_index("video_views_video_id_idx", "video_views", ["video_id"])
+    op.create_index("video_views_user_id_idx", "video_views", ["user_id"])
+    op.create_index("video_views_created_at_idx", "video_views", ["created_at"])
+
+    op.create_table(
+        "video_events",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("video_id", sa.Integer, sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("view_id", sa.Integer),
+        sa.Column("event_type", sa.String(50), nullable=False),
+        sa.Column("timestamp", sa.Numeric(10, 2), nullable=False),
+        _created_at(),
+    )
+    op.create_index("video_events_video_id_idx", "video_events", ["video_id"])
+    op.create_index("video_events_view_id_idx", "video_events", ["view_id"])
+
+    op.create_table(
+        "video_schedule_history",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("video_id", sa.Integer, sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("action", sa.String(20), nullable=False),
+        sa.Column("scheduled_for", TIMESTAMPTZ, nullable=False),
+        sa.Column("timezone", sa.String(64), server_default="UTC", nullable=False),
+        sa.Column("executed_at", TIMESTAMPTZ),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("error", sa.Text),
+        sa.Column("scheduled_by_user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        _created_at(),
+    )
+    op.create_index("video_schedule_history_video_id_idx", "video_schedule_history", ["video_id"])
+    op.create_index("video_schedule_history_scheduled_for_idx", "video_schedule_history", ["scheduled_for"])
+    op.create_index("video_schedule_history_status_idx", "video_schedule_history", ["status"])
+
+    op.create_table(
+        "video_daily_rollups",
+        sa.Column("video_id", sa.Integer, sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("views", sa.Integer, server_default="0", nullable=False),
+        sa.Column("unique_viewers", sa.Integer, server_default="0", nullable=False),
+        sa.Column("watch_time_seconds", sa.BigInteger, server_default="0", nullable=False),
+        sa.Column("completed_views", sa.Integer, server_default="0", nullable=False),
+        sa.Column("play_events", sa.Integer, server_default="0", nullable=False),
+        sa.Column("pause_events", sa.Integer, server_default="0", nullable=False),
+        sa.Column("seek_events", sa.Integer, server_default="0", nullable=False),
+        sa.Column("complete_events", sa.Integer, server_default="0", nullable=False),
+    )
+
+    op.create_table(
+        "rate_limit_counters",
+        sa.Column("bucket", sa.String(32), primary_key=True),
+        sa.Column("client_key", sa.String(64), primary_key=True),
+        sa.Column("window_start", TIMESTAMPTZ, primary_key=True),
+        sa.Column("hits", sa.Integer, server_default="0", nullable=False),
+    )
+
+
+def downgrade() -> None:
+    for table in (
+        "rate_limit_counters",
+        "video_daily_rollups",
+        "video_schedule_history",
+        "video_events",
+        "video_views",
+        "videos",
+    ):
+        op.drop_table(table)

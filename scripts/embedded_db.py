@@ -1,0 +1,49 @@
+"""Embedded PostgreSQL for machines with none: a real server from the ``pgserver`` wheel.
+
+``python -m scripts.embedded_db url`` starts it (data under ``.data/postgres``)
+if it is not running and prints a ``DATABASE_URL`` for it. The server keeps
+running after this process exits, so `make dev` and `make test` can share it;
+``python -m scripts.embedded_db stop`` stops it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "postgres"
+
+
+def start() -> str:
+    """Start (or reuse) the embedded server; return its URL in the unix-socket form."""
+    import pgserver
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(DATA_DIR), cleanup_mode=None)
+    return str(server.get_uri())
+
+
+def stop() -> None:
+    """Fast shutdown (SIGINT to the postmaster); pg_ctl itself refuses to run as root."""
+    import os
+    import signal
+
+    pid_file = DATA_DIR / "postmaster.pid"
+    if pid_file.exists():
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "url"
+    if command == "url":
+        sys.stdout.write(start() + "\n")
+        return 0
+    if command == "stop":
+        stop()
+        return 0
+    sys.stderr.write("usage: python -m scripts.embedded_db [url|stop]\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
