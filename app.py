@@ -10,6 +10,7 @@ app = Chalice(app_name="media-api")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(middleware.normalise_errors, "http")
 app.register_middleware(middleware.reflect_cors_origin, "http")
+app.register_middleware(middleware.flush_metrics, "http")
 
 for blueprint in (health.bp, videos.bp):
     app.register_blueprint(blueprint, url_prefix="/api")

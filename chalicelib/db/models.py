@@ -83,7 +83,7 @@ class Video(Base):
 class VideoView(Base):
     __tablename__ = "video_views"
     __table_args__ = (
-        Index("video_views_video_id_idx", "video_id"),
+        Index("video_views_video_created_idx", "video_id", "created_at", postgresql_include=["user_id", "ip_address"]),
         Index("video_views_user_id_idx", "user_id"),
         Index("video_views_created_at_idx", "created_at"),
     )
@@ -103,8 +103,9 @@ class VideoView(Base):
 class VideoEvent(Base):
     __tablename__ = "video_events"
     __table_args__ = (
-        Index("video_events_video_id_idx", "video_id"),
+        Index("video_events_video_created_idx", "video_id", "created_at", "event_type"),
         Index("video_events_view_id_idx", "view_id"),
+        Index("video_events_created_at_idx", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -139,6 +140,7 @@ class VideoDailyRollup(Base):
     """Per video per UTC day totals, folded from raw rows before retention deletes them."""
 
     __tablename__ = "video_daily_rollups"
+    __table_args__ = (Index("video_daily_rollups_day_idx", "day"),)
 
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -269,8 +269,8 @@ def unexpected_error_response(exc: Exception) -> Response:
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated

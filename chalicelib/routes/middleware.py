@@ -8,6 +8,7 @@ from collections.abc import Callable
 from chalice.app import Request, Response
 
 from chalicelib.config import get_settings
+from chalicelib.observability import metrics
 
 # Chalice answers some requests itself (unknown route, wrong method, unsupported
 # content type) with {"Code": ..., "Message": ...}; clients get one format only.
@@ -45,3 +46,16 @@ def reflect_cors_origin(event: Request, get_response: Callable[[Request], Respon
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     return response
+
+
+def flush_metrics(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Publish the request's EMF metrics once it is answered.
+
+    Powertools' ``log_metrics`` decorator fits ``(event, context)`` handlers, not
+    Chalice views, so the API flushes here; Lambda functions use the decorator.
+    """
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics(raise_on_empty_metrics=False)

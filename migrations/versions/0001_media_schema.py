@@ -77,7 +77,16 @@ def upgrade() -> None:
         sa.Column("completed", sa.Boolean, server_default=sa.false(), nullable=False),
         _created_at(),
     )
-    op.create_index("video_views_video_id_idx", "video_views", ["video_id"])
+    # Per-video analytics read a video's views by day: (video_id, created_at) serves the
+    # range scan and, with user_id and ip_address included, the distinct-viewer count.
+    # watch_time_seconds and completed are deliberately NOT included: heartbeats update
+    # them, and an indexed column would turn every heartbeat into a non-HOT update.
+    op.create_index(
+        "video_views_video_created_idx",
+        "video_views",
+        ["video_id", "created_at"],
+        postgresql_include=["user_id", "ip_address"],
+    )
     op.create_index("video_views_user_id_idx", "video_views", ["user_id"])
     op.create_index("video_views_created_at_idx", "video_views", ["created_at"])
 
@@ -90,8 +99,11 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.Numeric(10, 2), nullable=False),
         _created_at(),
     )
-    op.create_index("video_events_video_id_idx", "video_events", ["video_id"])
+    # Event counts per video and day are answered from this index alone (events are never updated).
+    op.create_index("video_events_video_created_idx", "video_events", ["video_id", "created_at", "event_type"])
     op.create_index("video_events_view_id_idx", "video_events", ["view_id"])
+    # Retention deletes by age in batches.
+    op.create_index("video_events_created_at_idx", "video_events", ["created_at"])
 
     op.create_table(
         "video_schedule_history",
@@ -123,6 +135,7 @@ def upgrade() -> None:
         sa.Column("seek_events", sa.Integer, server_default="0", nullable=False),
         sa.Column("complete_events", sa.Integer, server_default="0", nullable=False),
     )
+    op.create_index("video_daily_rollups_day_idx", "video_daily_rollups", ["day"])
 
     op.create_table(
         "rate_limit_counters",

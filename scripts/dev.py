@@ -1,0 +1,126 @@
+"""`make dev`: the whole service on one machine, with no AWS account.
+
+1. PostgreSQL: ``DATABASE_URL`` when set, else the embedded server (``.data/postgres``).
+2. Migrations, then a small demo library.
+3. AWS: ``AWS_ENDPOINT_URL`` when set (e.g. `make localstack`), else an embedded moto
+   server; the bucket, schedule group, DLQ and topic are created in it.
+4. The local Scheduler dispatcher (emulators never fire schedules) in a thread.
+5. ``chalice local`` on ``http://127.0.0.1:$PORT`` (default 4100).
+
+``python -m scripts.dev token`` prints a fresh admin token.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_JWT_SECRET = "media-api-local-dev-secret-do-not-deploy"
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"[dev] {message}\n")
+    sys.stderr.flush()
+
+
+def configure_environment() -> None:
+    """Fill the variables a bare machine lacks; everything already set wins."""
+    os.environ.setdefault("JWT_ACCESS_SECRET", DEV_JWT_SECRET)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
+    os.environ.setdefault("MEDIA_API_URL", f"http://127.0.0.1:{os.environ.get('PORT', '4100')}")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    if not os.environ.get("DATABASE_URL"):
+        from scripts.embedded_db import start
+
+        os.environ["DATABASE_URL"] = start()
+        _say(f"embedded PostgreSQL: {os.environ['DATABASE_URL']}")
+
+
+def admin_token() -> str:
+    from chalicelib.config import get_settings
+    from chalicelib.services.auth import issue_access_token
+    from scripts.demo_data import DEV_ADMIN_ID
+
+    get_settings.cache_clear()
+    return issue_access_token(DEV_ADMIN_ID, "SUPER_ADMIN", ttl_seconds=12 * 3600)
+
+
+def prepare_database() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from scripts.demo_data import ensure_demo_data
+
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+    added = ensure_demo_data()
+    _say(f"migrations applied; {added} demo videos added" if added else "migrations applied")
+
+
+def prepare_aws() -> None:
+    from chalicelib.aws import reset_clients
+    from chalicelib.config import get_settings
+    from scripts import local_aws
+
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ["AWS_ENDPOINT_URL"] = local_aws.start_moto_server()
+        _say(f"embedded moto server (AWS emulator): {os.environ['AWS_ENDPOINT_URL']}")
+    else:
+        _say(f"AWS emulator: {os.environ['AWS_ENDPOINT_URL']}")
+    get_settings.cache_clear()
+    reset_clients()
+    for name, value in local_aws.ensure_resources().items():
+        os.environ[name] = value
+    get_settings.cache_clear()
+    reset_clients()
+
+
+def start_dispatcher(stop: threading.Event) -> threading.Thread:
+    from scripts import local_dispatcher
+
+    thread = threading.Thread(target=local_dispatcher.run_forever, args=(stop,), name="dispatcher", daemon=True)
+    thread.start()
+    _say("local Scheduler dispatcher running (fires due schedules every 2 s)")
+    return thread
+
+
+def serve(port: str) -> int:
+    chalice = ROOT / ".venv" / "bin" / "chalice"
+    command = [str(chalice if chalice.exists() else "chalice"), "local", "--stage", "local", "--host", "127.0.0.1"]
+    process = subprocess.Popen([*command, "--port", port], cwd=ROOT)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        return process.wait()
+
+
+def main(argv: list[str]) -> int:
+    configure_environment()
+    if len(argv) > 1 and argv[1] == "token":
+        sys.stdout.write(admin_token() + "\n")
+        return 0
+    port = os.environ.get("PORT", "4100")
+    prepare_database()
+    prepare_aws()
+    stop = threading.Event()
+    start_dispatcher(stop)
+    if os.environ["JWT_ACCESS_SECRET"] == DEV_JWT_SECRET:
+        _say(f"JWT_ACCESS_SECRET not set: using the development secret {DEV_JWT_SECRET!r}")
+    _say(f"admin token (12 h; `make token` prints a fresh one):\n{admin_token()}")
+    _say(f"serving http://127.0.0.1:{port}/api (try /api/health)")
+    try:
+        return serve(port)
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,109 @@
+"""Schema, migrations and the engine: URL forms, models in step with migrations,
+the main API's ``users`` table left alone, and connections that survive a restart."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from chalicelib.config import ConfigurationError
+from chalicelib.db.engine import get_engine, session_scope, to_sqlalchemy_url
+from chalicelib.db.models import Base
+from tests.conftest import _admin_connection, _with_database
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@db.example:6543/media", "postgresql+pg8000://u:p@db.example:6543/media"),
+        ("postgres://u@localhost/media", "postgresql+pg8000://u@localhost/media"),
+        ("postgresql://u:p@h/db?sslmode=require", "postgresql+pg8000://u:p@h/db"),
+        (
+            "postgresql://postgres:@/postgres?host=/tmp/pg",
+            "postgresql+pg8000://postgres:@/postgres?unix_sock=%2Ftmp%2Fpg%2F.s.PGSQL.5432",
+        ),
+        (
+            "postgresql://postgres@/db?host=/run/pg&port=5433",
+            "postgresql+pg8000://postgres@/db?unix_sock=%2Frun%2Fpg%2F.s.PGSQL.5433",
+        ),
+    ],
+)
+def test_database_url_forms(given: str, expected: str) -> None:
+    assert to_sqlalchemy_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "mysql://u@h/db", "sqlite:///x.db"])
+def test_bad_database_urls_are_configuration_errors(bad: str) -> None:
+    with pytest.raises(ConfigurationError):
+        to_sqlalchemy_url(bad)
+
+
+def test_models_match_the_migrated_schema() -> None:
+    with get_engine().connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_migrations_keep_an_existing_users_table_and_round_trip(database_url: str) -> None:
+    """The main API owns ``users``: an existing table (with its rows) survives upgrade and downgrade."""
+    name = f"media_mig_{uuid.uuid4().hex[:10]}"
+    admin = _admin_connection(database_url)
+    admin.run(f'CREATE DATABASE "{name}"')
+    url = _with_database(database_url, name)
+    engine = create_engine(to_sqlalchemy_url(url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text, "
+                     "role text NOT NULL DEFAULT 'USER', created_at timestamptz NOT NULL DEFAULT now(), extra text)")
+            )
+            connection.execute(text("INSERT INTO users (email, extra) VALUES ('main@api.test', 'kept')"))
+        config = Config("alembic.ini")
+        config.attributes["database_url"] = url
+        command.upgrade(config, "head")
+        command.downgrade(config, "base")
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT extra FROM users")).scalar_one() == "kept"
+            tables = set(
+                connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+            )
+        assert {"videos", "video_views", "video_events", "video_schedule_history", "users"} <= tables
+    finally:
+        engine.dispose()
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_times_are_timestamptz() -> None:
+    with get_engine().connect() as connection:
+        types = dict(
+            connection.execute(
+                text(
+                    "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+                    "WHERE column_name LIKE '%\\_at' OR column_name IN ('scheduled_for')"
+                )
+            ).all()
+        )
+    assert types
+    assert set(types.values()) == {"timestamp with time zone"}, types
+
+
+def test_pooled_connection_survives_a_database_restart_of_its_session() -> None:
+    """pool_pre_ping: a connection killed server-side (restart, proxy idle cut) is replaced transparently."""
+    with session_scope() as session:
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with get_engine().begin() as connection:
+        connection.execute(text("SELECT 1"))
+    admin_engine = create_engine(get_engine().url, poolclass=None)
+    with admin_engine.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = :p"), {"p": backend})
+    admin_engine.dispose()
+    with session_scope() as session:
+        assert session.execute(text("SELECT 41 + 1")).scalar_one() == 42
