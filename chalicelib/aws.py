@@ -7,13 +7,13 @@ points every client at LocalStack or a moto server; unset, clients talk to AWS.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from chalicelib.config import get_settings
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` (one per container, thread-safe to share)."""
     import boto3

@@ -49,8 +49,9 @@ def _with_database(url: str, name: str) -> str:
 
 
 def _admin_connection(url: str) -> pg8000.native.Connection:
-    from chalicelib.db.engine import to_sqlalchemy_url
     from sqlalchemy.engine import make_url
+
+    from chalicelib.db.engine import to_sqlalchemy_url
 
     parsed = make_url(to_sqlalchemy_url(url))
     return pg8000.native.Connection(
@@ -133,7 +134,9 @@ def client() -> Any:
         yield test_client
 
 
-def make_user(user_id: int | None = None, role: str = "SUPER_ADMIN", email: str | None = None, name: str | None = None) -> int:
+def make_user(
+    user_id: int | None = None, role: str = "SUPER_ADMIN", email: str | None = None, name: str | None = None
+) -> int:
     from sqlalchemy import text
 
     from chalicelib.db.engine import get_engine

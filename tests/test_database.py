@@ -60,8 +60,10 @@ def test_migrations_keep_an_existing_users_table_and_round_trip(database_url: st
     try:
         with engine.begin() as connection:
             connection.execute(
-                text("CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text, "
-                     "role text NOT NULL DEFAULT 'USER', created_at timestamptz NOT NULL DEFAULT now(), extra text)")
+                text(
+                    "CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text, "
+                    "role text NOT NULL DEFAULT 'USER', created_at timestamptz NOT NULL DEFAULT now(), extra text)"
+                )
             )
             connection.execute(text("INSERT INTO users (email, extra) VALUES ('main@api.test', 'kept')"))
         config = Config("alembic.ini")
@@ -103,7 +105,9 @@ def test_pooled_connection_survives_a_database_restart_of_its_session() -> None:
         connection.execute(text("SELECT 1"))
     admin_engine = create_engine(get_engine().url, poolclass=None)
     with admin_engine.begin() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = :p"), {"p": backend})
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = :p"), {"p": backend}
+        )
     admin_engine.dispose()
     with session_scope() as session:
         assert session.execute(text("SELECT 41 + 1")).scalar_one() == 42

@@ -12,9 +12,28 @@ from chalicelib.db.engine import get_engine
 from tests.conftest import json_body, make_user, token_for, video_payload
 
 VIDEO_FIELDS = {
-    "id", "filename", "title", "producer", "creator", "thumbnailUrl", "duration", "fileSize", "width", "height",
-    "orientation", "quality", "hasAudio", "isPublished", "scheduledPublishAt", "scheduledUnpublishAt",
-    "uniqueViewers", "totalWatchTimeSeconds", "averageWatchTimeSeconds", "completionRate", "createdAt", "updatedAt",
+    "id",
+    "filename",
+    "title",
+    "producer",
+    "creator",
+    "thumbnailUrl",
+    "duration",
+    "fileSize",
+    "width",
+    "height",
+    "orientation",
+    "quality",
+    "hasAudio",
+    "isPublished",
+    "scheduledPublishAt",
+    "scheduledUnpublishAt",
+    "uniqueViewers",
+    "totalWatchTimeSeconds",
+    "averageWatchTimeSeconds",
+    "completionRate",
+    "createdAt",
+    "updatedAt",
 }
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
@@ -142,7 +161,9 @@ def test_patch_updates_allowed_fields(client: Any, create_video: Any, admin_head
         (b'{"title": "' + b"x" * 600 + b'"}', 422),
     ],
 )
-def test_patch_bad_bodies(client: Any, create_video: Any, admin_headers: dict[str, str], body: bytes, status: int) -> None:
+def test_patch_bad_bodies(
+    client: Any, create_video: Any, admin_headers: dict[str, str], body: bytes, status: int
+) -> None:
     video = create_video(title="Before")
     response = client.http.patch(f"/api/videos/{video['id']}", headers=admin_headers, body=body)
     assert response.status_code == status
@@ -195,7 +216,9 @@ def test_malformed_and_unknown_ids(client: Any, admin_headers: dict[str, str], r
 
 def test_unknown_id_is_404_for_every_admin_verb(client: Any, admin_headers: dict[str, str]) -> None:
     assert client.http.get("/api/videos/12345", headers=admin_headers).status_code == 404
-    assert client.http.patch("/api/videos/12345", headers=admin_headers, body=json_body({"title": "x"})).status_code == 404
+    assert (
+        client.http.patch("/api/videos/12345", headers=admin_headers, body=json_body({"title": "x"})).status_code == 404
+    )
     assert client.http.delete("/api/videos/12345", headers=admin_headers).status_code == 404
 
 
@@ -226,7 +249,7 @@ def test_delete_cascades_analytics_and_history(client: Any, create_video: Any, a
     assert client.http.get(f"/api/videos/{video['id']}", headers=admin_headers).status_code == 404
     with get_engine().connect() as connection:
         for table in ("video_views", "video_events", "video_schedule_history"):
-            rows = connection.execute(text(f"SELECT video_id FROM {table}")).scalars().all()  # noqa: S608
+            rows = connection.execute(text(f"SELECT video_id FROM {table}")).scalars().all()
             assert rows == [keep["id"]], table
 
 
@@ -255,5 +278,7 @@ def test_cors_reflects_configured_origins(client: Any, monkeypatch: pytest.Monke
 def test_non_admin_cannot_see_unpublished(client: Any, create_video: Any) -> None:
     hidden = create_video()
     user = make_user(role="USER")
-    response = client.http.get(f"/api/videos/{hidden['id']}", headers={"Authorization": f"Bearer {token_for(user, 'USER')}"})
+    response = client.http.get(
+        f"/api/videos/{hidden['id']}", headers={"Authorization": f"Bearer {token_for(user, 'USER')}"}
+    )
     assert response.status_code == 404

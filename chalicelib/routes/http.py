@@ -47,10 +47,29 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
 }
 # pydantic error types that mean "wrong shape" (400) rather than "wrong value" (422).
 _SHAPE_ERRORS = {
-    "missing", "model_type", "dict_type", "list_type", "string_type", "int_type", "int_parsing",
-    "float_type", "float_parsing", "bool_type", "bool_parsing", "int_from_float", "json_invalid",
-    "extra_forbidden", "datetime_type", "datetime_parsing", "date_parsing", "date_from_datetime_parsing",
-    "decimal_type", "decimal_parsing", "finite_number", "union_tag_invalid", "union_tag_not_found",
+    "missing",
+    "model_type",
+    "dict_type",
+    "list_type",
+    "string_type",
+    "int_type",
+    "int_parsing",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "int_from_float",
+    "json_invalid",
+    "extra_forbidden",
+    "datetime_type",
+    "datetime_parsing",
+    "date_parsing",
+    "date_from_datetime_parsing",
+    "decimal_type",
+    "decimal_parsing",
+    "finite_number",
+    "union_tag_invalid",
+    "union_tag_not_found",
 }
 
 
