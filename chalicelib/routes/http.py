@@ -105,7 +105,7 @@ class RequestContext:
 
     @property
     def user_agent(self) -> str:
-        return str((self.request.headers or {}).get("user-agent") or "")
+        return header(self.request, "user-agent")
 
     def json(self, model: type[Model], *, max_bytes: int = MAX_BODY_BYTES) -> Model:
         return model_from_payload(model, self.json_payload(max_bytes=max_bytes))
@@ -123,7 +123,7 @@ class RequestContext:
             raise errors.InvalidInput("Request body is not valid JSON") from exc
 
     def query(self, name: str) -> str | None:
-        params = self.request.query_params or {}
+        params: Any = self.request.query_params or {}
         value = params.get(name)
         return None if value is None else str(value)
 
@@ -206,15 +206,20 @@ def error_response(error: errors.DomainError) -> Response:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **(headers or {})}
     if status == 204:
         return Response(body="", status_code=204, headers=all_headers)
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=all_headers)
 
 
+def header(request: Request, name: str) -> str:
+    """A request header (case-insensitive), or "" when absent."""
+    headers: Any = request.headers or {}
+    return str(headers.get(name) or "")
+
+
 def authenticate(request: Request, mode: AuthMode) -> Principal | None:
-    header = str((request.headers or {}).get("authorization") or "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = header(request, "authorization").partition(" ")
     has_bearer = scheme.lower() == "bearer" and bool(token.strip())
     if mode == "admin":
         if not has_bearer:

@@ -9,6 +9,7 @@ from chalice.app import Request, Response
 
 from chalicelib.config import get_settings
 from chalicelib.observability import metrics
+from chalicelib.routes.http import header
 
 # Chalice answers some requests itself (unknown route, wrong method, unsupported
 # content type) with {"Code": ..., "Message": ...}; clients get one format only.
@@ -41,7 +42,7 @@ def reflect_cors_origin(event: Request, get_response: Callable[[Request], Respon
     """
     response = get_response(event)
     origins = get_settings().cors_allowed_origins
-    origin = (event.headers or {}).get("origin")
+    origin = header(event, "origin")
     if origins and origin in origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"

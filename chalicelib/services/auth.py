@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -44,8 +45,8 @@ def decode_access_token(token: str) -> Principal:
     return Principal(user_id=_user_id(claims), role=str(claims.get("role") or ""))
 
 
-def _user_id(claims: dict) -> int:
-    raw = claims.get("id", claims.get("sub"))
+def _user_id(claims: dict[str, Any]) -> int:
+    raw: Any = claims.get("id", claims.get("sub"))
     if isinstance(raw, bool):
         raise NotAuthenticated("Access token has no user id")
     try:

@@ -1,0 +1,1 @@
+"""The Media API library: everything app.py wires together."""
