@@ -40,7 +40,7 @@ def served(database_url: str, localstack: str) -> Iterator[str]:
     env = {**os.environ, **BASE_ENV, "DATABASE_URL": database_url, "AWS_ENDPOINT_URL": localstack}
     chalice = Path(sys.executable).parent / "chalice"
     process = subprocess.Popen(
-        [str(chalice), "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
+        [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -84,3 +84,15 @@ def test_chalice_local_serves_the_api_under_the_api_prefix(served: str) -> None:
     assert (status, error["error"]) == (400, "BadRequest")
     status, error = _request(f"{served}/api/videos", "POST", b"{}")
     assert (status, error["error"]) == (401, "Unauthorized")
+
+
+def test_cors_preflight_is_answered(served: str) -> None:
+    request = urllib.request.Request(
+        f"{served}/api/videos",
+        method="OPTIONS",
+        headers={"Origin": "https://admin.example.test", "Access-Control-Request-Method": "POST"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+        assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
