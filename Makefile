@@ -45,5 +45,49 @@ migrate: $(VENV)/.installed
 token: $(VENV)/.installed
 	@$(PY) -m scripts.dev token
 
+# Pending and recently failed scheduled actions (the seed's queue:status).
+schedules: $(VENV)/.installed
+	@DATABASE_URL=$(DB_URL) $(PY) -m scripts.schedules
+
+# LocalStack on the host, no Docker (Ctrl-C stops it). Then: export AWS_ENDPOINT_URL=<printed endpoint>.
+LOCALSTACK_PORT ?= 4566
+localstack: $(LOCALSTACK_VENV)/.installed
+	@mkdir -p .data/localstack
+	@echo "LocalStack endpoint: http://127.0.0.1:$(LOCALSTACK_PORT)  (export AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCALSTACK_PORT))"
+	cd .data/localstack && GATEWAY_LISTEN=127.0.0.1:$(LOCALSTACK_PORT) LOCALSTACK_CLI=0 \
+		LOCALSTACK_VOLUME_DIR=$(CURDIR)/.data/localstack/volume FILESYSTEM_ROOT=$(CURDIR)/.data/localstack/fs \
+		SERVICES=s3,sqs,sns,scheduler,iam,sts,ssm,secretsmanager EAGER_SERVICE_LOADING=0 \
+		exec $(CURDIR)/$(LOCALSTACK_VENV)/bin/python -m localstack.runtime.main
+
+# The ffprobe Lambda layer (x86_64 only): build/layers/ffprobe-layer-x86_64.zip; prints its size.
+layer: $(VENV)/.installed
+	PYTHON=$(CURDIR)/$(PY) bash infra/layers/ffprobe/build.sh build/layers
+
+# One SAM template for STAGE: Chalice's API and functions merged with infra/template.json, linted.
+AWS_REGION ?= us-east-1
+STACK_NAME ?= media-api-$(STAGE)
+PACKAGE_DIR = build/package-$(STAGE)
+package: $(VENV)/.installed layer
+	$(PY) -m infra.render_template --stage $(STAGE) --output build/merge-$(STAGE).json
+	rm -rf $(PACKAGE_DIR)
+	AWS_DEFAULT_REGION=$(AWS_REGION) MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest $(VENV)/bin/chalice package --stage $(STAGE) \
+		--merge-template build/merge-$(STAGE).json $(PACKAGE_DIR)
+	cp build/layers/ffprobe-layer-x86_64.zip $(PACKAGE_DIR)/
+	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json
+	@echo "Packaged $(PACKAGE_DIR)/sam.json (+ deployment.zip, ffprobe-layer-x86_64.zip)"
+
+# Deploy the packaged template. Needs the AWS CLI, credentials, DEPLOY_BUCKET (artifact bucket) and the
+# stack parameters: infra/parameters-$(STAGE).properties (Key=Value lines) and/or DEPLOY_PARAMETERS.
+DEPLOY_PARAMETERS_FILE ?= infra/parameters-$(STAGE).properties
+deploy: package
+	@test -n "$(DEPLOY_BUCKET)" || { echo "make deploy needs DEPLOY_BUCKET=<S3 bucket for artifacts>" >&2; exit 1; }
+	aws cloudformation package --region $(AWS_REGION) --template-file $(PACKAGE_DIR)/sam.json \
+		--s3-bucket $(DEPLOY_BUCKET) --s3-prefix media-api/$(STAGE) --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	aws cloudformation deploy --region $(AWS_REGION) --template-file $(PACKAGE_DIR)/packaged.yaml \
+		--stack-name $(STACK_NAME) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) $$(test -f $(DEPLOY_PARAMETERS_FILE) && grep -v '^\s*\(#\|$$\)' $(DEPLOY_PARAMETERS_FILE)) $(DEPLOY_PARAMETERS)
+	aws cloudformation describe-stacks --region $(AWS_REGION) --stack-name $(STACK_NAME) \
+		--query 'Stacks[0].Outputs[?OutputKey==`EndpointURL` || OutputKey==`MediaBucketName`]' --output table
+
 clean:
 	rm -rf $(VENV) $(LOCALSTACK_VENV) .data build

@@ -24,7 +24,13 @@ def client(service: str) -> Any:
         service,
         region_name=settings.aws_region,
         endpoint_url=settings.aws_endpoint_url or None,
-        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}),
+        config=Config(
+            connect_timeout=3,
+            read_timeout=10,
+            retries={"max_attempts": 3, "mode": "standard"},
+            # SigV4 presigned URLs sign Content-Type/Content-Length (upload size cap); SigV2 signs neither.
+            **({"signature_version": "s3v4"} if service == "s3" else {}),
+        ),
     )
 
 

@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.repositories.videos import VideoFilters
-from chalicelib.routes.http import MAX_DB_INT, Reply, RequestContext, api_route, parse_id
+from chalicelib.routes.http import MAX_DB_INT, Reply, RequestContext, api_route, model_from_payload, parse_id
 from chalicelib.routes.presenters import video_json
 from chalicelib.services import videos as video_service
 
@@ -35,6 +35,12 @@ class CreateVideoBody(BaseModel):
     has_audio: StrictBool = Field(default=True, alias="hasAudio")
     orientation: Literal["H", "V"] | None = None
     quality: Literal["SD", "HD", "FHD", "UHD"] | None = None
+
+
+class IngestVideoBody(BaseModel):
+    """``{filename}`` alone: the key of an object already in the media bucket."""
+
+    filename: str = Field(min_length=1, max_length=1024)
 
 
 class UpdateVideoBody(BaseModel):
@@ -73,7 +79,14 @@ def get_video(ctx: RequestContext, video_id: str) -> dict[str, Any]:
 
 @api_route(bp, "/videos", ["POST"], auth="admin")
 def create_video(ctx: RequestContext) -> Reply:
-    body = ctx.json(CreateVideoBody)
+    payload = ctx.json_payload()
+    if isinstance(payload, dict) and set(payload) == {"filename"}:
+        # Only a key in the media bucket: probe it now (201 created, 200 already there and re-probed).
+        from chalicelib.services import ingest
+
+        result = ingest.ingest_key(model_from_payload(IngestVideoBody, payload).filename)
+        return Reply(video_json(result.video), status=201 if result.created else 200)
+    body = model_from_payload(CreateVideoBody, payload)
     video = video_service.create_video(video_service.NewVideo(**body.model_dump()))
     return Reply(video_json(video), status=201)
 

@@ -1,0 +1,139 @@
+"""The media bucket: object keys, presigned URLs and server-side copies.
+
+Videos never pass through a Lambda: browsers upload with a presigned PUT,
+ffprobe and players read with a presigned GET, and a duplicate is an S3-side
+copy. Every S3 failure becomes a domain error here so routes never see botocore.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from chalicelib.aws import client
+from chalicelib.config import get_settings
+from chalicelib.errors import InvalidInput, NotFound, ServiceUnavailable
+from chalicelib.observability import logger
+
+UPLOAD_PREFIX = "videos"
+MAX_NAME_CHARS = 200
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    content_type: str
+
+
+def safe_basename(filename: str) -> str:
+    """The last path segment of ``filename`` reduced to ``[A-Za-z0-9._-]``.
+
+    Drops directories, ``..`` and leading dots so a key can never climb out of
+    its prefix or become hidden; 400 when nothing usable is left.
+    """
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    name = _UNSAFE_CHARS.sub("-", name).strip("-.")
+    stem, dot, ext = name.rpartition(".")
+    if dot and len(name) > MAX_NAME_CHARS:
+        name = stem[: MAX_NAME_CHARS - len(ext) - 1] + "." + ext[:16]
+    name = name[:MAX_NAME_CHARS]
+    if not name or not any(ch.isalnum() for ch in name):
+        raise InvalidInput("filename must contain letters or digits")
+    return name
+
+
+def new_object_key(filename: str) -> str:
+    """A fresh key ``videos/<32 hex>/<safe name>``: unique, so ``videos.filename`` stays unique."""
+    return f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}/{safe_basename(filename)}"
+
+
+def validate_existing_key(key: str) -> str:
+    """A key an admin names for synchronous ingest: relative, no ``..`` segment, no control chars."""
+    if not key or len(key) > 1024 or key.startswith("/") or "\\" in key:
+        raise InvalidInput("filename must be a relative S3 key")
+    if any(part in {"", ".", ".."} for part in key.split("/")):
+        raise InvalidInput("filename must not contain empty, '.' or '..' path segments")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise InvalidInput("filename must not contain control characters")
+    return key
+
+
+def display_title(key: str) -> str:
+    """A human title from a key: the file name without extension, dashes and underscores as spaces."""
+    stem = PurePosixPath(key).stem
+    return re.sub(r"[-_]+", " ", stem).strip() or stem
+
+
+@contextmanager
+def s3_errors(key: str) -> Iterator[None]:
+    """Map botocore failures: missing object → 404, anything else from S3 → 503."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _MISSING_CODES:
+            raise NotFound(f"Media object '{key}' was not found in the bucket") from exc
+        logger.warning("S3 request failed", extra={"key": key, "code": code})
+        raise ServiceUnavailable("Media storage is unavailable, try again shortly") from exc
+    except BotoCoreError as exc:
+        logger.warning("S3 unreachable", extra={"key": key, "error": type(exc).__name__})
+        raise ServiceUnavailable("Media storage is unavailable, try again shortly") from exc
+
+
+def head(key: str) -> StoredObject:
+    """Size and type of an object; :class:`NotFound` when it does not exist."""
+    with s3_errors(key):
+        reply = client("s3").head_object(Bucket=get_settings().media_bucket, Key=key)
+    return StoredObject(key=key, size=int(reply["ContentLength"]), content_type=str(reply.get("ContentType") or ""))
+
+
+def presigned_put(key: str, content_type: str, size: int, expires_in: int) -> str:
+    """A PUT URL whose signature covers the content type and length the caller declared."""
+    with s3_errors(key):
+        return str(
+            client("s3").generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": get_settings().media_bucket,
+                    "Key": key,
+                    "ContentType": content_type,
+                    "ContentLength": size,
+                },
+                ExpiresIn=expires_in,
+                HttpMethod="PUT",
+            )
+        )
+
+
+def presigned_get(key: str, expires_in: int) -> str:
+    with s3_errors(key):
+        return str(
+            client("s3").generate_presigned_url(
+                "get_object", Params={"Bucket": get_settings().media_bucket, "Key": key}, ExpiresIn=expires_in
+            )
+        )
+
+
+def copy(source_key: str, target_key: str) -> None:
+    """Server-side copy; the managed transfer switches to multipart copy above 5 GB."""
+    bucket = get_settings().media_bucket
+    with s3_errors(source_key):
+        client("s3").copy({"Bucket": bucket, "Key": source_key}, bucket, target_key)
+
+
+def delete(key: str) -> None:
+    """Best-effort removal (undoing a copy whose row could not be written)."""
+    try:
+        with s3_errors(key):
+            client("s3").delete_object(Bucket=get_settings().media_bucket, Key=key)
+    except (NotFound, ServiceUnavailable):
+        logger.warning("Could not delete media object", extra={"key": key})

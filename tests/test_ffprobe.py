@@ -1,0 +1,155 @@
+"""FFprobe service on real generated media, over a real HTTP presigned URL too."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.config import get_settings
+from chalicelib.errors import ServiceUnavailable, Unprocessable
+from chalicelib.services import ffprobe, media_storage
+from tests.media import MediaFiles, media_bucket_fixture, media_files_fixture, moto_endpoint_fixture, upload  # noqa: F401
+
+
+def test_landscape_with_audio(media_files: MediaFiles) -> None:
+    meta = ffprobe.probe(str(media_files.landscape))
+    assert meta.as_json() == {
+        "duration": 3,
+        "width": 1920,
+        "height": 1080,
+        "orientation": "H",
+        "quality": "FHD",
+        "hasAudio": True,
+    }
+
+
+def test_portrait_without_audio(media_files: MediaFiles) -> None:
+    meta = ffprobe.probe(str(media_files.portrait))
+    assert (meta.width, meta.height, meta.orientation, meta.quality, meta.has_audio, meta.duration) == (
+        720,
+        1280,
+        "V",
+        "HD",
+        False,
+        2,
+    )
+
+
+def test_rotated_phone_clip_is_portrait(media_files: MediaFiles) -> None:
+    """Encoded 1280x720 with a 90° display matrix: displayed (and stored) as 720x1280, V."""
+    raw = ffprobe.run_ffprobe(str(media_files.rotated))
+    video = next(s for s in raw["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (1280, 720)
+    assert abs(ffprobe.rotation_degrees(video)) == 90
+    meta = ffprobe.probe(str(media_files.rotated))
+    assert (meta.width, meta.height, meta.orientation, meta.has_audio) == (720, 1280, "V", True)
+
+
+def _stream(**extra: Any) -> dict[str, Any]:
+    return {"codec_type": "video", "codec_name": "h264", "width": 1920, "height": 1080, **extra}
+
+
+@pytest.mark.parametrize(
+    ("stream", "expected"),
+    [
+        (_stream(tags={"rotate": "90"}), (1080, 1920, "V")),  # ffprobe < 5 reports the legacy tag
+        (_stream(tags={"rotate": "180"}), (1920, 1080, "H")),
+        (_stream(side_data_list=[{"side_data_type": "Display Matrix", "rotation": -90}]), (1080, 1920, "V")),
+        (_stream(side_data_list=[{"side_data_type": "Display Matrix", "rotation": 270}]), (1080, 1920, "V")),
+        (_stream(), (1920, 1080, "H")),
+    ],
+)
+def test_rotation_sources(stream: dict[str, Any], expected: tuple[int, int, str]) -> None:
+    meta = ffprobe.parse_probe_output({"streams": [stream], "format": {"format_name": "mov,mp4", "duration": "9.6"}})
+    assert (meta.width, meta.height, meta.orientation) == expected
+    assert meta.duration == 10
+
+
+def test_quality_by_shorter_side() -> None:
+    def quality(width: int, height: int) -> str:
+        output = {"streams": [_stream(width=width, height=height)], "format": {"duration": "1"}}
+        return ffprobe.parse_probe_output(output).quality
+
+    assert [quality(1280, 719), quality(720, 1280), quality(1920, 1079), quality(1080, 1920)] == [
+        "SD",
+        "HD",
+        "HD",
+        "FHD",
+    ]
+    assert [quality(3840, 2159), quality(3840, 2160), quality(2160, 2160)] == ["FHD", "UHD", "UHD"]
+
+
+def test_text_file_named_mp4_is_422(media_files: MediaFiles) -> None:
+    with pytest.raises(Unprocessable, match="not a readable video"):
+        ffprobe.probe(str(media_files.not_video))
+
+
+def test_still_image_is_not_a_video(media_files: MediaFiles) -> None:
+    with pytest.raises(Unprocessable, match="not a video"):
+        ffprobe.probe(str(media_files.image))
+
+
+def test_audio_only_and_cover_art_are_not_videos() -> None:
+    audio = {"streams": [{"codec_type": "audio"}], "format": {"duration": "3"}}
+    cover = {
+        "streams": [{"codec_type": "audio"}, _stream(codec_name="mjpeg", disposition={"attached_pic": 1})],
+        "format": {"format_name": "mp3", "duration": "3"},
+    }
+    for output in (audio, cover):
+        with pytest.raises(Unprocessable):
+            ffprobe.parse_probe_output(output)
+
+
+def test_missing_binary_is_503(monkeypatch: pytest.MonkeyPatch, media_files: MediaFiles) -> None:
+    monkeypatch.setenv("FFPROBE_PATH", "/nonexistent/bin/ffprobe")
+    get_settings.cache_clear()
+    with pytest.raises(ServiceUnavailable, match="ffprobe is not available"):
+        ffprobe.probe(str(media_files.landscape))
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """An HTTP endpoint that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/video.mp4"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+def test_timeout_is_503(silent_server: str) -> None:
+    with pytest.raises(ServiceUnavailable, match="did not finish within 1 seconds"):
+        ffprobe.probe(silent_server, timeout_seconds=1)
+
+
+def test_probe_reads_a_presigned_url_without_leaking_it(media_bucket: str, media_files: MediaFiles) -> None:
+    upload(media_files.landscape, "videos/a/landscape.mp4")
+    upload(media_files.not_video, "videos/b/notes.mp4")
+    url = media_storage.presigned_get("videos/a/landscape.mp4", 60)
+    assert ffprobe.probe(url).width == 1920
+    bad_url = media_storage.presigned_get("videos/b/notes.mp4", 60)
+    with pytest.raises(Unprocessable) as caught:
+        ffprobe.probe(bad_url)
+    assert "X-Amz-Signature" not in caught.value.message
+    assert "Signature=" not in caught.value.message

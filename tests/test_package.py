@@ -1,0 +1,257 @@
+"""The deployable package: the ffprobe layer, ``chalice package --merge-template`` and the
+merged template's lint and IAM (least privilege) checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.config import get_settings
+from chalicelib.services import ffprobe
+from tests.media import (
+    MediaFiles,
+    media_files_fixture,  # noqa: F401
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+# AWS offers no resource-level permissions for these actions, so "*" is the only possible resource.
+RESOURCE_WILDCARD_ALLOWED = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "scheduler:ListSchedules",
+}
+COMMON_SIDS = {"CreateOwnLogGroups", "WriteOwnLogs", "ReadDatabaseSecret", "VpcNetworkInterfaces"}
+
+
+@pytest.fixture(scope="session")
+def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("layer")
+    result = subprocess.run(
+        ["bash", str(ROOT / "infra/layers/ffprobe/build.sh"), str(out)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "unzipped:" in result.stdout and "MB" in result.stdout  # the size is printed
+    return out / "ffprobe-layer-x86_64.zip"
+
+
+@pytest.fixture(scope="session")
+def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``make package STAGE=prod`` minus the layer download: render, chalice package, copy the layer zip."""
+    work = tmp_path_factory.mktemp("package")
+    merge = work / "merge-prod.json"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "MEDIA_INGEST_QUEUE_NAME": "media-api-prod-ingest"}
+    subprocess.run(
+        [sys.executable, "-m", "infra.render_template", "--stage", "prod", "--output", str(merge)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    out = work / "out"
+    result = subprocess.run(
+        [str(VENV_BIN / "chalice"), "package", "--stage", "prod", "--merge-template", str(merge), str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def template(package_dir: Path) -> dict[str, Any]:
+    return json.loads((package_dir / "sam.json").read_text())
+
+
+def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    policies = template["Resources"][role]["Properties"]["Policies"]
+    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {action for statement in statements for action in _as_list(statement["Action"])}
+
+
+def test_layer_holds_an_executable_static_ffprobe_within_limits(layer_zip: Path, package_dir: Path) -> None:
+    with zipfile.ZipFile(layer_zip) as archive:
+        [entry] = archive.infolist()
+        assert entry.filename == "bin/ffprobe"
+        assert stat.S_IMODE(entry.external_attr >> 16) == 0o755
+        layer_size = entry.file_size
+    with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
+        function_size = sum(info.file_size for info in archive.infolist())
+    assert layer_size + function_size < LAMBDA_UNZIPPED_LIMIT
+
+
+def test_layer_ffprobe_probes_real_media(
+    layer_zip: Path, media_files: MediaFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The layer's ffprobe (7.x, reports rotation as -90) gives the same metadata as the system one."""
+    with zipfile.ZipFile(layer_zip) as archive:
+        archive.extractall(tmp_path)
+    binary = tmp_path / "bin" / "ffprobe"
+    binary.chmod(0o755)
+    monkeypatch.setenv("FFPROBE_PATH", str(binary))
+    get_settings.cache_clear()
+    assert ffprobe.probe(str(media_files.rotated)).as_json() == {
+        "duration": 2,
+        "width": 720,
+        "height": 1280,
+        "orientation": "V",
+        "quality": "HD",
+        "hasAudio": True,
+    }
+    assert ffprobe.probe(str(media_files.landscape)).quality == "FHD"
+
+
+def test_merged_template_passes_cfn_lint(package_dir: Path) -> None:
+    result = subprocess.run(
+        [str(VENV_BIN / "cfn-lint"), str(package_dir / "sam.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_template_has_what_chalice_does_not_create(template: dict[str, Any]) -> None:
+    types = {name: resource["Type"] for name, resource in template["Resources"].items()}
+    expected = {
+        "MediaBucket": "AWS::S3::Bucket",
+        "IngestQueue": "AWS::SQS::Queue",
+        "IngestDeadLetterQueue": "AWS::SQS::Queue",
+        "ScheduleGroup": "AWS::Scheduler::ScheduleGroup",
+        "SchedulerInvokeRole": "AWS::IAM::Role",
+        "ScheduleDeadLetterQueue": "AWS::SQS::Queue",
+        "ScheduleNotificationTopic": "AWS::SNS::Topic",
+        "DatabaseSecret": "AWS::SecretsManager::Secret",
+        "FfprobeLayer": "AWS::Serverless::LayerVersion",
+    }
+    assert {name: types.get(name) for name in expected} == expected
+    assert template["Parameters"]["Stage"]["Default"] == "prod"
+    queue = template["Resources"]["IngestQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * _functions(template)["IngestUploadedVideo"]["Properties"]["Timeout"]
+    notification = template["Resources"]["MediaBucket"]["Properties"]["NotificationConfiguration"]
+    assert notification["QueueConfigurations"][0]["Queue"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
+
+
+def test_ingest_function_consumes_the_templates_queue(template: dict[str, Any]) -> None:
+    ingest = _functions(template)["IngestUploadedVideo"]
+    [event] = ingest["Properties"]["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == 1
+    queue_name = template["Resources"]["IngestQueue"]["Properties"]["QueueName"]["Fn::Sub"]
+    assert event["Properties"]["Queue"]["Fn::Sub"].endswith(":" + queue_name.replace("${Stage}", "prod"))
+    assert "IngestQueue" in ingest["DependsOn"]
+
+
+def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
+    functions = _functions(template)
+    assert {"APIHandler", "IngestUploadedVideo", "PublishScheduledVideo"} <= set(functions)
+    for name, function in functions.items():
+        properties = function["Properties"]
+        variables = properties["Environment"]["Variables"]
+        probes = name in {"APIHandler", "IngestUploadedVideo"}
+        assert (properties.get("Layers") == [{"Ref": "FfprobeLayer"}]) is probes, name
+        assert variables["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}, name
+        assert variables["DATABASE_URL"] == "" and variables["DATABASE_SECRET_NAME"] == {"Ref": "DatabaseSecret"}
+        assert properties["VpcConfig"]["SubnetIds"] == {"Ref": "VpcSubnetIds"}
+        assert properties["Architectures"] == ["x86_64"]  # the layer is x86_64-only
+        if probes:
+            assert variables["FFPROBE_PATH"] == "/opt/bin/ffprobe"
+    api = functions["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api["VIDEO_SCHEDULE_TARGET_ARN"] == {"Fn::GetAtt": ["PublishScheduledVideo", "Arn"]}
+    assert api["VIDEO_SCHEDULE_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
+    assert int(api["FFPROBE_TIMEOUT_SECONDS"]) < 29  # API Gateway's integration timeout
+
+
+def test_scheduler_role_can_only_invoke_the_publish_function(template: dict[str, Any]) -> None:
+    role = template["Resources"]["SchedulerInvokeRole"]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    statements = _statements(template, "SchedulerInvokeRole")
+    assert _actions(statements) == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    invoke = next(s for s in statements if s["Action"] == "lambda:InvokeFunction")
+    assert {"Fn::GetAtt": ["PublishScheduledVideo", "Arn"]} in invoke["Resource"]
+
+
+def test_iam_policies_have_no_wildcards_where_an_arn_is_known(template: dict[str, Any]) -> None:
+    roles = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) >= 5
+    for role in roles:
+        for statement in _statements(template, role):
+            assert statement["Effect"] == "Allow"
+            actions = _as_list(statement["Action"])
+            assert all("*" not in action for action in actions), (role, actions)
+            for resource in _as_list(statement["Resource"]):
+                if resource == "*":
+                    assert set(actions) <= RESOURCE_WILDCARD_ALLOWED, (role, actions)
+                elif isinstance(resource, str):
+                    pytest.fail(f"{role}: literal resource {resource!r} should reference the stack's resources")
+                else:
+                    rendered = json.dumps(resource)
+                    # region, account and service come from the stack, never "*"
+                    assert ":*:" not in rendered and "arn:*" not in rendered, (role, rendered)
+
+
+def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -> None:
+    functions = _functions(template)
+    role_of = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
+    actions = {name: _actions(_statements(template, role)) for name, role in role_of.items()}
+    assert len(set(role_of.values())) == len(role_of)  # one role per function
+    ingest, api, publish = actions["IngestUploadedVideo"], actions["APIHandler"], actions["PublishScheduledVideo"]
+    assert {"s3:GetObject", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= ingest
+    assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:PutObject" for a in ingest)
+    assert {"s3:GetObject", "s3:PutObject", "scheduler:CreateSchedule", "iam:PassRole"} <= api
+    assert not any(a.startswith(("sqs:", "sns:")) for a in api)
+    assert "sns:Publish" in publish and not any(a.startswith(("s3:", "sqs:", "iam:")) for a in publish)
+    for name in set(functions) - {"APIHandler", "IngestUploadedVideo", "PublishScheduledVideo"}:
+        sids = {s.get("Sid") for s in _statements(template, role_of[name])}
+        assert not any(a.startswith(("s3:", "sqs:")) for a in actions[name]), name
+        assert sids >= COMMON_SIDS, name
+    pass_role = next(s for s in _statements(template, role_of["APIHandler"]) if s["Action"] == "iam:PassRole")
+    assert pass_role["Resource"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
+    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com"
+    uploads = next(s for s in _statements(template, role_of["APIHandler"]) if "s3:PutObject" in _as_list(s["Action"]))
+    assert uploads["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/videos/*"}
+
+
+def test_render_refuses_an_unknown_stage_and_missing_functions() -> None:
+    from infra import render_template
+
+    with pytest.raises(SystemExit):
+        render_template.render("staging", names=["api_handler", "ingest_uploaded_video", "publish_scheduled_video"])
+    with pytest.raises(SystemExit, match="publish_scheduled_video"):
+        render_template.render("prod", names=["api_handler", "ingest_uploaded_video"])
