@@ -4,8 +4,9 @@ event-driven Lambda functions in ``chalicelib/functions``."""
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.functions import ingest as ingest_functions
+from chalicelib.functions import scheduling as scheduling_functions
 from chalicelib.observability import logger
-from chalicelib.routes import actions, health, middleware, uploads, videos
+from chalicelib.routes import actions, health, middleware, schedules, uploads, videos
 
 app = Chalice(app_name="media-api")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -13,7 +14,8 @@ app.register_middleware(middleware.normalise_errors, "http")
 app.register_middleware(middleware.reflect_cors_origin, "http")
 app.register_middleware(middleware.flush_metrics, "http")
 
-for blueprint in (health.bp, videos.bp, uploads.bp, actions.bp):
+for blueprint in (health.bp, videos.bp, uploads.bp, actions.bp, schedules.bp):
     app.register_blueprint(blueprint, url_prefix="/api")
 
 app.register_blueprint(ingest_functions.bp)
+app.register_blueprint(scheduling_functions.bp)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -70,6 +71,7 @@ def prepare_aws() -> None:
     from scripts import local_aws
 
     if not os.environ.get("AWS_ENDPOINT_URL"):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's per-request access log
         os.environ["AWS_ENDPOINT_URL"] = local_aws.start_moto_server()
         _say(f"embedded moto server (AWS emulator): {os.environ['AWS_ENDPOINT_URL']}")
     else:
@@ -92,14 +94,21 @@ def start_dispatcher(stop: threading.Event) -> threading.Thread:
 
 
 def serve(port: str) -> int:
+    """Run ``chalice local`` (with autoreload) until it exits or we are told to stop."""
     chalice = ROOT / ".venv" / "bin" / "chalice"
     command = [str(chalice if chalice.exists() else "chalice"), "local", "--stage", "local", "--host", "127.0.0.1"]
-    process = subprocess.Popen([*command, "--port", port], cwd=ROOT)
+    # Its own process group, so stopping us (Ctrl-C or SIGTERM) stops its reloader child too.
+    process = subprocess.Popen([*command, "--port", port], cwd=ROOT, start_new_session=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        return process.wait()
+        os.killpg(process.pid, signal.SIGTERM)
+        return process.wait(timeout=15)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str]) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -87,6 +88,7 @@ class VideoView(Base):
         Index("video_views_user_id_idx", "user_id"),
         Index("video_views_created_at_idx", "created_at"),
     )
+    # The migration also sets fillfactor = 80 (room for HOT updates by heartbeats).
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
@@ -122,6 +124,18 @@ class VideoScheduleHistory(Base):
         Index("video_schedule_history_video_id_idx", "video_id"),
         Index("video_schedule_history_scheduled_for_idx", "scheduled_for"),
         Index("video_schedule_history_status_idx", "status"),
+        Index(
+            "video_schedule_history_one_pending_idx",
+            "video_id",
+            "action",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        CheckConstraint("action IN ('publish', 'unpublish')", name="video_schedule_history_action_check"),
+        CheckConstraint(
+            "status IN ('pending', 'completed', 'failed', 'cancelled', 'skipped')",
+            name="video_schedule_history_status_check",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -152,6 +166,27 @@ class VideoDailyRollup(Base):
     pause_events: Mapped[int] = mapped_column(Integer, server_default="0")
     seek_events: Mapped[int] = mapped_column(Integer, server_default="0")
     complete_events: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class VideoDailyReferrer(Base):
+    """Views per referrer per video per UTC day, folded with the daily roll-ups."""
+
+    __tablename__ = "video_daily_referrers"
+
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    referer: Mapped[str] = mapped_column(Text, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AnalyticsSnapshot(Base):
+    """Library-wide figures refreshed by the scheduled job (e.g. distinct viewers of all views)."""
+
+    __tablename__ = "analytics_snapshots"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
 class RateLimitCounter(Base):

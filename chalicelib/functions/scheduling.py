@@ -1,0 +1,40 @@
+"""Lambda functions of scheduled publishing.
+
+``publish_scheduled_video`` is the target of every one-shot EventBridge
+Scheduler schedule: Scheduler invokes it (asynchronously) with the schedule's
+``Input`` JSON as the event. Locally, ``scripts/local_dispatcher.py`` invokes the
+very same handler with the very same payload, since the emulators never fire.
+
+``reconcile_video_schedules`` repairs drift between history rows and Scheduler
+every 15 minutes (see :func:`chalicelib.services.scheduling.reconcile`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.observability import metrics
+from chalicelib.services import scheduling
+
+bp = Blueprint(__name__)
+
+RECONCILE_RATE = "rate(15 minutes)"
+
+
+@bp.lambda_function(name=scheduling.HANDLER_NAME)
+def publish_scheduled_video(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Publish or unpublish one video; raises (so the delivery is retried) when it could not."""
+    try:
+        return scheduling.execute_scheduled_action(event)
+    finally:
+        metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+@bp.schedule(RECONCILE_RATE, name="reconcile_video_schedules", description="Repair scheduled publish drift")
+def reconcile_video_schedules(event: Any) -> dict[str, int]:
+    try:
+        return scheduling.reconcile()
+    finally:
+        metrics.flush_metrics(raise_on_empty_metrics=False)

@@ -1,0 +1,146 @@
+"""Local AWS for development and tests: an embedded moto server, and the
+resources the service expects, created idempotently in whichever emulator
+``AWS_ENDPOINT_URL`` names (LocalStack or moto).
+
+``make dev`` calls :func:`start_moto_server` when no emulator is configured, sets
+``AWS_ENDPOINT_URL`` to what it returns, then calls :func:`ensure_resources` and
+exports the variables it returns (to ``chalice local`` and the dispatcher).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from typing import Any
+
+from chalicelib.config import get_settings
+
+DLQ_NAME = "media-api-video-schedules-dlq"
+TOPIC_NAME = "media-api-video-schedules"
+ROLE_NAME = "media-api-scheduler-invoke"
+# The name ``chalice deploy`` gives the function: {app_name}-{stage}-{name}. Nothing runs it
+# in an emulator (LocalStack's Lambda needs Docker); the local dispatcher invokes the handler.
+TARGET_FUNCTION = "media-api-local-publish_scheduled_video"
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+SCHEDULER_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+_servers: list[Any] = []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_moto_server(port: int | None = None) -> str:
+    """Start moto's server in a daemon thread on 127.0.0.1 and return its endpoint URL.
+
+    moto listens on every interface unless told otherwise; an emulator that
+    accepts any credentials stays on loopback.
+    """
+    from moto.server import ThreadedMotoServer
+
+    port = port or _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    _servers.append(server)
+    return f"http://127.0.0.1:{port}"
+
+
+def stop_moto_servers() -> None:
+    """Stop every server :func:`start_moto_server` started in this process."""
+    while _servers:
+        _servers.pop().stop()
+
+
+def _client(service: str, endpoint: str | None) -> Any:
+    import boto3
+
+    credentials = {
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID") or TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+    return boto3.session.Session().client(
+        service, region_name=get_settings().aws_region, endpoint_url=endpoint, **credentials
+    )
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
+    """Create (or find) the schedule group, its dead-letter queue, the notification
+    topic, the Scheduler role and the media bucket; return the variables to export.
+
+    Refuses to run without ``AWS_ENDPOINT_URL`` so it never touches a real
+    account; tests inside moto's ``mock_aws`` pass ``require_endpoint=False``.
+    """
+    get_settings.cache_clear()
+    settings = get_settings()
+    endpoint = settings.aws_endpoint_url or None
+    if endpoint is None and require_endpoint:
+        raise RuntimeError("AWS_ENDPOINT_URL is not set: ensure_resources only writes to an emulator")
+    _ensure_group(_client("scheduler", endpoint), settings.schedule_group_name)
+    sqs = _client("sqs", endpoint)
+    queue_url = sqs.create_queue(QueueName=DLQ_NAME)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic_arn = _client("sns", endpoint).create_topic(Name=TOPIC_NAME)["TopicArn"]
+    role_arn = _ensure_role(_client("iam", endpoint))
+    _ensure_bucket(_client("s3", endpoint), settings.media_bucket)
+    account = _client("sts", endpoint).get_caller_identity()["Account"]
+    env = {
+        "VIDEO_SCHEDULE_GROUP": settings.schedule_group_name,
+        "VIDEO_SCHEDULE_TARGET_ARN": f"arn:aws:lambda:{settings.aws_region}:{account}:function:{TARGET_FUNCTION}",
+        "VIDEO_SCHEDULE_ROLE_ARN": role_arn,
+        "VIDEO_SCHEDULE_DLQ_ARN": dlq_arn,
+        "VIDEO_SCHEDULE_NOTIFICATION_TOPIC_ARN": topic_arn,
+        "MEDIA_BUCKET": settings.media_bucket,
+        "AWS_REGION": settings.aws_region,
+    }
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    for name, value in TEST_CREDENTIALS.items():
+        if not os.environ.get(name):
+            env[name] = value
+    return env
+
+
+def _ensure_group(scheduler: Any, name: str) -> None:
+    with contextlib.suppress(scheduler.exceptions.ConflictException):  # already there
+        scheduler.create_schedule_group(Name=name)
+
+
+def _ensure_role(iam: Any) -> str:
+    try:
+        return str(iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(
+            iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(SCHEDULER_TRUST_POLICY))["Role"][
+                "Arn"
+            ]
+        )
+
+
+def _ensure_bucket(s3: Any, bucket: str) -> None:
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except Exception as exc:  # only "already exists" is expected
+        if _error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+            raise
+
+
+def main() -> None:
+    """``python -m scripts.local_aws``: create the resources and print them as ``export`` lines."""
+    for name, value in ensure_resources().items():
+        print(f"export {name}={value}")
+
+
+if __name__ == "__main__":
+    main()
