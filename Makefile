@@ -42,6 +42,10 @@ typecheck: $(VENV)/.installed
 migrate: $(VENV)/.installed
 	DATABASE_URL=$(DB_URL) $(VENV)/bin/alembic upgrade head
 
+# Tracking throughput and analytics latency on 1M views / 5M events (see README "Benchmark").
+bench: $(VENV)/.installed
+	DATABASE_URL=$(DB_URL) $(PY) -m scripts.bench $(BENCH_ARGS)
+
 token: $(VENV)/.installed
 	@$(PY) -m scripts.dev token
 

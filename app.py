@@ -3,10 +3,11 @@ event-driven Lambda functions in ``chalicelib/functions``."""
 
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.functions import analytics as analytics_functions
 from chalicelib.functions import ingest as ingest_functions
 from chalicelib.functions import scheduling as scheduling_functions
 from chalicelib.observability import logger
-from chalicelib.routes import actions, health, middleware, schedules, uploads, videos
+from chalicelib.routes import actions, analytics, health, middleware, schedules, tracking, uploads, videos
 
 app = Chalice(app_name="media-api")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -14,8 +15,9 @@ app.register_middleware(middleware.normalise_errors, "http")
 app.register_middleware(middleware.reflect_cors_origin, "http")
 app.register_middleware(middleware.flush_metrics, "http")
 
-for blueprint in (health.bp, videos.bp, uploads.bp, actions.bp, schedules.bp):
+for blueprint in (health.bp, videos.bp, tracking.bp, uploads.bp, actions.bp, schedules.bp, analytics.bp):
     app.register_blueprint(blueprint, url_prefix="/api")
 
 app.register_blueprint(ingest_functions.bp)
 app.register_blueprint(scheduling_functions.bp)
+app.register_blueprint(analytics_functions.bp)

@@ -118,6 +118,7 @@ def truncate_all() -> None:
         connection.execute(
             text(
                 "TRUNCATE videos, video_views, video_events, video_schedule_history, video_daily_rollups, "
+                "video_daily_referrers, analytics_snapshots, "
                 "rate_limit_counters, users RESTART IDENTITY CASCADE"
             )
         )

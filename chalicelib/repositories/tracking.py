@@ -1,0 +1,294 @@
+"""Tracking writes: each request is ONE statement that counts the rate limit and writes.
+
+The rate-limit upsert and the write share a statement, hence a transaction: a request
+refused with 429 writes nothing, a request answered 2xx is counted and committed.
+Statements run through :mod:`chalicelib.db.fastpath` (prepared, autocommitted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.db import fastpath
+
+# A view's watch time can never exceed this many times the video's duration (replays, loops).
+DURATION_FACTOR = 3
+# ... nor the seconds since the view was created plus this slack (clock skew, buffering).
+ELAPSED_SLACK_SECONDS = 30
+
+
+def _rate_limit_cte(bucket: str) -> str:
+    """The shared upsert of ``rate_limit_counters`` (same shape as repositories.rate_limits)."""
+    return f"""
+rl AS (
+  INSERT INTO rate_limit_counters AS c (bucket, client_key, window_start, hits)
+  VALUES ('{bucket}', :client_key, date_trunc('minute', now()), 1)
+  ON CONFLICT (bucket, client_key, window_start) DO UPDATE SET hits = c.hits + 1
+  RETURNING c.hits,
+    GREATEST(1, ceil(extract(epoch FROM c.window_start + interval '1 minute' - now())))::int AS retry_after
+)"""
+
+
+# The watch time a view may hold: what the client claims, capped by physics.
+_CAPPED_WATCH_TIME = f"""LEAST(
+    {{claimed}},
+    floor(extract(epoch FROM now() - vw.created_at))::int + {ELAPSED_SLACK_SECONDS},
+    CASE WHEN v.duration > 0 THEN v.duration * {DURATION_FACTOR} ELSE 2147483647 END
+  )::int"""
+
+VIEW_SQL = f"""
+WITH {_rate_limit_cte("track-view")},
+target AS (
+  SELECT id FROM videos WHERE id = :video_id AND (is_published OR CAST(:include_unpublished AS boolean))
+),
+ins AS (
+  INSERT INTO video_views (video_id, user_id, ip_address, user_agent, referer)
+  SELECT target.id, (SELECT u.id FROM users u WHERE u.id = CAST(:user_id AS int)),
+         CAST(:ip_hash AS varchar(64)), CAST(:user_agent AS text), CAST(:referer AS text)
+  FROM target, rl WHERE rl.hits <= CAST(:limit AS int)
+  RETURNING id
+)
+SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM target), (SELECT id FROM ins) FROM rl
+"""
+
+EVENT_SQL = f"""
+WITH {_rate_limit_cte("track-event")},
+target AS (
+  SELECT id, duration FROM videos
+  WHERE id = :video_id AND (is_published OR CAST(:include_unpublished AS boolean))
+),
+own_view AS (
+  SELECT id FROM video_views WHERE id = CAST(:view_id AS int) AND video_id = :video_id
+),
+ins AS (
+  INSERT INTO video_events (video_id, view_id, event_type, timestamp)
+  SELECT t.id, CAST(:view_id AS int), CAST(:event_type AS varchar(50)), CAST(:ts AS numeric)
+  FROM target t, rl
+  WHERE rl.hits <= CAST(:limit AS int)
+    AND CAST(:ts AS numeric) <= t.duration + 1
+    AND (CAST(:view_id AS int) IS NULL OR EXISTS (SELECT 1 FROM own_view))
+  RETURNING id
+),
+done AS (
+  UPDATE video_views SET completed = true
+  WHERE id = (SELECT id FROM own_view) AND CAST(:event_type AS text) = 'complete'
+    AND NOT completed AND EXISTS (SELECT 1 FROM ins)
+  RETURNING id
+)
+SELECT rl.hits, rl.retry_after, (SELECT duration FROM target), EXISTS (SELECT 1 FROM own_view),
+       (SELECT id FROM ins), (SELECT count(*) FROM done)
+FROM rl
+"""
+
+HEARTBEAT_SQL = f"""
+WITH {_rate_limit_cte("track-heartbeat")},
+cur AS (
+  SELECT vw.id, {_CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")} AS capped
+  FROM video_views vw JOIN videos v ON v.id = vw.video_id
+  WHERE vw.id = :view_id
+),
+upd AS (
+  -- GREATEST and the WHERE on the target row (re-checked under concurrent updates)
+  -- keep the maximum: watch time never goes down, whatever order heartbeats land in.
+  UPDATE video_views vw SET watch_time_seconds = GREATEST(vw.watch_time_seconds, cur.capped)
+  FROM cur, rl
+  WHERE vw.id = cur.id AND rl.hits <= CAST(:limit AS int) AND vw.watch_time_seconds < cur.capped
+  RETURNING vw.watch_time_seconds
+)
+SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur),
+       COALESCE((SELECT watch_time_seconds FROM upd),
+                (SELECT watch_time_seconds FROM video_views WHERE id = :view_id))
+FROM rl
+"""
+
+BATCH_SQL = f"""
+WITH {_rate_limit_cte("track-batch")},
+ev AS (
+  SELECT * FROM unnest(CAST(:ev_idx AS int[]), CAST(:ev_video AS int[]), CAST(:ev_view AS int[]),
+                       CAST(:ev_type AS text[]), CAST(:ev_ts AS numeric[]))
+    AS e(idx, video_id, view_id, event_type, ts)
+),
+ev_chk AS (
+  SELECT e.*, CASE
+      WHEN v.id IS NULL THEN 'Video not found'
+      WHEN e.ts > v.duration + 1 THEN 'timestamp is beyond the end of the video'
+      WHEN e.view_id IS NOT NULL AND vw.id IS NULL THEN 'View not found'
+    END AS error
+  FROM ev e
+  LEFT JOIN videos v ON v.id = e.video_id AND (v.is_published OR CAST(:include_unpublished AS boolean))
+  LEFT JOIN video_views vw ON vw.id = e.view_id AND vw.video_id = e.video_id
+),
+ev_ins AS (
+  INSERT INTO video_events (video_id, view_id, event_type, timestamp)
+  SELECT video_id, view_id, event_type, ts FROM ev_chk, rl
+  WHERE error IS NULL AND rl.hits <= CAST(:limit AS int)
+  ORDER BY idx
+  RETURNING 1
+),
+hb AS (
+  SELECT * FROM unnest(CAST(:hb_idx AS int[]), CAST(:hb_view AS int[]), CAST(:hb_watch AS int[]))
+    AS h(idx, view_id, watch_time)
+),
+hb_chk AS (
+  SELECT h.idx, h.view_id, {_CAPPED_WATCH_TIME.format(claimed="h.watch_time")} AS capped,
+         CASE WHEN vw.id IS NULL THEN 'View not found' END AS error
+  FROM hb h LEFT JOIN video_views vw ON vw.id = h.view_id LEFT JOIN videos v ON v.id = vw.video_id
+),
+per_view AS (
+  -- One row per view: a row must not be updated twice in one statement.
+  SELECT view_id, max(capped) AS capped, bool_or(completes) AS completes FROM (
+    SELECT view_id, capped, false AS completes FROM hb_chk WHERE error IS NULL
+    UNION ALL
+    SELECT view_id, 0, true FROM ev_chk WHERE error IS NULL AND event_type = 'complete' AND view_id IS NOT NULL
+  ) AS changes, rl
+  WHERE rl.hits <= CAST(:limit AS int)
+  GROUP BY view_id
+),
+upd AS (
+  UPDATE video_views vw
+  SET watch_time_seconds = GREATEST(vw.watch_time_seconds, p.capped),
+      completed = vw.completed OR p.completes
+  FROM per_view p
+  WHERE vw.id = p.view_id AND (vw.watch_time_seconds < p.capped OR (p.completes AND NOT vw.completed))
+  RETURNING 1
+)
+SELECT rl.hits, rl.retry_after,
+  (SELECT COALESCE(json_agg(json_build_array(idx, error) ORDER BY idx), '[]')::text FROM (
+     SELECT idx, error FROM ev_chk WHERE error IS NOT NULL
+     UNION ALL SELECT idx, error FROM hb_chk WHERE error IS NOT NULL) AS bad),
+  (SELECT count(*) FROM ev_ins), (SELECT count(*) FROM upd)
+FROM rl
+"""
+
+
+@dataclass(frozen=True)
+class Limited:
+    """The rate-limit outcome every tracking statement returns first."""
+
+    hits: int
+    retry_after: int
+
+
+def _first_row(rows: list[Any]) -> list[Any]:
+    return list(rows[0])
+
+
+def insert_view(
+    *,
+    client_key: str,
+    limit: int,
+    video_id: int,
+    include_unpublished: bool,
+    user_id: int | None,
+    ip_hash: str | None,
+    user_agent: str | None,
+    referer: str | None,
+) -> tuple[Limited, bool, int | None]:
+    """``(rate, video_found, view_id)``; ``view_id`` is None when nothing was written."""
+    row = _first_row(
+        fastpath.run(
+            "track_view",
+            VIEW_SQL,
+            {
+                "client_key": client_key,
+                "limit": limit,
+                "video_id": video_id,
+                "include_unpublished": include_unpublished,
+                "user_id": user_id,
+                "ip_hash": ip_hash,
+                "user_agent": user_agent,
+                "referer": referer,
+            },
+        )
+    )
+    return Limited(int(row[0]), int(row[1])), bool(row[2]), row[3]
+
+
+def insert_event(
+    *,
+    client_key: str,
+    limit: int,
+    video_id: int,
+    include_unpublished: bool,
+    view_id: int | None,
+    event_type: str,
+    timestamp: str,
+) -> tuple[Limited, int | None, bool, bool]:
+    """``(rate, video_duration_or_None, view_belongs_to_video, inserted)``."""
+    row = _first_row(
+        fastpath.run(
+            "track_event",
+            EVENT_SQL,
+            {
+                "client_key": client_key,
+                "limit": limit,
+                "video_id": video_id,
+                "include_unpublished": include_unpublished,
+                "view_id": view_id,
+                "event_type": event_type,
+                "ts": timestamp,
+            },
+        )
+    )
+    return Limited(int(row[0]), int(row[1])), row[2], bool(row[3]), row[4] is not None
+
+
+def update_watch_time(*, client_key: str, limit: int, view_id: int, watch_time: int) -> tuple[Limited, bool, int]:
+    """``(rate, view_found, stored_watch_time)``."""
+    row = _first_row(
+        fastpath.run(
+            "track_heartbeat",
+            HEARTBEAT_SQL,
+            {"client_key": client_key, "limit": limit, "view_id": view_id, "watch_time": watch_time},
+        )
+    )
+    return Limited(int(row[0]), int(row[1])), bool(row[2]), int(row[3] or 0)
+
+
+@dataclass
+class BatchRows:
+    """Column arrays of a batch's valid items, with each item's index in the request."""
+
+    ev_idx: list[int]
+    ev_video: list[int]
+    ev_view: list[int | None]
+    ev_type: list[str]
+    ev_ts: list[str]
+    hb_idx: list[int]
+    hb_view: list[int]
+    hb_watch: list[int]
+
+
+def write_batch(
+    *, client_key: str, limit: int, include_unpublished: bool, rows: BatchRows
+) -> tuple[Limited, list[tuple[int, str]]]:
+    """Write a whole batch in one statement; return the rate and the items the database refused."""
+    import json
+
+    row = _first_row(
+        fastpath.run(
+            "track_batch",
+            BATCH_SQL,
+            {
+                "client_key": client_key,
+                "limit": limit,
+                "include_unpublished": include_unpublished,
+                "ev_idx": _pg_array(rows.ev_idx),
+                "ev_video": _pg_array(rows.ev_video),
+                "ev_view": _pg_array(rows.ev_view),
+                "ev_type": _pg_array(rows.ev_type),
+                "ev_ts": _pg_array(rows.ev_ts),
+                "hb_idx": _pg_array(rows.hb_idx),
+                "hb_view": _pg_array(rows.hb_view),
+                "hb_watch": _pg_array(rows.hb_watch),
+            },
+        )
+    )
+    refused = [(int(index), str(error)) for index, error in json.loads(row[2] or "[]")]
+    return Limited(int(row[0]), int(row[1])), refused
+
+
+def _pg_array(values: list[Any]) -> str:
+    """An array literal of validated ints, decimal strings or enum words (never free text)."""
+    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"

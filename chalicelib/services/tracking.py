@@ -1,0 +1,229 @@
+"""Public view tracking: views, player events, heartbeats and batches of them.
+
+Rules beyond the seed's:
+
+* a view is answered with a *view token*, a short HMAC of its id; heartbeats and
+  events naming a view must carry it, so nobody can inflate or reset another
+  viewer's watch time by guessing ids;
+* watch time is a view's cumulative time: only the maximum is kept, capped at the
+  seconds since the view started (+30 s) and at 3x the video's duration;
+* rate limits are counted in PostgreSQL in the same statement as the write, so every
+  Lambda container shares them and a 2xx is always stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chalicelib import errors
+from chalicelib.config import get_settings
+from chalicelib.observability import metrics
+from chalicelib.repositories import tracking as repo
+from chalicelib.services.privacy import rate_limit_key, stored_ip_hash, truncate_user_agent
+from chalicelib.services.rate_limits import LIMITS
+
+EventType = Literal["play", "pause", "seek", "complete"]
+EVENT_TYPES: tuple[str, ...] = ("play", "pause", "seek", "complete")
+VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
+REFERER_MAX_LENGTH = 2048
+
+
+# --- view tokens -------------------------------------------------------------------------
+
+
+def view_token(view_id: int) -> str:
+    """The token that proves the caller was handed ``view_id`` by ``POST /track/view``."""
+    key = get_settings().view_token_key.encode()
+    digest = hmac.new(key, f"view:{view_id}".encode(), hashlib.sha256).digest()[:VIEW_TOKEN_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def check_view_token(view_id: int, token: str | None) -> None:
+    """403 unless ``token`` is the view's token (constant-time comparison)."""
+    if not token or not hmac.compare_digest(token.encode(), view_token(view_id).encode()):
+        raise errors.PermissionDenied("viewToken is missing or does not match viewId")
+
+
+# --- single requests ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a tracking request, as far as tracking cares."""
+
+    ip: str
+    user_id: int | None = None
+    is_admin: bool = False
+    user_agent: str | None = None
+
+    @property
+    def rate_key(self) -> str:
+        return rate_limit_key(self.ip)
+
+
+def _enforce(rate: repo.Limited, bucket: str) -> None:
+    if rate.hits > LIMITS[bucket]:
+        raise errors.RateLimited(f"Too many requests: limit is {LIMITS[bucket]} per minute", rate.retry_after)
+
+
+def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int, str]:
+    """Record a view; return ``(view_id, view_token)``. Unknown or unpublished video: 404."""
+    rate, found, view_id = repo.insert_view(
+        client_key=caller.rate_key,
+        limit=LIMITS["track-view"],
+        video_id=video_id,
+        include_unpublished=caller.is_admin,
+        user_id=caller.user_id,
+        ip_hash=stored_ip_hash(caller.ip),
+        user_agent=truncate_user_agent(caller.user_agent),
+        referer=(referer or None) and referer[:REFERER_MAX_LENGTH],
+    )
+    _enforce(rate, "track-view")
+    if not found or view_id is None:
+        raise errors.NotFound("Video not found")
+    _count("ViewsRecorded")
+    return int(view_id), view_token(int(view_id))
+
+
+def format_timestamp(seconds: float) -> str:
+    """A player position as the decimal text stored in ``numeric(10, 2)``."""
+    return f"{seconds:.2f}"
+
+
+def record_event(
+    caller: Caller, video_id: int, view_id: int | None, token: str | None, event_type: str, timestamp: float
+) -> None:
+    """Store one player event; ``complete`` marks its view completed."""
+    if view_id is not None:
+        check_view_token(view_id, token)
+    rate, duration, view_ok, inserted = repo.insert_event(
+        client_key=caller.rate_key,
+        limit=LIMITS["track-event"],
+        video_id=video_id,
+        include_unpublished=caller.is_admin,
+        view_id=view_id,
+        event_type=event_type,
+        timestamp=format_timestamp(timestamp),
+    )
+    _enforce(rate, "track-event")
+    if duration is None:
+        raise errors.NotFound("Video not found")
+    if view_id is not None and not view_ok:
+        raise errors.NotFound("View not found for this video")
+    if not inserted:
+        raise errors.Unprocessable(f"timestamp must be between 0 and the video's duration + 1 ({duration + 1} s)")
+    _count(f"Events.{event_type}")
+
+
+def record_heartbeat(caller: Caller, view_id: int, token: str | None, watch_time: float) -> int:
+    """Raise the view's watch time to ``watch_time`` (capped); return what is stored."""
+    check_view_token(view_id, token)
+    rate, found, stored = repo.update_watch_time(
+        client_key=caller.rate_key, limit=LIMITS["track-heartbeat"], view_id=view_id, watch_time=int(watch_time)
+    )
+    _enforce(rate, "track-heartbeat")
+    if not found:
+        raise errors.NotFound("View not found")
+    _watch_time(stored)
+    return stored
+
+
+# --- batches -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    index: int
+    video_id: int
+    view_id: int | None
+    view_token: str | None
+    event_type: str
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class BatchHeartbeat:
+    index: int
+    view_id: int
+    view_token: str | None
+    watch_time: float
+
+
+@dataclass
+class BatchResult:
+    accepted: int
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def record_batch(
+    caller: Caller,
+    events: list[BatchEvent],
+    heartbeats: list[BatchHeartbeat],
+    rejected: list[tuple[int, str]],
+    total: int,
+) -> BatchResult:
+    """Write the valid items of a batch in one statement; each bad item is rejected alone.
+
+    ``rejected`` already holds the items that failed validation; token checks happen
+    here, database checks (unknown video or view, timestamp past the end) in SQL.
+    """
+    rejected = list(rejected)
+    rows = repo.BatchRows([], [], [], [], [], [], [], [])
+    for event in events:
+        if event.view_id is not None and not _token_ok(event.view_id, event.view_token):
+            rejected.append((event.index, "viewToken is missing or does not match viewId"))
+            continue
+        rows.ev_idx.append(event.index)
+        rows.ev_video.append(event.video_id)
+        rows.ev_view.append(event.view_id)
+        rows.ev_type.append(event.event_type)
+        rows.ev_ts.append(format_timestamp(event.timestamp))
+    for beat in heartbeats:
+        if not _token_ok(beat.view_id, beat.view_token):
+            rejected.append((beat.index, "viewToken is missing or does not match viewId"))
+            continue
+        rows.hb_idx.append(beat.index)
+        rows.hb_view.append(beat.view_id)
+        rows.hb_watch.append(int(beat.watch_time))
+    rate, refused = repo.write_batch(
+        client_key=caller.rate_key, limit=LIMITS["track-batch"], include_unpublished=caller.is_admin, rows=rows
+    )
+    _enforce(rate, "track-batch")
+    rejected.extend(refused)
+    refused_indexes = {index for index, _ in refused}
+    for position, index in enumerate(rows.ev_idx):
+        if index not in refused_indexes:
+            _count(f"Events.{rows.ev_type[position]}")
+    for position, index in enumerate(rows.hb_idx):
+        if index not in refused_indexes:
+            _watch_time(rows.hb_watch[position])
+    rejected.sort()
+    return BatchResult(accepted=total - len(rejected), rejected=rejected)
+
+
+def _token_ok(view_id: int, token: str | None) -> bool:
+    try:
+        check_view_token(view_id, token)
+    except errors.PermissionDenied:
+        return False
+    return True
+
+
+# --- metrics (Powertools EMF; the API's middleware flushes them once per request) -------
+
+
+def _count(name: str) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def _watch_time(seconds: int) -> None:
+    """Each heartbeat's cumulative watch time: CloudWatch gives its distribution (p50, p90, ...)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name="WatchTimeSeconds", unit=MetricUnit.Seconds, value=seconds)

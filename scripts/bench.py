@@ -1,0 +1,496 @@
+"""``make bench``: tracking throughput and analytics latency on a synthetic library.
+
+One run, one database: it creates ``media_bench`` on the server ``DATABASE_URL`` names
+(or the embedded one), migrates it, COPYs in 1,000 videos, 1,000,000 views and
+5,000,000 events spread over 120 days, then prints
+
+1. tracking: ``track/view`` and ``track/heartbeat`` driven through the Lambda entry
+   point (API Gateway proxy events into the Chalice app, in-process, rate limiting and
+   metrics included) beside a bare pg8000 single-row INSERT on the same database;
+2. analytics: per-video (a busy and a typical video), top, overview and aggregate,
+   through the same entry point with an admin token;
+3. the seed's approach (load a busy video's views into Python and count) beside ours.
+
+Every figure is the median of several runs. Not a test: nothing here asserts a time.
+Options: ``--views N --events N --videos N --days N --keep`` (keep the database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DB = "media_bench"
+ROUNDS = 5
+EVENT_TYPES = ("play", "play", "pause", "pause", "seek", "complete")
+REFERERS = [f"https://site{n}.example/page" for n in range(25)] + [None] * 10
+AGENTS = ["Mozilla (Windows NT 10.0; Win64; x64) Chrome Safari", "Mozilla (iPhone; CPU iPhone OS) Mobile Safari"]
+ZIPF_EXPONENT = 0.8  # video popularity: weight of the k-th video is 1/k^0.8
+
+
+# --- database ----------------------------------------------------------------------------
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from scripts.embedded_db import start
+
+    return start()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+
+
+def native_connection(url: str) -> Any:
+    """A plain pg8000 connection (autocommit) to ``url``."""
+    import pg8000.native
+    from sqlalchemy.engine import make_url
+
+    from chalicelib.db.engine import to_sqlalchemy_url
+
+    parsed = make_url(to_sqlalchemy_url(url))
+    return pg8000.native.Connection(
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        host=parsed.host or "localhost",
+        port=parsed.port or 5432,
+        database=parsed.database or "postgres",
+        unix_sock=parsed.query.get("unix_sock"),
+    )
+
+
+def create_database(server: str) -> str:
+    admin = native_connection(server)
+    admin.run(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin.run(f'CREATE DATABASE "{BENCH_DB}"')
+    admin.close()
+    url = with_database(server, BENCH_DB)
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config("alembic.ini")
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+    return url
+
+
+def drop_database(server: str) -> None:
+    from chalicelib.db import fastpath
+    from chalicelib.db.engine import dispose_engine
+
+    dispose_engine()
+    fastpath.dispose()
+    admin = native_connection(server)
+    admin.run(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin.close()
+
+
+# --- seeding -----------------------------------------------------------------------------
+
+
+def _copy(connection: Any, table: str, columns: str, rows: Iterator[str], chunk: int = 200_000) -> None:
+    """COPY rows (tab-separated lines) in chunks, so memory stays flat."""
+    buffer: list[str] = []
+    for line in rows:
+        buffer.append(line)
+        if len(buffer) >= chunk:
+            connection.run(f"COPY {table} ({columns}) FROM STDIN", stream=io.StringIO("".join(buffer)))
+            buffer.clear()
+    if buffer:
+        connection.run(f"COPY {table} ({columns}) FROM STDIN", stream=io.StringIO("".join(buffer)))
+
+
+def seed(url: str, videos: int, views: int, events: int, days: int) -> dict[str, Any]:
+    """COPY the synthetic library in; secondary indexes are rebuilt after the load."""
+    rng = random.Random(42)
+    connection = native_connection(url)
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    durations = [rng.randint(30, 3600) for _ in range(videos)]
+    _copy(
+        connection,
+        "users",
+        "id, email, name, role",
+        (f"{i}\tviewer{i}@example.test\tViewer {i}\tUSER\n" for i in range(1, 5001)),
+    )
+    connection.run("SELECT setval('users_id_seq', 5000)")
+    _copy(
+        connection,
+        "videos",
+        "id, filename, title, duration, file_size, width, height, orientation, quality, is_published, created_at",
+        (
+            f"{i}\tbench/{i}.mp4\tBench video {i}\t{durations[i - 1]}\t{rng.randint(10**6, 10**9)}\t1920\t1080\tH\tFHD"
+            f"\t{'t' if i % 10 else 'f'}\t{(now - timedelta(days=days + 1)).isoformat()}\n"
+            for i in range(1, videos + 1)
+        ),
+    )
+    connection.run(f"SELECT setval('videos_id_seq', {videos})")
+    index_definitions = _drop_secondary_indexes(connection)
+    weights = [1 / (rank**ZIPF_EXPONENT) for rank in range(1, videos + 1)]
+    view_video = rng.choices(range(1, videos + 1), weights=weights, k=views)
+    ip_pool = [os.urandom(32).hex() for _ in range(200_000)]
+    span = days * 86400
+    view_times = [now - timedelta(seconds=rng.random() * span) for _ in range(views)]
+
+    def view_rows() -> Iterator[str]:
+        for n in range(views):
+            video_id = view_video[n]
+            registered = rng.random() < 0.3
+            user = str(rng.randint(1, 5000)) if registered else "\\N"
+            ip = "\\N" if registered else ip_pool[rng.randrange(len(ip_pool))]
+            referer = REFERERS[rng.randrange(len(REFERERS))] or "\\N"
+            duration = durations[video_id - 1]
+            watch = rng.randint(0, duration)
+            completed = "t" if watch > duration * 0.9 else "f"
+            agent = AGENTS[n % 2]
+            yield (
+                f"{n + 1}\t{video_id}\t{user}\t{ip}\t{agent}\t{referer}\t{watch}\t{completed}\t"
+                f"{view_times[n].isoformat()}\n"
+            )
+
+    _copy(
+        connection,
+        "video_views",
+        "id, video_id, user_id, ip_address, user_agent, referer, watch_time_seconds, completed, created_at",
+        view_rows(),
+    )
+    connection.run(f"SELECT setval('video_views_id_seq', {views})")
+
+    def event_rows() -> Iterator[str]:
+        for n in range(events):
+            view = rng.randrange(views)
+            video_id = view_video[view]
+            at = view_times[view] + timedelta(seconds=rng.random() * 600)
+            at = min(at, now)
+            kind = EVENT_TYPES[rng.randrange(len(EVENT_TYPES))]
+            position = rng.random() * durations[video_id - 1]
+            yield f"{n + 1}\t{video_id}\t{view + 1}\t{kind}\t{position:.2f}\t{at.isoformat()}\n"
+
+    _copy(connection, "video_events", "id, video_id, view_id, event_type, timestamp, created_at", event_rows())
+    connection.run(f"SELECT setval('video_events_id_seq', {events})")
+    loaded = time.perf_counter() - started
+    for definition in index_definitions:
+        connection.run(definition)
+    connection.run("VACUUM ANALYZE")
+    connection.close()
+    return {"load_seconds": loaded, "total_seconds": time.perf_counter() - started}
+
+
+def _drop_secondary_indexes(connection: Any) -> list[str]:
+    """Drop the non-unique indexes of the two big tables; return their definitions to rebuild."""
+    rows = connection.run(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid
+        WHERE i.tablename IN ('video_views', 'video_events') AND NOT x.indisunique
+        """
+    )
+    for name, _ in rows:
+        connection.run(f'DROP INDEX "{name}"')
+    return [definition for _, definition in rows]
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """EMF metric lines go to stdout (CloudWatch in Lambda); keep them out of the report."""
+    saved = sys.stdout
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - closed below
+    try:
+        yield
+    finally:
+        sys.stdout.close()
+        sys.stdout = saved
+
+
+def rounds_summary(rounds: list[list[float]]) -> dict[str, float]:
+    """Median over rounds of each round's rate, p50 and p99."""
+    return {
+        "rate": statistics.median(len(samples) / sum(samples) for samples in rounds),
+        "p50_ms": statistics.median(percentile(samples, 0.5) * 1000 for samples in rounds),
+        "p99_ms": statistics.median(percentile(samples, 0.99) * 1000 for samples in rounds),
+    }
+
+
+def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
+    """Bare INSERTs, track/view and track/heartbeat, interleaved request by request.
+
+    Interleaving puts the three under the same machine noise (WAL flush timing, other
+    processes), so their ratio means something on a shared 2-core box. Tracking goes
+    through ``app(event, context)`` with callers spread over many IPs; the bare INSERT
+    is a plain autocommitted pg8000 ``run`` (and, for reference, a prepared one).
+    """
+    from app import app
+    from chalicelib.services.tracking import view_token
+    from scripts.apigw import invoke, proxy_event
+
+    connection = native_connection(url)
+    connection.run("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, n int, at timestamptz DEFAULT now())")
+    prepared = connection.prepare("INSERT INTO bench_bare (n) VALUES (:n)")
+    published = [row[0] for row in connection.run("SELECT id FROM videos WHERE is_published ORDER BY id LIMIT 200")]
+    # Heartbeats raise the watch time of existing (older) views, so each one really updates a row.
+    candidates = connection.run(
+        """
+        SELECT vw.id, vw.watch_time_seconds FROM video_views vw JOIN videos v ON v.id = vw.video_id
+        WHERE vw.watch_time_seconds + :need < v.duration * 3 ORDER BY random() LIMIT :n
+        """,
+        need=10 * ROUNDS + 10,
+        n=requests,
+    )
+    tokens = {view_id: view_token(view_id) for view_id, _ in candidates}
+    # 20 requests per IP per run: real players, far below the per-IP limits, which are still counted.
+    ips = [f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}" for n in range(requests * ROUNDS // 20 + 1)]
+    view_events = [
+        proxy_event(
+            "POST",
+            "/api/track/view",
+            body={"videoId": published[n % len(published)], "referer": "https://site1.example/page"},
+            source_ip=ips[n % len(ips)],
+            headers={"user-agent": AGENTS[n % 2] + " Chrome/120.0.1"},
+        )
+        for n in range(requests)
+    ]
+    names = ("bare pg8000 INSERT (run)", "bare pg8000 INSERT (prepared)", "view", "heartbeat")
+    results: dict[str, list[list[float]]] = {name: [] for name in names}
+    with quiet_stdout():
+        for warm in view_events[:50]:
+            invoke(app, warm)
+        for round_number in range(ROUNDS):
+            beats = [
+                proxy_event(
+                    "POST",
+                    "/api/track/heartbeat",
+                    body={
+                        "viewId": view_id,
+                        "viewToken": tokens[view_id],
+                        "watchTimeSeconds": watch + 10 * (round_number + 1),
+                    },
+                    source_ip=ips[n % len(ips)],
+                )
+                for n, (view_id, watch) in enumerate(candidates)
+            ]
+            samples: dict[str, list[float]] = {name: [] for name in names}
+            for n in range(min(len(beats), len(view_events))):
+                samples[names[0]].append(timed(partial(connection.run, "INSERT INTO bench_bare (n) VALUES (:n)", n=n)))
+                samples[names[1]].append(timed(partial(prepared.run, n=n)))
+                samples["view"].append(timed(partial(_expect_ok, app, view_events[n])))
+                samples["heartbeat"].append(timed(partial(_expect_ok, app, beats[n])))
+            for name in names:
+                results[name].append(samples[name])
+    connection.run("DROP TABLE bench_bare")
+    connection.close()
+    return {name: rounds_summary(rounds) for name, rounds in results.items()}
+
+
+def _expect_ok(app: Any, event: dict[str, Any]) -> Any:
+    from scripts.apigw import invoke
+
+    status, _, body = invoke(app, event)
+    if status != 200:
+        raise RuntimeError(f"{event['resource']} answered {status}: {body}")
+    return body
+
+
+def busy_and_typical(url: str) -> tuple[int, int, int, int]:
+    connection = native_connection(url)
+    rows = connection.run("SELECT video_id, count(*) FROM video_views GROUP BY video_id ORDER BY 2 DESC")
+    connection.close()
+    busy, typical = rows[0], rows[len(rows) // 2]
+    return int(busy[0]), int(busy[1]), int(typical[0]), int(typical[1])
+
+
+def bench_analytics(url: str, busy: int, typical: int, samples: int) -> dict[str, dict[str, float]]:
+    """Admin analytics routes through the entry point (JWT and admin rate limit included)."""
+    from app import app
+    from chalicelib.services.auth import issue_access_token
+    from scripts.apigw import proxy_event
+
+    connection = native_connection(url)
+    admin_id = connection.run(
+        "INSERT INTO users (email, name, role) VALUES ('bench@x.test', 'B', 'SUPER_ADMIN') RETURNING id"
+    )[0][0]
+    connection.close()
+    headers = {"authorization": f"Bearer {issue_access_token(admin_id, 'SUPER_ADMIN')}"}
+
+    def get(resource: str, video_id: int | None = None, query: dict[str, str] | None = None) -> dict[str, Any]:
+        params = {"video_id": str(video_id)} if video_id else None
+        return proxy_event("GET", resource, headers=headers, path_parameters=params, query=query)
+
+    cases = {
+        "analytics (busy video)": get("/api/videos/{video_id}/analytics", busy),
+        "analytics (typical video)": get("/api/videos/{video_id}/analytics", typical),
+        "top (views)": get("/api/videos/analytics/top", query={"metric": "views", "limit": "10"}),
+        "top (watchTime)": get("/api/videos/analytics/top", query={"metric": "watchTime", "limit": "10"}),
+        "overview": get("/api/videos/analytics/overview"),
+        "aggregate (busy video)": proxy_event(
+            "POST",
+            "/api/videos/{video_id}/analytics/aggregate",
+            headers=headers,
+            path_parameters={"video_id": str(busy)},
+            body={},
+        ),
+    }
+    report = {}
+    with quiet_stdout():
+        for name, event in cases.items():
+            _expect_ok(app, event)  # warm
+            runs = [timed(partial(_expect_ok, app, event)) for _ in range(samples)]
+            report[name] = {
+                "p50_ms": percentile(runs, 0.5) * 1000,
+                "p99_ms": percentile(runs, 0.99) * 1000,
+            }
+    return report
+
+
+def bench_seed_approach(url: str, busy: int, samples: int) -> dict[str, float]:
+    """The seed's aggregation (every view row into memory, counted in Python) beside ours."""
+    from sqlalchemy import select
+
+    from chalicelib.db.engine import session_scope
+    from chalicelib.db.models import VideoView
+    from chalicelib.services import analytics
+
+    def seed_way() -> None:
+        with session_scope() as session:
+            views = session.scalars(select(VideoView).where(VideoView.video_id == busy)).all()
+            total = len(views)
+            unique = len({view.user_id or view.ip_address for view in views})
+            watch = sum(view.watch_time_seconds for view in views)
+            completed = sum(1 for view in views if view.completed)
+            _ = (unique, watch / total if total else 0, completed / total * 100 if total else 0)
+
+    seed_runs = [timed(seed_way) for _ in range(samples)]
+    ours = [timed(lambda: analytics.aggregate_video(busy)) for _ in range(samples)]
+    return {"seed_ms": statistics.median(seed_runs) * 1000, "ours_ms": statistics.median(ours) * 1000}
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    import platform
+
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=int, default=1000)
+    parser.add_argument("--views", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--requests", type=int, default=1000, help="tracking requests per round")
+    parser.add_argument("--samples", type=int, default=25, help="runs of each analytics query")
+    parser.add_argument("--keep", action="store_true", help="keep the media_bench database")
+    args = parser.parse_args(argv)
+
+    _bench_environment()
+    server = server_url()
+    url = create_database(server)
+    os.environ["DATABASE_URL"] = url
+    from chalicelib.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        server_version = native_connection(url).run("SHOW server_version")[0][0]
+        print(f"media-api bench  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {machine()}  PostgreSQL {server_version}")
+        loaded = seed(url, args.videos, args.views, args.events, args.days)
+        print(
+            f"seeded {args.videos:,} videos, {args.views:,} views, {args.events:,} events over {args.days} days: "
+            f"COPY {loaded['load_seconds']:.1f} s, with indexes + VACUUM ANALYZE {loaded['total_seconds']:.1f} s"
+        )
+        started = time.perf_counter()
+        from chalicelib.services import analytics
+
+        refreshed = analytics.refresh(24 * 3600)
+        print(
+            f"first scheduled refresh (folds {refreshed['daysFolded']} closed days into roll-ups, aggregates "
+            f"{refreshed['videosRefreshed']} active videos, library viewers): {time.perf_counter() - started:.1f} s"
+        )
+        busy, busy_views, typical, typical_views = busy_and_typical(url)
+
+        print(
+            f"\n1. Tracking ({args.requests} requests x {ROUNDS} rounds, interleaved, one container, median of rounds)"
+        )
+        tracking = bench_tracking(url, args.requests)
+        plain, prepared = tracking["bare pg8000 INSERT (run)"], tracking["bare pg8000 INSERT (prepared)"]
+        for name, figures in tracking.items():
+            _line(name if name.startswith("bare") else f"POST /api/track/{name}", figures)
+        for name in ("view", "heartbeat"):
+            figures = tracking[name]
+            print(
+                f"   {name}: {figures['p50_ms'] / plain['p50_ms']:.2f}x a bare INSERT (p50), "
+                f"{figures['p50_ms'] / prepared['p50_ms']:.2f}x a prepared one"
+            )
+
+        print(
+            f"\n2. Analytics (p50/p99 of {args.samples} runs; busy video {busy}: {busy_views:,} views, "
+            f"typical video {typical}: {typical_views:,} views)"
+        )
+        for name, figures in bench_analytics(url, busy, typical, args.samples).items():
+            print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
+
+        seed_figures = bench_seed_approach(url, busy, max(5, args.samples // 5))
+        print(f"\n3. Seed approach on the busy video ({busy_views:,} views)")
+        print(
+            f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; SQL aggregate: "
+            f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
+        )
+    finally:
+        if not args.keep:
+            drop_database(server)
+    return 0
+
+
+def _line(name: str, figures: dict[str, float]) -> None:
+    print(
+        f"   {name:<32} {figures['rate']:8.0f} req/s   p50 {figures['p50_ms']:6.3f} ms   "
+        f"p99 {figures['p99_ms']:6.3f} ms"
+    )
+
+
+def _bench_environment() -> None:
+    """Secrets for an in-process run; real deployments set their own."""
+    os.environ.setdefault("JWT_ACCESS_SECRET", "bench-jwt-secret-0123456789abcdef0123456789")
+    os.environ.setdefault("VIDEO_ANALYTICS_IP_HASH_SECRET", "bench-ip-hash-secret")
+    os.environ.setdefault("VIDEO_VIEW_TOKEN_SECRET", "bench-view-token-secret")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
