@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from chalicelib.db.models import Video
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
 
@@ -25,7 +26,7 @@ class VideoFilters:
 
 def list_videos(session: Session, filters: VideoFilters) -> tuple[list[Video], int]:
     """One page of videos, newest first, and the total that matched the filters."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if filters.published is not None:
         conditions.append(Video.is_published.is_(filters.published))
     if filters.orientation:
@@ -68,7 +69,7 @@ def get_by_filename(session: Session, filename: str) -> Video | None:
 
 
 def filename_taken(session: Session, filename: str) -> bool:
-    return session.scalar(select(func.count()).select_from(Video).where(Video.filename == filename)) > 0
+    return bool(session.scalar(select(func.count()).select_from(Video).where(Video.filename == filename)))
 
 
 def add(session: Session, video: Video) -> Video:
