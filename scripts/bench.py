@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from scripts.embedded_db import server_url, with_database
 
 BENCH_DB = "media_bench"
 ROUNDS = 5
@@ -42,36 +43,13 @@ ZIPF_EXPONENT = 0.8  # video popularity: weight of the k-th video is 1/k^0.8
 # --- database ----------------------------------------------------------------------------
 
 
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from scripts.embedded_db import start
-
-    return start()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
-
-
 def native_connection(url: str) -> Any:
     """A plain pg8000 connection (autocommit) to ``url``."""
     import pg8000.native
-    from sqlalchemy.engine import make_url
 
-    from chalicelib.db.engine import to_sqlalchemy_url
+    from chalicelib.db.engine import pg8000_connect_kwargs
 
-    parsed = make_url(to_sqlalchemy_url(url))
-    return pg8000.native.Connection(
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        host=parsed.host or "localhost",
-        port=parsed.port or 5432,
-        database=parsed.database or "postgres",
-        unix_sock=parsed.query.get("unix_sock"),
-    )
+    return pg8000.native.Connection(**pg8000_connect_kwargs(url))
 
 
 def create_database(server: str) -> str:

@@ -8,8 +8,10 @@ running after this process exits, so `make dev` and `make test` can share it;
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "postgres"
 
@@ -23,9 +25,19 @@ def start() -> str:
     return str(server.get_uri())
 
 
+def server_url() -> str:
+    """The server every dev tool uses: ``DATABASE_URL`` when set, else the embedded one."""
+    return os.environ.get("DATABASE_URL") or start()
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL naming another database (tests and the benchmark make their own)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+
+
 def stop() -> None:
     """Fast shutdown (SIGINT to the postmaster); pg_ctl itself refuses to run as root."""
-    import os
     import signal
 
     pid_file = DATA_DIR / "postmaster.pid"

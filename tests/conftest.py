@@ -9,14 +9,14 @@ database, so runs never see each other's data.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pg8000.native
 import pytest
+
+from scripts.embedded_db import server_url, with_database
 
 TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 BASE_ENV = {
@@ -34,44 +34,21 @@ BASE_ENV = {
 }
 
 
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from scripts.embedded_db import start
+def admin_connection(url: str) -> pg8000.native.Connection:
+    """A plain autocommitted connection, for CREATE/DROP DATABASE."""
+    from chalicelib.db.engine import pg8000_connect_kwargs
 
-    return start()
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
-
-
-def _admin_connection(url: str) -> pg8000.native.Connection:
-    from sqlalchemy.engine import make_url
-
-    from chalicelib.db.engine import to_sqlalchemy_url
-
-    parsed = make_url(to_sqlalchemy_url(url))
-    return pg8000.native.Connection(
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        host=parsed.host or "localhost",
-        port=parsed.port or 5432,
-        database=parsed.database or "postgres",
-        unix_sock=parsed.query.get("unix_sock"),  # type: ignore[arg-type]
-    )
+    return pg8000.native.Connection(**pg8000_connect_kwargs(url))
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh, migrated database for this session; dropped at the end."""
-    server = _server_url()
+    server = server_url()
     name = f"media_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_connection(server)
+    admin = admin_connection(server)
     admin.run(f'CREATE DATABASE "{name}"')
-    url = _with_database(server, name)
+    url = with_database(server, name)
     try:
         from alembic import command
         from alembic.config import Config

@@ -252,9 +252,9 @@ def test_queries_use_the_indexes(video: dict[str, Any], database_url: str) -> No
         FROM generate_series(1, 20000) g
         """
     )
-    from tests.conftest import _admin_connection
+    from tests.conftest import admin_connection
 
-    native = _admin_connection(database_url)
+    native = admin_connection(database_url)
     native.run("VACUUM ANALYZE video_views")  # sets the visibility map, as autovacuum would
     native.close()
     from chalicelib.repositories import analytics

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 from chalicelib.config import ConfigurationError
 from chalicelib.db.engine import get_engine, session_scope, to_sqlalchemy_url
 from chalicelib.db.models import Base
-from tests.conftest import _admin_connection, _with_database
+from scripts.embedded_db import with_database
+from tests.conftest import admin_connection
 
 
 @pytest.mark.parametrize(
@@ -53,9 +54,9 @@ def test_models_match_the_migrated_schema() -> None:
 def test_migrations_keep_an_existing_users_table_and_round_trip(database_url: str) -> None:
     """The main API owns ``users``: an existing table (with its rows) survives upgrade and downgrade."""
     name = f"media_mig_{uuid.uuid4().hex[:10]}"
-    admin = _admin_connection(database_url)
+    admin = admin_connection(database_url)
     admin.run(f'CREATE DATABASE "{name}"')
-    url = _with_database(database_url, name)
+    url = with_database(database_url, name)
     engine = create_engine(to_sqlalchemy_url(url))
     try:
         with engine.begin() as connection:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib.config import ConfigurationError, get_settings
@@ -38,6 +38,25 @@ def to_sqlalchemy_url(database_url: str) -> str:
         query["unix_sock"] = f"{socket_dir.rstrip('/')}/.s.PGSQL.{port}"
     query.pop("sslmode", None)  # libpq-only; TLS for pg8000 is configured through connect args
     return urlunsplit(("postgresql+pg8000", parts.netloc, parts.path, urlencode(query), ""))
+
+
+def pg8000_connect_kwargs(database_url: str) -> dict[str, Any]:
+    """Keyword arguments for ``pg8000.native.Connection`` from any accepted URL form.
+
+    For the code that talks to pg8000 without SQLAlchemy's pool: the tracking fast
+    path, the benchmark and the test fixtures that create databases.
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(to_sqlalchemy_url(database_url))
+    return {
+        "user": parsed.username or "postgres",
+        "password": parsed.password or None,
+        "host": parsed.host or "localhost",
+        "port": parsed.port or 5432,
+        "database": parsed.database or "postgres",
+        "unix_sock": parsed.query.get("unix_sock"),
+    }
 
 
 def database_url() -> str:

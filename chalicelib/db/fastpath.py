@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import errors
-from chalicelib.db.engine import database_url, to_sqlalchemy_url
+from chalicelib.db.engine import database_url, pg8000_connect_kwargs
 from chalicelib.observability import logger
 
 # A connection unused for longer than this is pinged before it is used again.
@@ -45,18 +45,9 @@ _registry_lock = threading.Lock()
 
 def _connect(url: str) -> _Connection:
     import pg8000.native
-    from sqlalchemy.engine import make_url
 
-    parsed = make_url(to_sqlalchemy_url(url))
     native = pg8000.native.Connection(
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        host=parsed.host or "localhost",
-        port=parsed.port or 5432,
-        database=parsed.database or "postgres",
-        unix_sock=parsed.query.get("unix_sock"),
-        timeout=CONNECT_TIMEOUT_SECONDS,
-        application_name="media-api-tracking",
+        **pg8000_connect_kwargs(url), timeout=CONNECT_TIMEOUT_SECONDS, application_name="media-api-tracking"
     )
     connection = _Connection(url, native)
     with _registry_lock:

@@ -7,15 +7,20 @@ starts one on a free port with its own state directory and stops it at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +102,49 @@ def localstack(localstack_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ite
     reset_clients()
     yield localstack_endpoint
     reset_clients()
+
+
+@contextmanager
+def chalice_local(env: dict[str, str]) -> Iterator[str]:
+    """``chalice local`` (what `make dev` serves) on a free port with ``env``; yields its base URL.
+
+    Autoreload is off so edits to the tree cannot restart it in the middle of a test.
+    """
+    port = _free_port()
+    chalice = Path(sys.executable).parent / "chalice"
+    process = subprocess.Popen(
+        [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/api/health", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # answered (503 is still an answer)
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def http_json(url: str, method: str = "GET", body: bytes | None = None, token: str | None = None) -> tuple[int, Any]:
+    """One HTTP request with a JSON body; returns the status and the decoded answer."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

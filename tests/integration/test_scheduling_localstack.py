@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +22,7 @@ import pytest
 from localstack_client.session import Session
 
 from tests.conftest import BASE_ENV, json_body, make_user, token_for
-from tests.integration.conftest import _free_port
+from tests.integration.conftest import chalice_local, http_json
 from tests.scheduling_support import (
     BERLIN_WINTER_NINE,
     TORONTO_FALL_BACK_AMBIGUOUS,
@@ -249,46 +244,10 @@ def test_health_reports_localstack_scheduler(client: Any, admin_headers: dict[st
 # --- Over real HTTP: `chalice local` plus the dispatcher thread, as `make dev` runs them ----------
 
 
-def _http(url: str, method: str = "GET", body: bytes | None = None, token: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
 @pytest.fixture
 def served(database_url: str, resources: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, **BASE_ENV, **resources, "DATABASE_URL": database_url}
-    chalice = Path(sys.executable).parent / "chalice"
-    process = subprocess.Popen(
-        [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                time.sleep(0.2)
+    with chalice_local({**os.environ, **BASE_ENV, **resources, "DATABASE_URL": database_url}) as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 def test_chalice_local_schedule_then_dispatcher_thread_publishes_within_seconds(
@@ -298,10 +257,10 @@ def test_chalice_local_schedule_then_dispatcher_thread_publishes_within_seconds(
 
     admin = make_user(role="SUPER_ADMIN")
     token = token_for(admin)
-    status, created = _http(f"{served}/api/videos", "POST", json_body(_video()), token)
+    status, created = http_json(f"{served}/api/videos", "POST", json_body(_video()), token)
     assert status == 201, created
     vid = created["id"]
-    status, scheduled = _http(
+    status, scheduled = http_json(
         f"{served}/api/videos/{vid}/schedule-publish", "POST", json_body({"publishAt": in_minutes(2)}), token
     )
     assert status == 200, scheduled
@@ -323,13 +282,13 @@ def test_chalice_local_schedule_then_dispatcher_thread_publishes_within_seconds(
         published = False
         while not published and time.monotonic() - started < 10:
             time.sleep(0.5)
-            published = _http(f"{served}/api/videos/{vid}", token=token)[1]["isPublished"]
+            published = http_json(f"{served}/api/videos/{vid}", token=token)[1]["isPublished"]
     finally:
         stop.set()
         worker.join(timeout=10)
 
     assert published, "the dispatcher did not publish the video within 10 s"
-    status, history = _http(f"{served}/api/videos/{vid}/schedule-history", token=token)
+    status, history = http_json(f"{served}/api/videos/{vid}/schedule-history", token=token)
     assert [item["status"] for item in history["history"]] == ["completed"]
     assert schedule_names(ls_scheduler) == []
 
