@@ -94,10 +94,16 @@ def start_dispatcher(stop: threading.Event) -> threading.Thread:
 
 
 def serve(port: str) -> int:
-    """Run ``chalice local`` (with autoreload) until it exits or we are told to stop."""
+    """Run ``chalice local`` until it exits or we are told to stop.
+
+    Without autoreload: its file watcher polls the whole project, and the embedded
+    database writes under ``.data/`` would restart the server every few seconds.
+    Restart `make dev` after changing code.
+    """
     chalice = ROOT / ".venv" / "bin" / "chalice"
-    command = [str(chalice if chalice.exists() else "chalice"), "local", "--stage", "local", "--host", "127.0.0.1"]
-    # Its own process group, so stopping us (Ctrl-C or SIGTERM) stops its reloader child too.
+    command = [str(chalice if chalice.exists() else "chalice"), "local", "--no-autoreload", "--stage", "local"]
+    command += ["--host", "127.0.0.1"]
+    # Its own process group, so stopping us (Ctrl-C or SIGTERM) stops all of it.
     process = subprocess.Popen([*command, "--port", port], cwd=ROOT, start_new_session=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
