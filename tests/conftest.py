@@ -201,3 +201,19 @@ def aws() -> Iterator[None]:
         reset_clients()
         yield
     reset_clients()
+
+
+@pytest.fixture
+def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The scheduling resources (group, DLQ, topic, role, bucket) in moto, exported to the settings."""
+    from tests.scheduling_support import use_resources
+
+    return use_resources(monkeypatch, require_endpoint=False)
+
+
+@pytest.fixture
+def scheduler(resources: dict[str, str]) -> Any:
+    """moto's EventBridge Scheduler, with the resources above in place."""
+    from chalicelib.aws import client
+
+    return client("scheduler")

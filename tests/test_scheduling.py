@@ -26,19 +26,6 @@ from tests.scheduling_support import (
     video,
 )
 
-
-@pytest.fixture
-def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    return use_resources(monkeypatch, require_endpoint=False)
-
-
-@pytest.fixture
-def scheduler(resources: dict[str, str]) -> Any:
-    from chalicelib.aws import client
-
-    return client("scheduler")
-
-
 # --- Scheduling ---------------------------------------------------------------------------------
 
 

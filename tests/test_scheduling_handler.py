@@ -22,18 +22,6 @@ from tests.scheduling_support import (
 HANDLER = "publish_scheduled_video"
 
 
-@pytest.fixture
-def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    return use_resources(monkeypatch, require_endpoint=False)
-
-
-@pytest.fixture
-def scheduler(resources: dict[str, str]) -> Any:
-    from chalicelib.aws import client
-
-    return client("scheduler")
-
-
 def scheduled(client: Any, headers: dict[str, str], vid: int, action: str = "publish", minutes: float = 5) -> str:
     response = schedule(client, headers, vid, in_minutes(minutes), action=action)
     assert response.status_code == 200, response.body
