@@ -168,6 +168,25 @@ def test_template_has_what_chalice_does_not_create(template: dict[str, Any]) -> 
     assert notification["QueueConfigurations"][0]["Queue"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
 
 
+def test_api_gateways_own_errors_use_the_service_error_shape(template: dict[str, Any]) -> None:
+    """An unknown route is 404 ``{"error", "message"}`` like every other error, not API Gateway's 403."""
+    responses = {
+        resource["Properties"]["ResponseType"]: resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
+    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+    unknown_route = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown_route["StatusCode"] == "404"
+    assert unknown_route["RestApiId"] == {"Ref": "RestAPI"}
+    assert json.loads(unknown_route["ResponseTemplates"]["application/json"]) == {
+        "error": "NotFound",
+        "message": "No such route",
+    }
+    for properties in responses.values():
+        assert set(json.loads(properties["ResponseTemplates"]["application/json"])) == {"error", "message"}
+
+
 def test_ingest_function_consumes_the_templates_queue(template: dict[str, Any]) -> None:
     ingest = _functions(template)["IngestUploadedVideo"]
     [event] = ingest["Properties"]["Events"].values()
