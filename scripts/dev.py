@@ -4,7 +4,8 @@
 2. Migrations, then a small demo library.
 3. AWS: ``AWS_ENDPOINT_URL`` when set (e.g. `make localstack`), else an embedded moto
    server; the bucket, schedule group, DLQ and topic are created in it.
-4. The local Scheduler dispatcher (emulators never fire schedules) in a thread.
+4. The local dispatcher in a thread: emulators never fire Scheduler schedules nor
+   deliver SQS messages to Lambda, so it does both (scheduled publishes, upload ingest).
 5. ``chalice local`` on ``http://127.0.0.1:$PORT`` (default 4100).
 
 ``python -m scripts.dev token`` prints a fresh admin token.
@@ -89,7 +90,7 @@ def start_dispatcher(stop: threading.Event) -> threading.Thread:
 
     thread = threading.Thread(target=local_dispatcher.run_forever, args=(stop,), name="dispatcher", daemon=True)
     thread.start()
-    _say("local Scheduler dispatcher running (fires due schedules every 2 s)")
+    _say("local dispatcher running (every 2 s: fires due schedules, ingests uploads)")
     return thread
 
 

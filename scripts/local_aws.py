@@ -16,7 +16,14 @@ import socket
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 
+INGEST_DLQ_NAME = f"{INGEST_QUEUE_NAME}-dlq"  # infra/template.json: media-api-<stage>-ingest-dlq
+INGEST_MAX_RECEIVE_COUNT = 5  # as infra/template.json's RedrivePolicy
+# Shorter than AWS's 360 s so a failed ingest is retried within a minute in `make dev`,
+# still longer than one ffprobe run (FFPROBE_TIMEOUT_SECONDS, 30 s by default).
+INGEST_VISIBILITY_TIMEOUT_SECONDS = 60
+INGEST_PREFIX = "videos/"
 DLQ_NAME = "media-api-video-schedules-dlq"
 TOPIC_NAME = "media-api-video-schedules"
 ROLE_NAME = "media-api-scheduler-invoke"
@@ -77,7 +84,8 @@ def _error_code(exc: Exception) -> str:
 
 def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
     """Create (or find) the schedule group, its dead-letter queue, the notification
-    topic, the Scheduler role and the media bucket; return the variables to export.
+    topic, the Scheduler role, the media bucket and its ingest queue (S3 notifies it
+    of uploads under ``videos/``, as in AWS); return the variables to export.
 
     Refuses to run without ``AWS_ENDPOINT_URL`` so it never touches a real
     account; tests inside moto's ``mock_aws`` pass ``require_endpoint=False``.
@@ -93,7 +101,9 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
     dlq_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic_arn = _client("sns", endpoint).create_topic(Name=TOPIC_NAME)["TopicArn"]
     role_arn = _ensure_role(_client("iam", endpoint))
-    _ensure_bucket(_client("s3", endpoint), settings.media_bucket)
+    s3 = _client("s3", endpoint)
+    _ensure_bucket(s3, settings.media_bucket)
+    _ensure_ingest_notification(s3, settings.media_bucket, _ensure_ingest_queue(sqs))
     account = _client("sts", endpoint).get_caller_identity()["Account"]
     env = {
         "VIDEO_SCHEDULE_GROUP": settings.schedule_group_name,
@@ -102,6 +112,7 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
         "VIDEO_SCHEDULE_DLQ_ARN": dlq_arn,
         "VIDEO_SCHEDULE_NOTIFICATION_TOPIC_ARN": topic_arn,
         "MEDIA_BUCKET": settings.media_bucket,
+        "MEDIA_INGEST_QUEUE_NAME": INGEST_QUEUE_NAME,
         "AWS_REGION": settings.aws_region,
     }
     if endpoint:
@@ -134,6 +145,42 @@ def _ensure_bucket(s3: Any, bucket: str) -> None:
     except Exception as exc:  # only "already exists" is expected
         if _error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
             raise
+
+
+def _queue_arn(sqs: Any, queue_url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def _ensure_ingest_queue(sqs: Any) -> str:
+    """The ingest queue and its dead-letter queue; returns the queue's ARN.
+
+    Attributes are set after creating, not passed to ``create_queue``: a queue left
+    by an older run with other attributes would make ``create_queue`` fail.
+    """
+    dlq_arn = _queue_arn(sqs, sqs.create_queue(QueueName=INGEST_DLQ_NAME)["QueueUrl"])
+    queue_url = sqs.create_queue(QueueName=INGEST_QUEUE_NAME)["QueueUrl"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(INGEST_MAX_RECEIVE_COUNT)}
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "RedrivePolicy": json.dumps(redrive),
+            "VisibilityTimeout": str(INGEST_VISIBILITY_TIMEOUT_SECONDS),
+        },
+    )
+    return _queue_arn(sqs, queue_url)
+
+
+def _ensure_ingest_notification(s3: Any, bucket: str, queue_arn: str) -> None:
+    """S3 ObjectCreated under ``videos/`` → the ingest queue (replaces the bucket's notification configuration)."""
+    rule = {"Name": "prefix", "Value": INGEST_PREFIX}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [rule]}}}
+            ]
+        },
+    )
 
 
 def main() -> None:

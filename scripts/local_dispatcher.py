@@ -8,18 +8,26 @@ Chalice handler in-process with the exact ``Input`` JSON Scheduler would send
 DELETE`` would. A handler error is retried on later ticks (as Lambda retries an
 asynchronous invocation) and, once retries are spent, the event goes to the
 schedule's dead-letter queue and the schedule is removed.
+
+It also stands in for Lambda's SQS event source mapping of the ingest queue
+(S3 ObjectCreated under ``videos/`` → SQS → ``ingest_uploaded_video``): each tick
+it receives a few messages and hands each one (``batch_size=1``) to the same
+handler, deleting it on success and leaving it on failure, so the queue's
+visibility timeout and redrive policy retry it and finally dead-letter it.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 from chalicelib.observability import logger
 from chalicelib.services import scheduling
 
@@ -27,6 +35,9 @@ from chalicelib.services import scheduling
 HANDLER_RETRIES = 2
 _attempts: dict[tuple[str, str], int] = {}
 _fired_without_delete: set[tuple[str, str]] = set()
+INGEST_HANDLER_NAME = "ingest_uploaded_video"
+# Messages taken per tick; each is still its own invocation, as with batch_size=1.
+INGEST_RECEIVE_BATCH = 5
 
 
 def invoke_handler(payload: Mapping[str, Any]) -> Any:
@@ -128,8 +139,101 @@ def _give_up(schedule: Mapping[str, Any], text: str, reason: str) -> None:
     _delete_if_unchanged(schedule)
 
 
+def invoke_ingest_handler(event: Mapping[str, Any]) -> Any:
+    """Run ``ingest_uploaded_video`` the way Lambda would: through the Chalice app, with a context."""
+    from chalice.local import LambdaContext
+
+    from app import app
+
+    handler = app.handler_map[INGEST_HANDLER_NAME]
+    return handler(dict(event), LambdaContext(INGEST_HANDLER_NAME, memory_size=512))
+
+
+def dispatch_ingest() -> int:
+    """Receive a few ingest messages (short poll) and invoke the handler once per message.
+
+    Returns how many the handler completed. A message is deleted only on success:
+    on an exception it stays in flight until the visibility timeout, is received
+    again, and goes to the dead-letter queue after ``maxReceiveCount`` receives.
+    """
+    from chalicelib.aws import client
+
+    sqs = client("sqs")
+    queue_url = str(sqs.get_queue_url(QueueName=INGEST_QUEUE_NAME)["QueueUrl"])
+    reply = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=INGEST_RECEIVE_BATCH,
+        WaitTimeSeconds=0,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )
+    messages = reply.get("Messages", [])
+    if not messages:
+        return 0
+    queue_arn = str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    completed = 0
+    for message in messages:
+        if _deliver_ingest(sqs_event(message, queue_arn)):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            completed += 1
+    return completed
+
+
+def _deliver_ingest(event: Mapping[str, Any]) -> bool:
+    """Invoke the handler; an exception means "retry later", so it is logged, never raised."""
+    message_id = event["Records"][0]["messageId"]
+    try:
+        invoke_ingest_handler(event)
+    except Exception as exc:  # noqa: BLE001 - left in the queue: SQS redelivers, as for Lambda
+        logger.warning(
+            "Ingest handler failed", extra={"message_id": message_id, "error": f"{type(exc).__name__}: {exc}"}
+        )
+        return False
+    logger.info("Dispatched ingest message", extra={"message_id": message_id})
+    return True
+
+
+def sqs_event(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping builds around one received message."""
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {
+            name: _lambda_message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return {"Records": [record]}
+
+
+def _lambda_message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An SQS API message attribute in the camelCase shape Lambda events use (binary as base64)."""
+    attribute: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    return attribute
+
+
+def _run_step(step: Callable[[], object], failure: str) -> None:
+    """Run one kind of work; its failure must not stop the others or the loop."""
+    try:
+        step()
+    except Exception:  # noqa: BLE001 - a dev helper keeps running through emulator hiccups
+        logger.exception(failure)
+
+
 def run_forever(stop: threading.Event, interval: float = 2.0, reconcile_every: float = 300.0) -> None:
-    """Dispatch due schedules every ``interval`` seconds (and reconcile now and then) until ``stop`` is set.
+    """Dispatch due schedules and ingest messages every ``interval`` seconds (and reconcile
+    now and then) until ``stop`` is set.
 
     Settings and clients are re-read first, so variables exported after
     :func:`scripts.local_aws.ensure_resources` are the ones used.
@@ -140,16 +244,11 @@ def run_forever(stop: threading.Event, interval: float = 2.0, reconcile_every: f
     reset_clients()
     last_reconcile = time.monotonic()
     while not stop.is_set():
-        try:
-            dispatch_due()
-        except Exception:  # noqa: BLE001 - a dev helper keeps running through emulator hiccups
-            logger.exception("Dispatch failed")
+        _run_step(dispatch_due, "Dispatch failed")
+        _run_step(dispatch_ingest, "Ingest dispatch failed")
         if reconcile_every and time.monotonic() - last_reconcile >= reconcile_every:
             last_reconcile = time.monotonic()
-            try:
-                scheduling.reconcile()
-            except Exception:  # noqa: BLE001
-                logger.exception("Reconcile failed")
+            _run_step(scheduling.reconcile, "Reconcile failed")
         stop.wait(interval)
 
 
