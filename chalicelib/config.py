@@ -80,6 +80,8 @@ class Settings:
     preview_link_expiry_hours: int = 24
     ffprobe_path: str = "ffprobe"
     ffprobe_timeout_seconds: int = 30
+    # Packaging-time: Chalice bakes the queue into the ingest function's event source.
+    ingest_queue_name: str = "media-api-dev-ingest"
     # AWS
     aws_region: str = "us-east-1"
     aws_endpoint_url: str = ""
@@ -125,6 +127,7 @@ def load_settings() -> Settings:
         preview_link_expiry_hours=_env_int("VIDEO_PREVIEW_LINK_EXPIRY_HOURS", 24, minimum=1),
         ffprobe_path=_env("FFPROBE_PATH", "/opt/bin/ffprobe" if in_lambda else "ffprobe"),
         ffprobe_timeout_seconds=_env_int("FFPROBE_TIMEOUT_SECONDS", 30, minimum=1),
+        ingest_queue_name=_env("MEDIA_INGEST_QUEUE_NAME", "media-api-dev-ingest"),
         aws_region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
     )

@@ -11,8 +11,6 @@ raised (S3 or ffprobe unavailable) so SQS redelivers it.
 
 from __future__ import annotations
 
-import os
-
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -25,7 +23,7 @@ bp = Blueprint(__name__)
 
 # The queue infra/template.json creates, ``media-api-<stage>-ingest``. Chalice bakes
 # the name into the event source when it packages, so ``make package`` sets it.
-INGEST_QUEUE_NAME = os.environ.get("MEDIA_INGEST_QUEUE_NAME", "media-api-dev-ingest")
+INGEST_QUEUE_NAME = get_settings().ingest_queue_name
 
 
 @bp.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=1, name="ingest_uploaded_video")
