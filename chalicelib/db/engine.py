@@ -72,19 +72,47 @@ def database_url() -> str:
 
 
 def create_engine_for(url: str) -> Engine:
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, event
 
-    return create_engine(
+    engine = create_engine(
         to_sqlalchemy_url(url),
         # A Lambda container serves one request at a time; a small pool is plenty and keeps
-        # RDS Proxy / max_connections pressure low. Pre-ping and recycle make a pooled
-        # connection survive a database restart or an idle-timeout cut by a proxy.
+        # RDS Proxy / max_connections pressure low. The ping on checkout and the recycle make a
+        # pooled connection survive a database restart or an idle-timeout cut by a proxy.
         pool_size=2,
         max_overflow=4,
-        pool_pre_ping=True,
         pool_recycle=300,
         connect_args={"timeout": 10, "application_name": "media-api"},
     )
+    event.listen(engine.pool, "checkout", _ping_on_checkout)
+    return engine
+
+
+def _ping_on_checkout(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Pessimistic disconnect handling: ping every connection the pool hands out.
+
+    ``pool_pre_ping`` is not enough with pg8000: a connection the server reset
+    (restart, failover, proxy idle cut) fails its ping with a bare
+    ``ConnectionResetError``, which SQLAlchemy does not read as a disconnect and
+    re-raises. Any failure here raises ``DisconnectionError`` instead, so the pool
+    discards the connection and checks out a fresh one.
+    """
+    from sqlalchemy import exc
+
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    except Exception as error:
+        raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
+    finally:
+        _close_quietly(cursor)
+
+
+def _close_quietly(cursor: Any) -> None:
+    try:
+        cursor.close()
+    except Exception:  # noqa: BLE001 - the cursor of a dead connection may not close; it is discarded anyway
+        return
 
 
 def get_engine() -> Engine:

@@ -295,6 +295,6 @@ def unexpected_error_response(exc: Exception) -> Response:
 def is_database_unavailable(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError):
+        return True  # pg8000 lets a reset socket surface as a bare ConnectionError mid-query
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
