@@ -46,9 +46,10 @@ def test_chalice_local_serves_the_api_under_the_api_prefix(served: str) -> None:
     assert (status, error["error"]) == (401, "Unauthorized")
 
 
-def test_cors_preflight_is_answered(served: str) -> None:
+@pytest.mark.parametrize("path", ["/api/videos", "/api/track/view", "/api/track/heartbeat", "/api/track/batch"])
+def test_cors_preflight_is_answered(served: str, path: str) -> None:
     request = urllib.request.Request(
-        f"{served}/api/videos",
+        f"{served}{path}",
         method="OPTIONS",
         headers={"Origin": "https://admin.example.test", "Access-Control-Request-Method": "POST"},
     )
