@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +115,20 @@ def s3_notification(bucket: str, key: str, event_name: str = "ObjectCreated:Put"
         "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/"), "size": 1}},
     }
     return json.dumps({"Records": [record]})
+
+
+def upload_through_api(client: Any, admin_headers: dict[str, str], data: bytes, filename: str) -> dict[str, Any]:
+    """What the frontend does: ask the API for a presigned PUT, then upload to it. Returns the ticket."""
+    import json
+
+    response = client.http.post(
+        "/api/videos/upload-url",
+        headers=admin_headers,
+        body=json.dumps({"filename": filename, "contentType": "video/mp4", "fileSize": len(data)}).encode(),
+    )
+    assert response.status_code == 200, response.body
+    ticket: dict[str, Any] = response.json_body
+    request = urllib.request.Request(ticket["uploadUrl"], data=data, method="PUT", headers=ticket["headers"])
+    with urllib.request.urlopen(request, timeout=20) as reply:
+        assert reply.status == 200
+    return ticket

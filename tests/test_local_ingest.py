@@ -9,7 +9,6 @@ one `make dev` runs: upload → notification → dispatcher pass → row.
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -22,13 +21,13 @@ from chalicelib.db.engine import get_engine
 from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 from scripts.local_aws import INGEST_DLQ_NAME, INGEST_MAX_RECEIVE_COUNT
 from scripts.local_dispatcher import dispatch_ingest, sqs_event
-from tests.conftest import json_body
-from tests.media import (  # noqa: F401
+from tests.media import (  # noqa: F401 - the *_fixture names are fixtures
     MediaFiles,
     media_bucket_fixture,
     media_files_fixture,
     moto_endpoint_fixture,
     upload,
+    upload_through_api,
 )
 from tests.scheduling_support import use_resources
 
@@ -76,16 +75,7 @@ def test_presigned_upload_becomes_a_row_in_one_dispatcher_pass(
     client: Any, admin_headers: dict[str, str], ingest_queue: str, media_files: MediaFiles
 ) -> None:
     data = media_files.landscape.read_bytes()
-    response = client.http.post(
-        "/api/videos/upload-url",
-        headers=admin_headers,
-        body=json_body({"filename": "Harbour at dawn.mp4", "contentType": "video/mp4", "fileSize": len(data)}),
-    )
-    assert response.status_code == 200, response.body
-    ticket = response.json_body
-    request = urllib.request.Request(ticket["uploadUrl"], data=data, method="PUT", headers=ticket["headers"])
-    with urllib.request.urlopen(request, timeout=20) as reply:
-        assert reply.status == 200
+    ticket = upload_through_api(client, admin_headers, data, "Harbour at dawn.mp4")
 
     [message] = _peek(ingest_queue)
     [record] = json.loads(message["Body"])["Records"]

@@ -4,7 +4,6 @@ upload's S3 notification to the ingest queue, and the local dispatcher turns it 
 from __future__ import annotations
 
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +16,7 @@ from chalicelib.db.engine import get_engine
 from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 from scripts.local_aws import ensure_resources
 from scripts.local_dispatcher import dispatch_ingest
-from tests.conftest import json_body
-from tests.media import MediaFiles, media_files_fixture  # noqa: F401
+from tests.media import MediaFiles, media_files_fixture, upload_through_api  # noqa: F401
 from tests.scheduling_support import use_resources
 
 INGEST_WAIT_SECONDS = 10
@@ -59,16 +57,7 @@ def test_presigned_upload_is_ingested_by_the_dispatcher(
     env = use_resources(monkeypatch, require_endpoint=True)
     assert ensure_resources() == env  # idempotent against LocalStack too
     data = media_files.landscape.read_bytes()
-    response = client.http.post(
-        "/api/videos/upload-url",
-        headers=admin_headers,
-        body=json_body({"filename": "Harbour at dawn.mp4", "contentType": "video/mp4", "fileSize": len(data)}),
-    )
-    assert response.status_code == 200, response.body
-    ticket = response.json_body
-    request = urllib.request.Request(ticket["uploadUrl"], data=data, method="PUT", headers=ticket["headers"])
-    with urllib.request.urlopen(request, timeout=20) as reply:
-        assert reply.status == 200
+    ticket = upload_through_api(client, admin_headers, data, "Harbour at dawn.mp4")
 
     _dispatch_until(lambda: bool(_rows()))
     [row] = _rows()

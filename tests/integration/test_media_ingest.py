@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -16,7 +15,7 @@ from chalicelib.aws import client as aws_client
 from chalicelib.config import get_settings
 from chalicelib.db.engine import get_engine
 from tests.conftest import json_body
-from tests.media import MediaFiles, media_files_fixture  # noqa: F401
+from tests.media import MediaFiles, media_files_fixture, upload_through_api  # noqa: F401
 
 
 @pytest.fixture
@@ -85,16 +84,7 @@ def test_upload_notification_ingest_and_redelivery(
     client: Any, admin_headers: dict[str, str], ingest_queue: str, media_files: MediaFiles
 ) -> None:
     data = media_files.landscape.read_bytes()
-    response = client.http.post(
-        "/api/videos/upload-url",
-        headers=admin_headers,
-        body=json_body({"filename": "Harbour at dawn.mp4", "contentType": "video/mp4", "fileSize": len(data)}),
-    )
-    assert response.status_code == 200, response.body
-    ticket = response.json_body
-    upload = urllib.request.Request(ticket["uploadUrl"], data=data, method="PUT", headers=ticket["headers"])
-    with urllib.request.urlopen(upload, timeout=20) as reply:
-        assert reply.status == 200
+    ticket = upload_through_api(client, admin_headers, data, "Harbour at dawn.mp4")
 
     message = _receive_object_created(ingest_queue, ticket["key"])
     event = _sqs_event(message, ingest_queue)
