@@ -254,7 +254,6 @@ def api_route(
     *,
     auth: AuthMode = "public",
     content_types: list[str] | None = None,
-    admin_rate_limit: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``view(ctx, **path_params)`` on ``bp`` with auth and error handling around it."""
 
@@ -263,7 +262,7 @@ def api_route(
         def wrapper(**path_params: str) -> Response:
             try:
                 principal = authenticate(bp.current_request, auth)
-                if auth == "admin" and admin_rate_limit and principal is not None:
+                if auth == "admin" and principal is not None:
                     from chalicelib.services.rate_limits import check_admin_rate
 
                     check_admin_rate(principal.user_id)
