@@ -9,14 +9,24 @@ from sqlalchemy import text
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-# One upsert per request; returns the hits so far in the current window and the
-# seconds left in it (the Retry-After of a refused request).
-HIT_SQL = """
+
+def upsert_sql(bucket_sql: str) -> str:
+    """The one counting upsert: returns ``hits`` so far in the current window and
+    ``retry_after``, the seconds left in it (the Retry-After of a refused request).
+
+    ``bucket_sql`` is a bind parameter (``:bucket``) or, for the tracking statements
+    that embed this in a CTE and are prepared once per bucket, a quoted literal.
+    """
+    return f"""
 INSERT INTO rate_limit_counters AS c (bucket, client_key, window_start, hits)
-VALUES (:bucket, :client_key, date_trunc('minute', now()), 1)
+VALUES ({bucket_sql}, :client_key, date_trunc('minute', now()), 1)
 ON CONFLICT (bucket, client_key, window_start) DO UPDATE SET hits = c.hits + 1
-RETURNING c.hits, GREATEST(1, ceil(extract(epoch FROM c.window_start + interval '1 minute' - now())))::int
+RETURNING c.hits,
+  GREATEST(1, ceil(extract(epoch FROM c.window_start + interval '1 minute' - now())))::int AS retry_after
 """
+
+
+HIT_SQL = upsert_sql(":bucket")
 _HIT = text(HIT_SQL)
 _PURGE = text("DELETE FROM rate_limit_counters WHERE window_start < now() - interval '10 minutes'")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.db import fastpath
+from chalicelib.repositories import rate_limits
 
 # A view's watch time can never exceed this many times the video's duration (replays, loops).
 DURATION_FACTOR = 3
@@ -19,15 +20,9 @@ ELAPSED_SLACK_SECONDS = 30
 
 
 def _rate_limit_cte(bucket: str) -> str:
-    """The shared upsert of ``rate_limit_counters`` (same shape as repositories.rate_limits)."""
-    return f"""
-rl AS (
-  INSERT INTO rate_limit_counters AS c (bucket, client_key, window_start, hits)
-  VALUES ('{bucket}', :client_key, date_trunc('minute', now()), 1)
-  ON CONFLICT (bucket, client_key, window_start) DO UPDATE SET hits = c.hits + 1
-  RETURNING c.hits,
-    GREATEST(1, ceil(extract(epoch FROM c.window_start + interval '1 minute' - now())))::int AS retry_after
-)"""
+    """``rl``: the shared rate-limit upsert, counted in the same statement as the write."""
+    bucket_literal = f"'{bucket}'"  # buckets are fixed names from LIMITS, never client input
+    return f"rl AS ({rate_limits.upsert_sql(bucket_literal)})"
 
 
 # The watch time a view may hold: what the client claims, capped by physics.

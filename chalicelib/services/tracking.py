@@ -24,7 +24,7 @@ from chalicelib.config import get_settings
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
 from chalicelib.services.privacy import rate_limit_key, stored_ip_hash, truncate_user_agent
-from chalicelib.services.rate_limits import LIMITS
+from chalicelib.services.rate_limits import LIMITS, enforce
 
 EventType = Literal["play", "pause", "seek", "complete"]
 EVENT_TYPES: tuple[str, ...] = ("play", "pause", "seek", "complete")
@@ -66,8 +66,7 @@ class Caller:
 
 
 def _enforce(rate: repo.Limited, bucket: str) -> None:
-    if rate.hits > LIMITS[bucket]:
-        raise errors.RateLimited(f"Too many requests: limit is {LIMITS[bucket]} per minute", rate.retry_after)
+    enforce(rate.hits, rate.retry_after, bucket)
 
 
 def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int, str]:
