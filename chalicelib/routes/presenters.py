@@ -3,19 +3,16 @@ and numbers as JSON numbers (``fileSize`` and the decimals too)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib import timestamps
 from chalicelib.db.models import Video
 
 
 def iso_utc(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if value is None else timestamps.iso_utc(value)
 
 
 def iso_date(value: date | None) -> str | None:

@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.timestamps import iso_utc
+
 STARTED_AT = time.monotonic()
 
 
@@ -37,7 +39,7 @@ def health_report() -> tuple[dict[str, Any], bool]:
     healthy = database["status"] == "up" and scheduler.get("status") == "up"
     report = {
         "status": "ok" if healthy else "degraded",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": iso_utc(datetime.now(UTC)),
         "uptime": round(time.monotonic() - STARTED_AT, 3),
         "database": database,
         "scheduler": scheduler,

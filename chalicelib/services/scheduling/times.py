@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidInput, Unprocessable
+from chalicelib.timestamps import iso_utc
 
 # Scheduler fires within the minute of its at() time; anything sooner than this is "now", not a schedule.
 MIN_LEAD = timedelta(minutes=1)
@@ -100,7 +101,8 @@ def parse_at_expression(expression: str, zone_name: str | None) -> datetime | No
 
 
 def iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The wire format of ``scheduledFor`` (see :mod:`chalicelib.timestamps`)."""
+    return iso_utc(instant)
 
 
 def schedule_name(video_id: int, action: str) -> str:
