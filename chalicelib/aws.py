@@ -12,6 +12,12 @@ from typing import Any
 
 from chalicelib.config import get_settings
 
+# A hung AWS endpoint must cost a request well under API Gateway's 29 s: at most two
+# attempts of (2 s connect + 3 s read) plus up to 1 s of backoff, so a 503 within 10 s.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 3
+TOTAL_ATTEMPTS = 2
+
 
 @cache
 def client(service: str) -> Any:
@@ -25,9 +31,9 @@ def client(service: str) -> Any:
         region_name=settings.aws_region,
         endpoint_url=settings.aws_endpoint_url or None,
         config=Config(
-            connect_timeout=3,
-            read_timeout=10,
-            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": TOTAL_ATTEMPTS, "mode": "standard"},
             # SigV4 presigned URLs sign Content-Type/Content-Length (upload size cap); SigV2 signs neither.
             **({"signature_version": "s3v4"} if service == "s3" else {}),
         ),

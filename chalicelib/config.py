@@ -58,6 +58,12 @@ class Settings:
     stage: str = "local"
     database_url: str = ""
     database_secret_name: str = ""
+    # Seconds a database connect or read may take before the request is answered 503.
+    database_timeout_seconds: int = 10
+    # Seconds a request waits for a free pooled connection before it is answered 503.
+    database_pool_wait_seconds: int = 5
+    # Connections the tracking fast path may hold open at once (one per Lambda container in use).
+    tracking_pool_size: int = 4
     jwt_access_secret: str = ""
     media_api_url: str = "http://127.0.0.1:4100"
     cors_allowed_origins: tuple[str, ...] = ()
@@ -108,9 +114,12 @@ def load_settings() -> Settings:
         stage=_env("STAGE", "local"),
         database_url=_env("DATABASE_URL"),
         database_secret_name=_env("DATABASE_SECRET_NAME"),
+        database_timeout_seconds=_env_int("DATABASE_TIMEOUT_SECONDS", 10, minimum=1),
+        database_pool_wait_seconds=_env_int("DATABASE_POOL_WAIT_SECONDS", 5, minimum=1),
+        tracking_pool_size=_env_int("DATABASE_TRACKING_POOL_SIZE", 4, minimum=1),
         jwt_access_secret=_env("JWT_ACCESS_SECRET"),
         media_api_url=(_env("MEDIA_API_URL") or _env("VITE_MEDIA_API_URL") or "http://127.0.0.1:4100").rstrip("/"),
-        cors_allowed_origins=_env_list("CORS_ALLOWED_ORIGINS"),
+        cors_allowed_origins=tuple(origin.rstrip("/").lower() for origin in _env_list("CORS_ALLOWED_ORIGINS")),
         analytics_retention_days=_env_int("VIDEO_ANALYTICS_RETENTION_DAYS", 90, minimum=1),
         ip_hashing_enabled=_env_bool("VIDEO_ANALYTICS_IP_HASHING_ENABLED", True),
         ip_hash_secret=_env("VIDEO_ANALYTICS_IP_HASH_SECRET"),

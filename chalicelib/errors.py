@@ -1,5 +1,5 @@
 """Domain errors raised by services. They carry no HTTP knowledge: the route
-layer (:mod:`chalicelib.routes.http`) maps each class to a status code."""
+layer (:mod:`chalicelib.web.responses`) maps each class to a status code."""
 
 from __future__ import annotations
 
@@ -59,6 +59,14 @@ class RateLimited(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    """A dependency (database, Scheduler, S3, ffprobe) cannot be reached (503)."""
+    """A dependency (database, Scheduler, S3, ffprobe) cannot be reached (503).
+
+    Clients are told when to try again: most outages the service sees (a database
+    restarting, a failover, a throttled AWS call) last seconds.
+    """
 
     code = "ServiceUnavailable"
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

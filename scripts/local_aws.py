@@ -79,7 +79,7 @@ def _client(service: str, endpoint: str | None) -> Any:
 
 
 def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+    return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
 
 
 def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:

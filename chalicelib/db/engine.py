@@ -74,15 +74,18 @@ def database_url() -> str:
 def create_engine_for(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
+    settings = get_settings()
     engine = create_engine(
         to_sqlalchemy_url(url),
         # A Lambda container serves one request at a time; a small pool is plenty and keeps
-        # RDS Proxy / max_connections pressure low. The ping on checkout and the recycle make a
+        # RDS Proxy / max_connections pressure low, and a threaded dev server can never hold
+        # more than pool_size + max_overflow. The ping on checkout and the recycle make a
         # pooled connection survive a database restart or an idle-timeout cut by a proxy.
         pool_size=2,
         max_overflow=4,
         pool_recycle=300,
-        connect_args={"timeout": 10, "application_name": "media-api"},
+        pool_timeout=settings.database_pool_wait_seconds,
+        connect_args={"timeout": settings.database_timeout_seconds, "application_name": "media-api"},
     )
     event.listen(engine.pool, "checkout", _ping_on_checkout)
     return engine

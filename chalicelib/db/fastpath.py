@@ -5,29 +5,41 @@ what one bare INSERT costs. Through SQLAlchemy's default path a statement costs 
 round trips (pool pre-ping, BEGIN, pg8000's parse/describe and bind/execute, COMMIT)
 plus the pool's bookkeeping; here it costs one:
 
-* a plain pg8000 connection per thread (a Lambda container serves one request at a
-  time, so that is one per container), autocommitted: a single data-modifying
-  statement is its own transaction and is durable when it returns;
+* plain pg8000 connections, autocommitted: a single data-modifying statement is its
+  own transaction and is durable when it returns;
 * each statement is prepared once per connection and then run with a single
   ``BIND/EXECUTE/SYNC`` round trip, which also skips planning;
-* the connection is pinged only after it sat idle (a frozen container, a proxy's
-  idle cut), not before every request.
+* a connection is pinged only after it sat idle (a frozen container, a proxy's idle
+  cut), not before every request.
+
+Connections live in a small per-process pool, never per thread: a Lambda container
+serves one request at a time and keeps exactly one connection, while a threaded
+server (``chalice local`` starts a thread per TCP connection) borrows from the same
+few instead of leaving one idle backend behind per thread. At most
+``DATABASE_TRACKING_POOL_SIZE`` are open at once and one is kept idle; a request that
+finds them all busy waits briefly, then gets a 503.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import errors
+from chalicelib.config import get_settings
 from chalicelib.db.engine import database_url, pg8000_connect_kwargs
+from chalicelib.db.failures import is_unavailable, sqlstate
 from chalicelib.observability import logger
 
 # A connection unused for longer than this is pinged before it is used again.
 IDLE_PING_SECONDS = 5.0
-CONNECT_TIMEOUT_SECONDS = 10
+# Connections kept open while nobody uses them (a Lambda container needs exactly one).
+KEEP_IDLE = 1
+UNAVAILABLE = "Database is unavailable, try again shortly"
 
 
 @dataclass
@@ -36,97 +48,151 @@ class _Connection:
     native: Any
     statements: dict[str, Any] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
+    broken: bool = False
 
 
-_local = threading.local()
-_open_connections: list[_Connection] = []
-_registry_lock = threading.Lock()
+class _Pool:
+    """At most ``size`` open connections, at most :data:`KEEP_IDLE` of them idle."""
 
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[_Connection] = []
+        self._lock = threading.Lock()
+        self.open_count = 0
 
-def _connect(url: str) -> _Connection:
-    import pg8000.native
+    def acquire(self, url: str, wait_seconds: float) -> _Connection:
+        if not self._slots.acquire(timeout=wait_seconds):
+            raise errors.ServiceUnavailable("Too many concurrent requests for the database, try again shortly")
+        try:
+            return self._checkout(url)
+        except BaseException:
+            self._slots.release()
+            raise
 
-    native = pg8000.native.Connection(
-        **pg8000_connect_kwargs(url), timeout=CONNECT_TIMEOUT_SECONDS, application_name="media-api-tracking"
-    )
-    connection = _Connection(url, native)
-    with _registry_lock:
-        _open_connections.append(connection)
-    return connection
+    def release(self, connection: _Connection) -> None:
+        with self._lock:
+            keep = not connection.broken and len(self._idle) < KEEP_IDLE
+            if keep:
+                self._idle.append(connection)
+        if not keep:
+            self._close(connection)
+        self._slots.release()
 
+    def close_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            self._close(connection)
 
-def _close(connection: _Connection) -> None:
-    with _registry_lock:
-        if connection in _open_connections:
-            _open_connections.remove(connection)
-    try:
-        connection.native.close()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is gone either way
-        logger.debug("Closing a tracking connection failed", exc_info=True)
-    if getattr(_local, "connection", None) is connection:
-        _local.connection = None
+    def _checkout(self, url: str) -> _Connection:
+        while True:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                return self._connect(url)
+            if connection.url == url and self._alive(connection):
+                return connection
+            self._close(connection)
 
-
-def _current() -> _Connection:
-    """This thread's connection, opened on first use and checked after an idle spell."""
-    url = database_url()
-    connection: _Connection | None = getattr(_local, "connection", None)
-    if connection is not None and connection.url != url:
-        _close(connection)
-        connection = None
-    if connection is not None and time.monotonic() - connection.last_used > IDLE_PING_SECONDS:
+    @staticmethod
+    def _alive(connection: _Connection) -> bool:
+        if time.monotonic() - connection.last_used <= IDLE_PING_SECONDS:
+            return True
         try:
             connection.native.run("SELECT 1")
         except Exception:  # noqa: BLE001 - any failure means the connection is gone: open a new one
-            _close(connection)
-            connection = None
-    if connection is None:
-        connection = _connect(url)
-        _local.connection = connection
-    return connection
+            return False
+        return True
+
+    def _connect(self, url: str) -> _Connection:
+        import pg8000.native
+
+        settings = get_settings()
+        native = pg8000.native.Connection(
+            **pg8000_connect_kwargs(url),
+            timeout=settings.database_timeout_seconds,
+            application_name="media-api-tracking",
+        )
+        with self._lock:
+            self.open_count += 1
+        return _Connection(url, native)
+
+    def _close(self, connection: _Connection) -> None:
+        with self._lock:
+            self.open_count -= 1
+        try:
+            connection.native.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is gone either way
+            logger.debug("Closing a tracking connection failed", exc_info=True)
+
+
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> _Pool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _Pool(get_settings().tracking_pool_size)
+        return _pool
 
 
 def dispose() -> None:
-    """Close every tracking connection (tests, or after the configuration changed)."""
-    with _registry_lock:
-        connections = list(_open_connections)
-    for connection in connections:
-        _close(connection)
+    """Close the idle tracking connections and forget the pool (tests, or after the configuration changed)."""
+    global _pool
+    with _pool_lock:
+        current, _pool = _pool, None
+    if current is not None:
+        current.close_idle()
+
+
+@contextmanager
+def _borrowed() -> Iterator[_Connection]:
+    current = pool()
+    try:
+        connection = current.acquire(database_url(), get_settings().database_pool_wait_seconds)
+    except errors.DomainError:
+        raise
+    except Exception as error:
+        if is_unavailable(error):
+            logger.warning("Tracking database unreachable", extra={"error": type(error).__name__})
+            raise errors.ServiceUnavailable(UNAVAILABLE) from error
+        raise
+    try:
+        yield connection
+    except errors.DomainError:
+        raise
+    except BaseException:
+        connection.broken = True  # an unexpected failure leaves the connection in an unknown state
+        raise
+    finally:
+        current.release(connection)
 
 
 def run(name: str, sql: str, params: dict[str, Any]) -> list[Any]:
     """Run the prepared statement ``name`` (``:param`` placeholders) and return its rows.
 
-    A broken connection is discarded and reported as :class:`errors.ServiceUnavailable`;
-    the statement is not retried because whether it committed is unknown.
+    Any way PostgreSQL can be unavailable is reported as :class:`errors.ServiceUnavailable`
+    and the connection discarded; the statement is not retried because whether it
+    committed is unknown (and a 503 tells the client to send it again).
     """
-    from pg8000.exceptions import DatabaseError, InterfaceError
+    from pg8000.exceptions import DatabaseError
 
-    try:
-        connection = _current()
-    except (InterfaceError, OSError) as error:
-        raise errors.ServiceUnavailable("Database is unavailable, try again shortly") from error
-    try:
-        statement = connection.statements.get(name)
-        if statement is None:
-            statement = connection.statements[name] = connection.native.prepare(sql)
-        rows = statement.run(**params) or []
-    except (InterfaceError, OSError) as error:
-        _close(connection)
-        logger.warning("Tracking database connection lost", extra={"error": type(error).__name__})
-        raise errors.ServiceUnavailable("Database is unavailable, try again shortly") from error
-    except DatabaseError as error:
-        state = _sqlstate(error)
-        if state.startswith("22"):  # data exception: a value the column cannot hold
-            raise errors.Unprocessable("A value is out of range") from error
-        if state.startswith(("08", "57")):  # connection exception, operator intervention (shutdown)
-            _close(connection)
-            raise errors.ServiceUnavailable("Database is unavailable, try again shortly") from error
-        raise
-    connection.last_used = time.monotonic()
-    return rows
-
-
-def _sqlstate(error: Exception) -> str:
-    details = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
-    return str(details.get("C", ""))
+    with _borrowed() as connection:
+        try:
+            statement = connection.statements.get(name)
+            if statement is None:
+                statement = connection.statements[name] = connection.native.prepare(sql)
+            rows = statement.run(**params) or []
+        except Exception as error:
+            if is_unavailable(error):
+                connection.broken = True
+                logger.warning("Tracking database unavailable", extra={"error": type(error).__name__})
+                raise errors.ServiceUnavailable(UNAVAILABLE) from error
+            if isinstance(error, DatabaseError) and sqlstate(error).startswith("22"):
+                raise errors.Unprocessable("A value is out of range") from error  # data exception
+            raise
+        connection.last_used = time.monotonic()
+        return rows

@@ -29,7 +29,10 @@ def check_scheduler() -> dict[str, Any]:
     """Reachability of EventBridge Scheduler and the number of pending schedules."""
     from chalicelib.services.scheduling import scheduler_status
 
-    return scheduler_status()
+    try:
+        return scheduler_status()
+    except Exception as exc:  # noqa: BLE001 - health reports, it never fails on a dependency
+        return {"status": "unknown", "error": type(exc).__name__}
 
 
 def health_report() -> tuple[dict[str, Any], bool]:

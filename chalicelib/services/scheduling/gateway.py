@@ -39,8 +39,10 @@ def _client_error() -> type[Exception]:
     return ClientError
 
 
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+def _error_code(exc: BaseException | None) -> str:
+    """The AWS error code of a ClientError; "" for anything else (a read timeout has ``response=None``)."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
 
 
 @contextmanager
@@ -90,7 +92,7 @@ def check_group(settings: Settings) -> None:
         with _scheduler_call("GetScheduleGroup"):
             scheduler_client().get_schedule_group(Name=settings.schedule_group_name)
     except ServiceUnavailable as exc:
-        if _error_code(exc.__cause__) == "ResourceNotFoundException":  # type: ignore[arg-type]
+        if _error_code(exc.__cause__) == "ResourceNotFoundException":
             raise ServiceUnavailable(f"Schedule group {settings.schedule_group_name} does not exist") from exc
         raise
 
