@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pg8000.native
@@ -32,6 +34,37 @@ BASE_ENV = {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """An unmigrated database of its own (migration tests), with an engine and an Alembic config on it."""
+
+    url: str
+    engine: Any
+    alembic: Any
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str = "media_scratch") -> Iterator[ScratchDatabase]:
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from chalicelib.db.engine import to_sqlalchemy_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = admin_connection(server_url)
+    admin.run(f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    engine = create_engine(to_sqlalchemy_url(url))
+    config = Config("alembic.ini")
+    config.attributes["database_url"] = url
+    try:
+        yield ScratchDatabase(url, engine, config)
+    finally:
+        engine.dispose()
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def admin_connection(url: str) -> pg8000.native.Connection:
@@ -84,6 +117,17 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     get_settings.cache_clear()
     reset_clients()
     dispose_engine()
+    from chalicelib.db import fastpath
+
+    fastpath.dispose()
+
+
+@pytest.fixture
+def lambda_app() -> Any:
+    """The deployed entry point, to call with API Gateway proxy events (``scripts/apigw.py``)."""
+    from app import app
+
+    return app
 
 
 def truncate_all() -> None:

@@ -26,7 +26,7 @@ def _post_video(client: Any, authorization: str | None) -> Any:
 
 FORGED = {
     "wrong secret": jwt.encode(_claims(), "not-the-secret-not-the-secret-000", algorithm="HS256"),
-    "expired": jwt.encode(_claims(exp=int(time.time()) - 10), TEST_JWT_SECRET, algorithm="HS256"),
+    "expired": jwt.encode(_claims(exp=int(time.time()) - 120), TEST_JWT_SECRET, algorithm="HS256"),
     "no exp": jwt.encode(_claims(exp=None), TEST_JWT_SECRET, algorithm="HS256"),
     "alg none": jwt.encode(_claims(), None, algorithm="none"),
     "HS512": jwt.encode(_claims(), TEST_JWT_SECRET, algorithm="HS512"),
@@ -78,3 +78,93 @@ def test_optional_auth_ignores_a_bad_token(client: Any, create_video: Any, name:
     response = client.http.get("/api/videos", headers={"Authorization": f"Bearer {FORGED[name]}"})
     assert response.status_code == 200
     assert response.json_body["total"] == 1  # treated as public: published only
+
+
+# --- claim rules (README "Auth"): types are checked, clocks may differ by up to 60 s -------------
+
+
+def _encoded(**overrides: Any) -> str:
+    return jwt.encode(_claims(**overrides), TEST_JWT_SECRET, algorithm="HS256")
+
+
+NOW = int(time.time())
+REFUSED_CLAIMS = {
+    "exp as a string": {"exp": str(NOW + 600)},
+    "exp as a boolean": {"exp": True},
+    "iat as a string": {"iat": str(NOW)},
+    "nbf as a string": {"nbf": str(NOW)},
+    "id as a fraction": {"id": 1.9},
+    "id as a whole float": {"id": 1.0},
+    "id as a padded string": {"id": " 924 "},
+    "id as a digit string": {"id": "924"},
+    "id as fullwidth digits": {"id": "\uff19\uff12\uff15"},
+    "id as a boolean": {"id": True},
+    "id as a list": {"id": [1]},
+    "id zero": {"id": 0},
+    "id negative": {"id": -4},
+    "id beyond int4": {"id": 2**31},
+    "sub with fullwidth digits": {"id": None, "sub": "\uff19\uff12\uff15"},
+    "sub padded": {"id": None, "sub": " 7 "},
+    "sub as a fraction": {"id": None, "sub": 7.5},
+    "iat 90 s ahead": {"iat": NOW + 90},
+    "nbf 90 s ahead": {"nbf": NOW + 90},
+    "expired 90 s ago": {"exp": NOW - 90},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_CLAIMS))
+def test_claims_of_the_wrong_type_or_beyond_the_skew_are_401(client: Any, name: str) -> None:
+    make_user(user_id=1)
+    response = _post_video(client, f"Bearer {_encoded(**REFUSED_CLAIMS[name])}")
+    assert response.status_code == 401, response.body
+
+
+ACCEPTED_CLAIMS = {
+    "id as an integer": {"id": 7},
+    "sub as an integer": {"id": None, "sub": 7},
+    "sub as ASCII digits": {"id": None, "sub": "7"},
+    "iat 30 s ahead (clock skew)": {"iat": NOW + 30},
+    "nbf 30 s ahead": {"nbf": NOW + 30},
+    "expired 30 s ago": {"exp": NOW - 30},
+    "exp as a fraction": {"exp": NOW + 600.5},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED_CLAIMS))
+def test_claims_within_the_rules_are_accepted(client: Any, name: str) -> None:
+    make_user(user_id=7)
+    assert _post_video(client, f"Bearer {_encoded(**ACCEPTED_CLAIMS[name])}").status_code == 201
+
+
+# --- tokens minted by the main API's own library (Node's jsonwebtoken) ----------------------------
+
+
+def test_tokens_minted_by_jsonwebtoken_are_accepted_or_refused_alike(client: Any) -> None:
+    """The main API signs with ``jwt.sign(payload, secret, {expiresIn})``; its clock may run ahead."""
+    from tests.support import node_jwt
+
+    make_user(user_id=42, role="INFLUENCE_ADMIN")
+    now = int(time.time())
+    cases = [
+        ({"id": 42, "role": "INFLUENCE_ADMIN"}, {"expiresIn": "15m"}, 201),
+        ({"id": 42, "role": "INFLUENCE_ADMIN", "iat": now + 1}, {"expiresIn": 900}, 201),  # main API 1 s ahead
+        ({"id": 42, "role": "INFLUENCE_ADMIN", "iat": now + 45}, {"expiresIn": 900}, 201),
+        ({"sub": "42", "role": "INFLUENCE_ADMIN"}, {"expiresIn": "1h"}, 201),
+        ({"id": 42, "role": "INFLUENCE_ADMIN", "exp": now - 30}, {}, 201),  # within the 60 s skew
+        ({"id": 42, "role": "INFLUENCE_ADMIN", "exp": now - 120}, {}, 401),
+        ({"id": 42, "role": "INFLUENCE_ADMIN"}, {}, 401),  # no exp: never expires, refused
+        ({"id": 42, "role": "USER"}, {"expiresIn": "15m"}, 403),
+        ({"id": 42.5, "role": "INFLUENCE_ADMIN"}, {"expiresIn": "15m"}, 401),
+        ({"id": "42", "role": "INFLUENCE_ADMIN"}, {"expiresIn": "15m"}, 401),
+    ]
+    tokens = node_jwt.mint_many([(payload, TEST_JWT_SECRET, options) for payload, options, _ in cases])
+    statuses = [_post_video(client, f"Bearer {token}").status_code for token in tokens]
+    assert statuses == [expected for _, _, expected in cases]
+    assert node_jwt.sign_error({"id": 42, "exp": str(now + 60)}, TEST_JWT_SECRET) is not None  # Node refuses too
+
+
+def test_a_token_signed_with_another_secret_by_jsonwebtoken_is_401(client: Any) -> None:
+    from tests.support import node_jwt
+
+    token = node_jwt.mint({"id": 1, "role": "SUPER_ADMIN"}, "another-secret-another-secret-0000", expiresIn="5m")
+    assert _post_video(client, f"Bearer {token}").status_code == 401

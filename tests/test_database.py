@@ -3,20 +3,16 @@ the main API's ``users`` table left alone, and connections that survive a restar
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from chalicelib.config import ConfigurationError
 from chalicelib.db.engine import get_engine, session_scope, to_sqlalchemy_url
 from chalicelib.db.models import Base
-from scripts.embedded_db import with_database
-from tests.conftest import admin_connection
+from tests.conftest import scratch_database
 
 
 @pytest.mark.parametrize(
@@ -53,13 +49,8 @@ def test_models_match_the_migrated_schema() -> None:
 
 def test_migrations_keep_an_existing_users_table_and_round_trip(database_url: str) -> None:
     """The main API owns ``users``: an existing table (with its rows) survives upgrade and downgrade."""
-    name = f"media_mig_{uuid.uuid4().hex[:10]}"
-    admin = admin_connection(database_url)
-    admin.run(f'CREATE DATABASE "{name}"')
-    url = with_database(database_url, name)
-    engine = create_engine(to_sqlalchemy_url(url))
-    try:
-        with engine.begin() as connection:
+    with scratch_database(database_url) as scratch:
+        with scratch.engine.begin() as connection:
             connection.execute(
                 text(
                     "CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text, "
@@ -67,21 +58,15 @@ def test_migrations_keep_an_existing_users_table_and_round_trip(database_url: st
                 )
             )
             connection.execute(text("INSERT INTO users (email, extra) VALUES ('main@api.test', 'kept')"))
-        config = Config("alembic.ini")
-        config.attributes["database_url"] = url
-        command.upgrade(config, "head")
-        command.downgrade(config, "base")
-        command.upgrade(config, "head")
-        with engine.connect() as connection:
+        command.upgrade(scratch.alembic, "head")
+        command.downgrade(scratch.alembic, "base")
+        command.upgrade(scratch.alembic, "head")
+        with scratch.engine.connect() as connection:
             assert connection.execute(text("SELECT extra FROM users")).scalar_one() == "kept"
             tables = set(
                 connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
             )
         assert {"videos", "video_views", "video_events", "video_schedule_history", "users"} <= tables
-    finally:
-        engine.dispose()
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_times_are_timestamptz() -> None:
@@ -112,3 +97,36 @@ def test_pooled_connection_survives_a_database_restart_of_its_session() -> None:
     admin_engine.dispose()
     with session_scope() as session:
         assert session.execute(text("SELECT 41 + 1")).scalar_one() == 42
+
+
+def test_the_referrer_migration_strips_query_strings_already_stored(database_url: str) -> None:
+    """Rows stored before referrer privacy lose their query strings; roll-ups merge under the cleaned key."""
+    with scratch_database(database_url) as scratch:
+        command.upgrade(scratch.alembic, "0001")
+        with scratch.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, filename, duration, file_size, width, height, orientation, quality) "
+                    "VALUES (1, 'a.mp4', 10, 1, 2, 2, 'H', 'SD')"
+                )
+            )
+            for referer in (
+                "https://blog.example/post?session=abc#top",
+                "https://user:secret@blog.example/post",
+                "https://blog.example/post",
+                "android-app://com.example",
+            ):
+                connection.execute(text("INSERT INTO video_views (video_id, referer) VALUES (1, :r)"), {"r": referer})
+                connection.execute(
+                    text(
+                        "INSERT INTO video_daily_referrers (video_id, day, referer, views) "
+                        "VALUES (1, '2026-11-01', :r, 2)"
+                    ),
+                    {"r": referer},
+                )
+        command.upgrade(scratch.alembic, "head")
+        with scratch.engine.connect() as connection:
+            views = sorted(connection.execute(text("SELECT referer FROM video_views")).scalars(), key=str)
+            rolled = connection.execute(text("SELECT referer, views FROM video_daily_referrers")).all()
+    assert views == [None] + ["https://blog.example/post"] * 3  # str(None) sorts first
+    assert [tuple(row) for row in rolled] == [("https://blog.example/post", 6)]

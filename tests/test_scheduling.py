@@ -145,7 +145,14 @@ def test_timezone_defaults_to_the_configured_zone(
         ({"publishAt": 1893456000, "timezone": "UTC"}, 400),
         ({"timezone": "UTC"}, 400),
         ({"publishAt": "2020-01-01T00:00:00Z"}, 422),
-        ({"publishAt": "9999-12-31T23:59:59", "timezone": "Pacific/Kiritimati"}, 422),
+        ({"publishAt": "9999-12-31T23:59:59", "timezone": "Pacific/Kiritimati"}, 400),
+        ({"publishAt": "0001-01-01T00:00:00", "timezone": "Asia/Tokyo"}, 400),
+        ({"publishAt": BERLIN_WINTER_NINE, "timezone": "posix/Europe/Berlin"}, 400),
+        ({"publishAt": BERLIN_WINTER_NINE, "timezone": "right/UTC"}, 400),
+        ({"publishAt": BERLIN_WINTER_NINE, "timezone": "localtime"}, 400),
+        ({"publishAt": BERLIN_WINTER_NINE, "timezone": "Factory"}, 400),
+        ({"publishAt": BERLIN_WINTER_NINE, "timezone": "posixrules"}, 400),
+        ({"publishAt": BERLIN_WINTER_NINE, "timezone": "europe/berlin"}, 400),
     ],
 )
 def test_bad_schedule_input_is_a_clear_4xx(
@@ -157,6 +164,23 @@ def test_bad_schedule_input_is_a_clear_4xx(
     assert response.status_code == status, response.body
     assert response.json_body["error"] and response.json_body["message"]
     assert history_rows(vid) == [] and schedule_names(scheduler) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("US/Eastern", "America/New_York"), ("Asia/Calcutta", "Asia/Kolkata"), ("UTC", "UTC"), ("Etc/UTC", "Etc/UTC")],
+)
+def test_a_zone_link_is_replaced_by_its_canonical_zone(
+    client: Any, admin_headers: dict[str, str], create_video: Any, scheduler: Any, given: str, stored: str
+) -> None:
+    """Browsers report links (Chrome's Asia/Calcutta); Scheduler is sent the canonical zone."""
+    vid = create_video()["id"]
+    response = schedule(client, admin_headers, vid, "2030-01-15T09:00", given)
+
+    assert response.status_code == 200, response.body
+    assert history_rows(vid)[0]["timezone"] == stored
+    found = scheduler_schedule(scheduler, f"video-{vid}-publish")
+    assert found is not None and found["ScheduleExpressionTimezone"] == stored
 
 
 def test_less_than_a_minute_ahead_is_422(

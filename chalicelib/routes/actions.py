@@ -6,33 +6,58 @@ seed file live with the analytics Blueprint.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
-from chalicelib.routes.http import Reply, RequestContext, api_route, parse_id
-from chalicelib.routes.presenters import video_json
+from chalicelib.routes.presenters import video_answer, video_fields
+from chalicelib.schemas.actions import PreviewLink, PreviewVideo
+from chalicelib.schemas.videos import VideoAnswer
 from chalicelib.services import video_actions, videos
 from chalicelib.services.preview import issue_preview_link
+from chalicelib.web.request import RequestContext
+from chalicelib.web.responses import Reply
+from chalicelib.web.routing import api_route
 
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/videos/{video_id}/duplicate", ["POST"], auth="admin")
-def duplicate_video(ctx: RequestContext, video_id: str) -> Reply:
-    return Reply(video_json(video_actions.duplicate_video(parse_id(video_id))), status=201)
+@api_route(
+    bp,
+    "/videos/{video_id}/duplicate",
+    "POST",
+    summary="Duplicate a video",
+    auth="admin",
+    response=VideoAnswer,
+    status=201,
+    extra_statuses=(409,),
+)
+def duplicate_video(ctx: RequestContext, video_id: int) -> VideoAnswer:
+    """A new unpublished copy titled "<title> (Copy)", with its own copy of the media object."""
+    return video_answer(video_actions.duplicate_video(video_id))
 
 
-@api_route(bp, "/videos/{video_id}/preview-link", auth="admin")
-def preview_link(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    video = videos.get_video(parse_id(video_id), is_admin=True)
+@api_route(bp, "/videos/{video_id}/preview-link", summary="Create a preview link", auth="admin", response=PreviewLink)
+def preview_link(ctx: RequestContext, video_id: int) -> PreviewLink:
+    """A link that shows the video, published or not, to anyone holding it, for VIDEO_PREVIEW_LINK_EXPIRY_HOURS."""
+    video = videos.get_video(video_id, is_admin=True)
     link = issue_preview_link(video.id)
-    return {"previewUrl": link.url, "expiryHours": link.expiry_hours}
+    return PreviewLink(preview_url=link.url, expiry_hours=link.expiry_hours)
 
 
-@api_route(bp, "/videos/preview/{token}")
+@api_route(
+    bp,
+    "/videos/preview/{token}",
+    summary="Open a preview link",
+    response=PreviewVideo,
+    extra_statuses=(401, 410),
+)
 def preview_video(ctx: RequestContext, token: str) -> Reply:
     """Public: the token is the credential. Never cached, since the stream URL expires."""
     found = video_actions.preview(token)
-    body = {**video_json(found.video), "streamUrl": found.stream_url, "streamUrlExpiresIn": found.stream_url_expires_in}
+    body = PreviewVideo.model_validate(
+        {
+            **video_fields(found.video),
+            "stream_url": found.stream_url,
+            "stream_url_expires_in": found.stream_url_expires_in,
+        }
+    )
     return Reply(body, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

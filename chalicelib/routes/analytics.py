@@ -2,125 +2,156 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
 from chalicelib.repositories.analytics import Totals
-from chalicelib.routes.http import RequestContext, api_route, parse_id
 from chalicelib.routes.presenters import iso_utc, number
+from chalicelib.schemas import analytics as schema
+from chalicelib.schemas.base import Success
 from chalicelib.services import analytics as analytics_service
+from chalicelib.web.request import RequestContext
+from chalicelib.web.routing import api_route
 
 bp = Blueprint(__name__)
 
 
-def _totals_json(totals: Totals) -> dict[str, Any]:
+def _totals(totals: Totals) -> dict[str, object]:
     return {
-        "totalViews": totals.views,
-        "uniqueViewers": totals.unique_viewers,
-        "totalWatchTimeSeconds": totals.watch_time_seconds,
-        "averageWatchTimeSeconds": round(totals.average_watch_time, 2),
-        "completionRate": round(totals.completion_rate, 2),
-        "completedViews": totals.completed_views,
+        "total_views": totals.views,
+        "unique_viewers": totals.unique_viewers,
+        "total_watch_time_seconds": totals.watch_time_seconds,
+        "average_watch_time_seconds": round(totals.average_watch_time, 2),
+        "completion_rate": round(totals.completion_rate, 2),
     }
 
 
-@api_route(bp, "/videos/{video_id}/analytics", auth="admin")
-def video_analytics(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    report = analytics_service.video_report(
-        parse_id(video_id),
-        analytics_service.parse_day(ctx.query("startDate"), "startDate"),
-        analytics_service.parse_day(ctx.query("endDate"), "endDate"),
+@api_route(
+    bp,
+    "/videos/{video_id}/analytics",
+    summary="A video's analytics",
+    auth="admin",
+    query=schema.RangeQuery,
+    response=schema.VideoAnalytics,
+)
+def video_analytics(ctx: RequestContext, video_id: int) -> schema.VideoAnalytics:
+    """Totals, event counts, a gap-free day series and the top referrers over [startDate, endDate]."""
+    params: schema.RangeQuery = ctx.params
+    report = analytics_service.video_report(video_id, params.start_date, params.end_date)
+    return schema.VideoAnalytics.model_validate(
+        {
+            "video_id": report.video_id,
+            **_totals(report.totals),
+            "completed_views": report.totals.completed_views,
+            "event_counts": report.event_counts,
+            "views_by_day": [
+                {
+                    "date": day.day,
+                    "views": day.views,
+                    "unique_viewers": day.unique_viewers,
+                    "watch_time_seconds": day.watch_time_seconds,
+                }
+                for day in report.days
+            ],
+            "top_referrers": [{"referer": referer, "views": views} for referer, views in report.referrers],
+        }
     )
-    return {
-        "videoId": report.video_id,
-        **_totals_json(report.totals),
-        "eventCounts": report.event_counts,
-        "viewsByDay": [
-            {
-                "date": day.day.isoformat(),
-                "views": day.views,
-                "uniqueViewers": day.unique_viewers,
-                "watchTimeSeconds": day.watch_time_seconds,
-            }
-            for day in report.days
-        ],
-        "topReferrers": [{"referer": referer, "views": views} for referer, views in report.referrers],
-    }
 
 
-@api_route(bp, "/videos/{video_id}/analytics/viewers", auth="admin")
-def video_viewers(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    limit = ctx.query_int("limit", 1000, minimum=1, maximum=1000)
-    rows = analytics_service.registered_viewers(parse_id(video_id), limit)
-    return {
-        "viewers": [
-            {
-                "userId": row[0],
-                "name": row[1],
-                "email": row[2],
-                "views": int(row[3]),
-                "watchTimeSeconds": int(row[4] or 0),
-                "lastViewedAt": iso_utc(row[5]),
-            }
+@api_route(
+    bp,
+    "/videos/{video_id}/analytics/viewers",
+    summary="Registered users who watched a video",
+    auth="admin",
+    query=schema.ViewersQuery,
+    response=schema.RegisteredViewers,
+)
+def video_viewers(ctx: RequestContext, video_id: int) -> schema.RegisteredViewers:
+    """Most recent first."""
+    params: schema.ViewersQuery = ctx.params
+    rows = analytics_service.registered_viewers(video_id, params.limit)
+    return schema.RegisteredViewers(
+        viewers=[
+            schema.RegisteredViewer(
+                user_id=row[0],
+                name=row[1],
+                email=row[2],
+                views=int(row[3]),
+                watch_time_seconds=int(row[4] or 0),
+                last_viewed_at=iso_utc(row[5]) or "",
+            )
             for row in rows
         ]
-    }
+    )
 
 
-@api_route(bp, "/videos/{video_id}/analytics/aggregate", ["POST"], auth="admin")
-def aggregate(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    identifier = parse_id(video_id)
-    totals = analytics_service.aggregate_video(identifier)
-    return {"success": True, "analytics": {"videoId": identifier, **_totals_json(totals)}}
+@api_route(
+    bp,
+    "/videos/{video_id}/analytics/aggregate",
+    "POST",
+    summary="Recompute a video's stored figures",
+    auth="admin",
+    response=schema.Aggregated,
+)
+def aggregate(ctx: RequestContext, video_id: int) -> schema.Aggregated:
+    """The figures on the video row are otherwise refreshed every few minutes."""
+    totals = analytics_service.aggregate_video(video_id)
+    return schema.Aggregated.model_validate(
+        {"analytics": {"video_id": video_id, **_totals(totals), "completed_views": totals.completed_views}}
+    )
 
 
-@api_route(bp, "/videos/{video_id}/reset-analytics", ["POST"], auth="admin")
-def reset_analytics(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    analytics_service.reset(parse_id(video_id))
-    return {"success": True}
+@api_route(
+    bp,
+    "/videos/{video_id}/reset-analytics",
+    "POST",
+    summary="Reset a video's analytics",
+    auth="admin",
+    response=Success,
+)
+def reset_analytics(ctx: RequestContext, video_id: int) -> Success:
+    """Deletes its views, events and roll-ups and zeroes its figures."""
+    analytics_service.reset(video_id)
+    return Success()
 
 
-@api_route(bp, "/videos/analytics/top", auth="admin")
-def top_videos(ctx: RequestContext) -> dict[str, Any]:
-    metric = ctx.query_choice("metric", analytics_service.TOP_METRICS) or "views"
-    limit = ctx.query_int("limit", 10, minimum=1, maximum=100)
-    rows = analytics_service.top_videos(metric, limit)
-    return {
-        "metric": metric,
-        "videos": [
-            {
-                "id": row[0],
-                "title": row[1],
-                "views": int(row[2]),
-                "uniqueViewers": int(row[4]),
-                "watchTimeSeconds": int(row[3]),
-                "completionRate": number(row[5]),
-            }
+@api_route(
+    bp, "/videos/analytics/top", summary="Top videos", auth="admin", query=schema.TopQuery, response=schema.TopVideos
+)
+def top_videos(ctx: RequestContext) -> schema.TopVideos:
+    """Ranked on all-time views or watch time."""
+    params: schema.TopQuery = ctx.params
+    rows = analytics_service.top_videos(params.metric, params.limit)
+    return schema.TopVideos(
+        metric=params.metric,
+        videos=[
+            schema.TopVideo(
+                id=row[0],
+                title=row[1],
+                views=int(row[2]),
+                unique_viewers=int(row[4]),
+                watch_time_seconds=int(row[3]),
+                completion_rate=number(row[5]),
+            )
             for row in rows
         ],
-    }
+    )
 
 
-@api_route(bp, "/videos/analytics/overview", auth="admin")
-def overview(ctx: RequestContext) -> dict[str, Any]:
+@api_route(bp, "/videos/analytics/overview", summary="Library overview", auth="admin", response=schema.Overview)
+def overview(ctx: RequestContext) -> schema.Overview:
+    """Library totals and the last 30 days."""
     result = analytics_service.overview()
-    totals = _totals_json(result.totals)
-    totals.pop("completedViews")
-    return {
-        "totalVideos": result.total_videos,
-        "publishedVideos": result.published_videos,
-        **totals,
-        "viewsLast24h": result.views_last_24h,
-        "viewsLast7d": result.views_last_7d,
-        "viewsLast30d": result.views_last_30d,
-        "viewsByDay": [
-            {
-                "date": row[0].isoformat(),
-                "views": int(row[1]),
-                "uniqueViewers": int(row[2]),
-                "watchTimeSeconds": int(row[3]),
-            }
-            for row in result.days
-        ],
-    }
+    return schema.Overview.model_validate(
+        {
+            "total_videos": result.total_videos,
+            "published_videos": result.published_videos,
+            **_totals(result.totals),
+            "views_last_24h": result.views_last_24h,
+            "views_last_7d": result.views_last_7d,
+            "views_last_30d": result.views_last_30d,
+            "views_by_day": [
+                {"date": row[0], "views": int(row[1]), "unique_viewers": int(row[2]), "watch_time_seconds": int(row[3])}
+                for row in result.days
+            ],
+        }
+    )

@@ -1,14 +1,14 @@
-"""Rows to JSON: the seed's camelCase field names, ISO 8601 UTC times with ``Z``,
+"""Domain objects to answers: the seed's camelCase field names, ISO 8601 UTC times with ``Z``,
 and numbers as JSON numbers (``fileSize`` and the decimals too)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from chalicelib import timestamps
 from chalicelib.db.models import Video
+from chalicelib.schemas.videos import VideoAnswer
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -28,28 +28,33 @@ def number(value: Decimal | int | float | None) -> int | float:
     return round(float(value), 2)
 
 
-def video_json(video: Video) -> dict[str, Any]:
+def video_fields(video: Video) -> dict[str, object]:
+    """The fields every video answer shares (previews add their stream URL)."""
     return {
         "id": video.id,
         "filename": video.filename,
         "title": video.title,
         "producer": video.producer,
         "creator": video.creator,
-        "thumbnailUrl": video.thumbnail_url,
+        "thumbnail_url": video.thumbnail_url,
         "duration": video.duration,
-        "fileSize": int(video.file_size),
+        "file_size": int(video.file_size),
         "width": video.width,
         "height": video.height,
         "orientation": video.orientation,
         "quality": video.quality,
-        "hasAudio": video.has_audio,
-        "isPublished": video.is_published,
-        "scheduledPublishAt": iso_utc(video.scheduled_publish_at),
-        "scheduledUnpublishAt": iso_utc(video.scheduled_unpublish_at),
-        "uniqueViewers": video.unique_viewers,
-        "totalWatchTimeSeconds": int(video.total_watch_time_seconds),
-        "averageWatchTimeSeconds": number(video.average_watch_time_seconds),
-        "completionRate": number(video.completion_rate),
-        "createdAt": iso_utc(video.created_at),
-        "updatedAt": iso_utc(video.updated_at),
+        "has_audio": video.has_audio,
+        "is_published": video.is_published,
+        "scheduled_publish_at": iso_utc(video.scheduled_publish_at),
+        "scheduled_unpublish_at": iso_utc(video.scheduled_unpublish_at),
+        "unique_viewers": video.unique_viewers,
+        "total_watch_time_seconds": int(video.total_watch_time_seconds),
+        "average_watch_time_seconds": number(video.average_watch_time_seconds),
+        "completion_rate": number(video.completion_rate),
+        "created_at": iso_utc(video.created_at),
+        "updated_at": iso_utc(video.updated_at),
     }
+
+
+def video_answer(video: Video) -> VideoAnswer:
+    return VideoAnswer.model_validate(video_fields(video))

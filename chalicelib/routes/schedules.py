@@ -2,94 +2,136 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.db.models import VideoScheduleHistory
-from chalicelib.routes.http import RequestContext, api_route, parse_id
 from chalicelib.routes.presenters import iso_utc
+from chalicelib.schemas.base import SuccessWithMessage
+from chalicelib.schemas.schedules import (
+    HistoryEntry,
+    Scheduled,
+    ScheduleHistory,
+    SchedulePublishBody,
+    ScheduleUnpublishBody,
+    UpcomingQuery,
+    UpcomingSchedule,
+    UpcomingSchedules,
+)
 from chalicelib.services import scheduling
+from chalicelib.timestamps import iso_utc as instant
+from chalicelib.web.request import RequestContext
+from chalicelib.web.routing import api_route
 
 bp = Blueprint(__name__)
+_SCHEDULING_STATUSES = (403, 404, 422)
 
 
-class SchedulePublishBody(BaseModel):
-    """``publishAt``: ISO 8601; with an offset/``Z`` an instant, without one wall time in ``timezone``."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    publish_at: str = Field(alias="publishAt")
-    timezone: str | None = None
+def _scheduled(result: scheduling.Scheduled) -> Scheduled:
+    return Scheduled(job_id=result.job_id, scheduled_for=instant(result.scheduled_for))
 
 
-class ScheduleUnpublishBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    unpublish_at: str = Field(alias="unpublishAt")
-    timezone: str | None = None
-
-
-def _scheduled(result: scheduling.Scheduled) -> dict[str, Any]:
-    return {"jobId": result.job_id, "scheduledFor": iso_utc(result.scheduled_for)}
-
-
-@api_route(bp, "/videos/{video_id}/schedule-publish", ["POST"], auth="admin")
-def schedule_publish(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    body = ctx.json(SchedulePublishBody)
+def _admin_id(ctx: RequestContext) -> int:
     assert ctx.user_id is not None  # admin auth guarantees a principal
-    result = scheduling.schedule_action(parse_id(video_id), "publish", body.publish_at, body.timezone, ctx.user_id)
-    return _scheduled(result)
+    return ctx.user_id
 
 
-@api_route(bp, "/videos/{video_id}/schedule-unpublish", ["POST"], auth="admin")
-def schedule_unpublish(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    body = ctx.json(ScheduleUnpublishBody)
-    assert ctx.user_id is not None
-    result = scheduling.schedule_action(parse_id(video_id), "unpublish", body.unpublish_at, body.timezone, ctx.user_id)
-    return _scheduled(result)
+@api_route(
+    bp,
+    "/videos/{video_id}/schedule-publish",
+    "POST",
+    summary="Schedule a publish",
+    auth="admin",
+    body=SchedulePublishBody,
+    response=Scheduled,
+    extra_statuses=_SCHEDULING_STATUSES,
+)
+def schedule_publish(ctx: RequestContext, video_id: int) -> Scheduled:
+    """At least a minute and at most five years ahead; replaces a pending publish. A wall-clock time that
+    does not exist (spring-forward gap) is 422; an ambiguous one (fall-back) takes its first occurrence."""
+    body: SchedulePublishBody = ctx.body
+    return _scheduled(scheduling.schedule_action(video_id, "publish", body.publish_at, body.timezone, _admin_id(ctx)))
 
 
-@api_route(bp, "/videos/{video_id}/schedule/{action}", ["DELETE"], auth="admin")
-def cancel_schedule(ctx: RequestContext, video_id: str, action: str) -> dict[str, Any]:
-    scheduling.check_action(action)
-    scheduling.cancel_action(parse_id(video_id), action)
-    return {"success": True, "message": f"{action} schedule cancelled"}
+@api_route(
+    bp,
+    "/videos/{video_id}/schedule-unpublish",
+    "POST",
+    summary="Schedule an unpublish",
+    auth="admin",
+    body=ScheduleUnpublishBody,
+    response=Scheduled,
+    extra_statuses=_SCHEDULING_STATUSES,
+)
+def schedule_unpublish(ctx: RequestContext, video_id: int) -> Scheduled:
+    """As schedule-publish; must come after a pending publish."""
+    body: ScheduleUnpublishBody = ctx.body
+    return _scheduled(
+        scheduling.schedule_action(video_id, "unpublish", body.unpublish_at, body.timezone, _admin_id(ctx))
+    )
 
 
-@api_route(bp, "/videos/schedules/upcoming", auth="admin")
-def upcoming_schedules(ctx: RequestContext) -> dict[str, Any]:
-    limit = ctx.query_int("limit", 100, minimum=1, maximum=500)
-    return {
-        "schedules": [
-            {
-                "jobId": scheduling.schedule_name(row.video_id, row.action),
-                "videoId": row.video_id,
-                "title": title,
-                "action": row.action,
-                "scheduledFor": iso_utc(row.scheduled_for),
-                "timezone": row.timezone,
-                "scheduledByUserId": row.scheduled_by_user_id,
-            }
-            for row, title in scheduling.upcoming(limit)
+@api_route(
+    bp,
+    "/videos/{video_id}/schedule/{action}",
+    "DELETE",
+    summary="Cancel a scheduled publish or unpublish",
+    auth="admin",
+    response=SuccessWithMessage,
+)
+def cancel_schedule(ctx: RequestContext, video_id: int, action: str) -> SuccessWithMessage:
+    scheduling.cancel_action(video_id, action)
+    return SuccessWithMessage(message=f"{action} schedule cancelled")
+
+
+@api_route(
+    bp,
+    "/videos/schedules/upcoming",
+    summary="List upcoming schedules",
+    auth="admin",
+    query=UpcomingQuery,
+    response=UpcomingSchedules,
+)
+def upcoming_schedules(ctx: RequestContext) -> UpcomingSchedules:
+    """Pending scheduled actions, soonest first."""
+    params: UpcomingQuery = ctx.params
+    return UpcomingSchedules(
+        schedules=[
+            UpcomingSchedule(
+                job_id=scheduling.schedule_name(row.video_id, row.action),
+                video_id=row.video_id,
+                title=title,
+                action=row.action,  # type: ignore[arg-type]
+                scheduled_for=instant(row.scheduled_for),
+                timezone=row.timezone,
+                scheduled_by_user_id=row.scheduled_by_user_id,
+            )
+            for row, title in scheduling.upcoming(params.limit)
         ]
-    }
+    )
 
 
-@api_route(bp, "/videos/{video_id}/schedule-history", auth="admin")
-def schedule_history(ctx: RequestContext, video_id: str) -> dict[str, Any]:
-    return {"history": [_history_json(row) for row in scheduling.history(parse_id(video_id))]}
+@api_route(
+    bp,
+    "/videos/{video_id}/schedule-history",
+    summary="A video's schedule history",
+    auth="admin",
+    response=ScheduleHistory,
+)
+def schedule_history(ctx: RequestContext, video_id: int) -> ScheduleHistory:
+    """Every scheduled action of the video, newest first (pending, completed, failed, cancelled, skipped)."""
+    return ScheduleHistory(history=[_history_entry(row) for row in scheduling.history(video_id)])
 
 
-def _history_json(row: VideoScheduleHistory) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "action": row.action,
-        "scheduledFor": iso_utc(row.scheduled_for),
-        "executedAt": iso_utc(row.executed_at),
-        "status": row.status,
-        "error": row.error,
-        "scheduledByUserId": row.scheduled_by_user_id,
-        "createdAt": iso_utc(row.created_at),
-    }
+def _history_entry(row: VideoScheduleHistory) -> HistoryEntry:
+    return HistoryEntry.model_validate(
+        {
+            "id": row.id,
+            "action": row.action,
+            "scheduled_for": iso_utc(row.scheduled_for),
+            "executed_at": iso_utc(row.executed_at),
+            "status": row.status,
+            "error": row.error,
+            "scheduled_by_user_id": row.scheduled_by_user_id,
+            "created_at": iso_utc(row.created_at),
+        }
+    )

@@ -7,51 +7,30 @@ configured frontend origins, and ``text/plain`` bodies accepted everywhere becau
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
 from chalicelib import errors
-from chalicelib.routes.http import (
-    BEACON_CONTENT_TYPES,
-    MAX_DB_INT,
-    RequestContext,
-    api_route,
-    validation_error,
+from chalicelib.schemas.base import Success
+from chalicelib.schemas.tracking import (
+    MAX_BATCH_ITEMS,
+    BatchBody,
+    BatchRecorded,
+    EventBody,
+    HeartbeatBody,
+    RejectedItem,
+    ViewBody,
+    ViewRecorded,
 )
 from chalicelib.services import tracking as tracking_service
+from chalicelib.web.request import RequestContext, validate
+from chalicelib.web.routing import BEACON_CONTENT_TYPES, api_route
 
 bp = Blueprint(__name__)
 
-MAX_BATCH_ITEMS = 500
 MAX_BATCH_BYTES = 256 * 1024
-# Positions and watch times beyond these are not from a real player (videos are at most 10 days long).
-MAX_POSITION_SECONDS = 10 * 24 * 3600 + 1
-MAX_WATCH_TIME_SECONDS = 30 * 24 * 3600
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, allow_inf_nan=False)
-
-
-class ViewBody(_Body):
-    video_id: StrictInt = Field(gt=0, le=MAX_DB_INT, alias="videoId")
-    referer: str | None = Field(default=None, max_length=tracking_service.REFERER_MAX_LENGTH)
-
-
-class EventBody(_Body):
-    video_id: StrictInt = Field(gt=0, le=MAX_DB_INT, alias="videoId")
-    view_id: StrictInt | None = Field(default=None, gt=0, le=MAX_DB_INT, alias="viewId")
-    view_token: str | None = Field(default=None, max_length=64, alias="viewToken")
-    event_type: Literal["play", "pause", "seek", "complete"] = Field(alias="eventType")
-    timestamp: StrictFloat = Field(ge=0, le=MAX_POSITION_SECONDS)
-
-
-class HeartbeatBody(_Body):
-    view_id: StrictInt = Field(gt=0, le=MAX_DB_INT, alias="viewId")
-    view_token: str | None = Field(default=None, max_length=64, alias="viewToken")
-    watch_time_seconds: StrictFloat = Field(ge=0, le=MAX_WATCH_TIME_SECONDS, alias="watchTimeSeconds")
+_PLAYER_STATUSES = (403, 404, 429)
 
 
 def _caller(ctx: RequestContext) -> tracking_service.Caller:
@@ -60,32 +39,77 @@ def _caller(ctx: RequestContext) -> tracking_service.Caller:
     )
 
 
-@api_route(bp, "/track/view", ["POST"], auth="optional", content_types=BEACON_CONTENT_TYPES)
-def track_view(ctx: RequestContext) -> dict[str, Any]:
-    body = ctx.json(ViewBody)
+@api_route(
+    bp,
+    "/track/view",
+    "POST",
+    summary="Record a view",
+    auth="optional",
+    body=ViewBody,
+    response=ViewRecorded,
+    content_types=BEACON_CONTENT_TYPES,
+    extra_statuses=(404, 429),
+)
+def track_view(ctx: RequestContext) -> ViewRecorded:
+    """When the player loads a video. 100 per minute per client IP."""
+    body: ViewBody = ctx.body
     view_id, token = tracking_service.record_view(_caller(ctx), body.video_id, body.referer)
-    return {"viewId": view_id, "viewToken": token}
+    return ViewRecorded(view_id=view_id, view_token=token)
 
 
-@api_route(bp, "/track/event", ["POST"], auth="optional", content_types=BEACON_CONTENT_TYPES)
-def track_event(ctx: RequestContext) -> dict[str, Any]:
-    body = ctx.json(EventBody)
+@api_route(
+    bp,
+    "/track/event",
+    "POST",
+    summary="Record a player event",
+    auth="optional",
+    body=EventBody,
+    response=Success,
+    content_types=BEACON_CONTENT_TYPES,
+    extra_statuses=_PLAYER_STATUSES,
+)
+def track_event(ctx: RequestContext) -> Success:
+    """play, pause, seek or complete at a position; ``complete`` marks the view completed. 100 per minute per IP."""
+    body: EventBody = ctx.body
     tracking_service.record_event(
         _caller(ctx), body.video_id, body.view_id, body.view_token, body.event_type, body.timestamp
     )
-    return {"success": True}
+    return Success()
 
 
-@api_route(bp, "/track/heartbeat", ["POST"], auth="optional", content_types=BEACON_CONTENT_TYPES)
-def track_heartbeat(ctx: RequestContext) -> dict[str, Any]:
-    body = ctx.json(HeartbeatBody)
+@api_route(
+    bp,
+    "/track/heartbeat",
+    "POST",
+    summary="Update a view's watch time",
+    auth="optional",
+    body=HeartbeatBody,
+    response=Success,
+    content_types=BEACON_CONTENT_TYPES,
+    extra_statuses=_PLAYER_STATUSES,
+)
+def track_heartbeat(ctx: RequestContext) -> Success:
+    """Every 10 seconds of playback; watch time only grows. 200 per minute per IP."""
+    body: HeartbeatBody = ctx.body
     tracking_service.record_heartbeat(_caller(ctx), body.view_id, body.view_token, body.watch_time_seconds)
-    return {"success": True}
+    return Success()
 
 
-@api_route(bp, "/track/batch", ["POST"], auth="optional", content_types=BEACON_CONTENT_TYPES)
-def track_batch(ctx: RequestContext) -> dict[str, Any]:
-    """Up to 500 events and heartbeats in one request and one database round trip."""
+@api_route(
+    bp,
+    "/track/batch",
+    "POST",
+    summary="Record events and heartbeats in one request",
+    auth="optional",
+    body=BatchBody,
+    validate_body=False,
+    response=BatchRecorded,
+    content_types=BEACON_CONTENT_TYPES,
+    extra_statuses=(429,),
+)
+def track_batch(ctx: RequestContext) -> BatchRecorded:
+    """Up to 500 items in one request and one database round trip; each item is checked on its
+    own, so a bad item is listed in ``rejected`` and the others are recorded. 20 per minute per IP."""
     payload = ctx.json_payload(max_bytes=MAX_BATCH_BYTES)
     items = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(items, list):
@@ -94,10 +118,10 @@ def track_batch(ctx: RequestContext) -> dict[str, Any]:
         raise errors.PayloadTooLarge(f"A batch holds at most {MAX_BATCH_ITEMS} items, got {len(items)}")
     events, heartbeats, rejected = _parse_batch(items)
     result = tracking_service.record_batch(_caller(ctx), events, heartbeats, rejected, total=len(items))
-    return {
-        "accepted": result.accepted,
-        "rejected": [{"index": index, "error": error} for index, error in result.rejected],
-    }
+    return BatchRecorded(
+        accepted=result.accepted,
+        rejected=[RejectedItem(index=index, error=error) for index, error in result.rejected],
+    )
 
 
 def _parse_batch(
@@ -111,19 +135,19 @@ def _parse_batch(
         kind = item.get("kind") if isinstance(item, dict) else None
         try:
             if kind == "event":
-                event = EventBody.model_validate(item)
+                event: EventBody = validate(EventBody, item)
                 events.append(
                     tracking_service.BatchEvent(
                         index, event.video_id, event.view_id, event.view_token, event.event_type, event.timestamp
                     )
                 )
             elif kind == "heartbeat":
-                beat = HeartbeatBody.model_validate(item)
+                beat: HeartbeatBody = validate(HeartbeatBody, item)
                 heartbeats.append(
                     tracking_service.BatchHeartbeat(index, beat.view_id, beat.view_token, beat.watch_time_seconds)
                 )
             else:
                 rejected.append((index, 'kind must be "event" or "heartbeat"'))
-        except ValidationError as exc:
-            rejected.append((index, validation_error(exc).message))
+        except errors.DomainError as exc:
+            rejected.append((index, exc.message))
     return events, heartbeats, rejected

@@ -6,26 +6,28 @@ Chalice's local route matcher (which sorts literal segments first).
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.routes.http import RequestContext, api_route
+from chalicelib.schemas.uploads import UploadTicket, UploadUrlBody
 from chalicelib.services import ingest
+from chalicelib.web.request import RequestContext
+from chalicelib.web.routing import api_route
 
 bp = Blueprint(__name__)
 
 
-class UploadUrlBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    filename: str = Field(min_length=1, max_length=1024)
-    content_type: str = Field(min_length=1, max_length=255, alias="contentType")
-    file_size: int = Field(ge=1, le=2**53, alias="fileSize")
-
-
-@api_route(bp, "/videos/upload-url", ["POST"], auth="admin")
-def create_upload_url(ctx: RequestContext) -> dict[str, Any]:
-    body = ctx.json(UploadUrlBody)
-    return ingest.request_upload(body.filename, body.content_type, body.file_size).as_json()
+@api_route(
+    bp,
+    "/videos/upload-url",
+    "POST",
+    summary="Get a presigned upload URL",
+    auth="admin",
+    body=UploadUrlBody,
+    response=UploadTicket,
+)
+def create_upload_url(ctx: RequestContext) -> UploadTicket:
+    """PUT the file to ``uploadUrl`` with the given headers; it is ingested (probed into a video) on arrival.
+    Video content types only, at most ``VIDEO_UPLOAD_MAX_BYTES``."""
+    body: UploadUrlBody = ctx.body
+    ticket = ingest.request_upload(body.filename, body.content_type, body.file_size)
+    return UploadTicket.model_validate(ticket.as_json())

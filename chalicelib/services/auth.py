@@ -11,6 +11,10 @@ from chalicelib.config import ADMIN_ROLES, get_settings
 from chalicelib.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
+# Clock skew tolerated between the main API, which mints tokens, and this service: a token
+# issued "1 s in the future" by a server whose clock runs ahead is still valid.
+CLOCK_SKEW_SECONDS = 60
+_TIME_CLAIMS = ("exp", "iat", "nbf")
 # Claim that marks a token minted by this service for something other than access
 # (preview links); such a token is never an access token.
 TOKEN_USE_CLAIM = "token_use"
@@ -27,35 +31,49 @@ class Principal:
 
 
 def decode_access_token(token: str) -> Principal:
-    """Verify signature, algorithm and expiry; raise :class:`NotAuthenticated` on any doubt.
+    """Verify signature, algorithm, expiry and claim types; raise :class:`NotAuthenticated` on any doubt.
 
     Only HS256 is accepted, so ``alg: none`` and algorithm-confusion tokens fail.
     A token with an audience (every preview token has one) fails too, because no
-    audience is expected here.
+    audience is expected here. ``exp`` (required), ``iat`` and ``nbf`` must be JSON
+    numbers, as the main API's ``jsonwebtoken`` writes them; PyJWT alone would accept
+    ``"exp": "9999999999"``. Each is checked with :data:`CLOCK_SKEW_SECONDS` of leeway.
     """
     secret = get_settings().require_jwt_secret()
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            # ``sub`` is checked by _user_id: jsonwebtoken signs a numeric one, which PyJWT would refuse.
+            options={"require": ["exp"], "verify_sub": False},
+            leeway=CLOCK_SKEW_SECONDS,
+        )
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("Access token has expired") from exc
     except jwt.PyJWTError as exc:
         raise NotAuthenticated("Access token is invalid") from exc
-    if TOKEN_USE_CLAIM in claims:
+    if TOKEN_USE_CLAIM in claims or not all(_is_number(claims[name]) for name in _TIME_CLAIMS if name in claims):
         raise NotAuthenticated("Access token is invalid")
     return Principal(user_id=_user_id(claims), role=str(claims.get("role") or ""))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _user_id(claims: dict[str, Any]) -> int:
-    raw: Any = claims.get("id", claims.get("sub"))
-    if isinstance(raw, bool):
-        raise NotAuthenticated("Access token has no user id")
-    try:
-        user_id = int(raw)
-    except (TypeError, ValueError) as exc:
-        raise NotAuthenticated("Access token has no user id") from exc
-    if not 0 < user_id < 2**31:
-        raise NotAuthenticated("Access token has no user id")
-    return user_id
+    """The user id: ``id`` as a JSON integer, else ``sub`` as a JSON integer or a string of ASCII digits.
+
+    Anything looser (``1.9``, ``" 924 "``, fullwidth digits, ``true``) is refused rather than
+    coerced into some other user's id.
+    """
+    raw: Any = claims["id"] if "id" in claims else claims.get("sub")
+    if isinstance(raw, str) and "id" not in claims and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 2**31:
+        raise NotAuthenticated("Access token has no valid user id")
+    return raw
 
 
 def issue_access_token(user_id: int, role: str, ttl_seconds: int = 3600) -> str:

@@ -9,6 +9,7 @@ import re
 from chalicelib.config import get_settings
 
 USER_AGENT_MAX_LENGTH = 200
+REFERER_MAX_LENGTH = 2048
 _VERSION_NUMBERS = re.compile(r"/[\d.]+")
 
 
@@ -39,3 +40,27 @@ def truncate_user_agent(user_agent: str | None) -> str | None:
     if not user_agent:
         return None
     return _VERSION_NUMBERS.sub("", user_agent)[:USER_AGENT_MAX_LENGTH]
+
+
+def referrer_without_query(referer: str | None) -> str | None:
+    """What is stored of a referring URL: scheme, host (and port) and path only.
+
+    A query string or fragment can carry a session id, a preview token or an e-mail
+    address, and user:password@ a credential; none of it is needed to tell where
+    viewers come from. Anything that is not an http(s) URL is not stored at all.
+    """
+    from urllib.parse import urlsplit
+
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer.strip())
+        host = (parts.hostname or "").lower()
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port or IPv6 literal
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    return f"{parts.scheme.lower()}://{host}{port}{parts.path or '/'}"[:REFERER_MAX_LENGTH]

@@ -17,19 +17,15 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import Literal
 
 from chalicelib import errors
 from chalicelib.config import get_settings
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
-from chalicelib.services.privacy import rate_limit_key, stored_ip_hash, truncate_user_agent
+from chalicelib.services.privacy import rate_limit_key, referrer_without_query, stored_ip_hash, truncate_user_agent
 from chalicelib.services.rate_limits import LIMITS, enforce
 
-EventType = Literal["play", "pause", "seek", "complete"]
-EVENT_TYPES: tuple[str, ...] = ("play", "pause", "seek", "complete")
 VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
-REFERER_MAX_LENGTH = 2048
 
 
 # --- view tokens -------------------------------------------------------------------------
@@ -79,7 +75,7 @@ def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int
         user_id=caller.user_id,
         ip_hash=stored_ip_hash(caller.ip),
         user_agent=truncate_user_agent(caller.user_agent),
-        referer=(referer or None) and referer[:REFERER_MAX_LENGTH],
+        referer=referrer_without_query(referer),
     )
     _enforce(rate, "track-view")
     if not found or view_id is None:

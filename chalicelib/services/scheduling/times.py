@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidInput, Unprocessable
@@ -23,19 +24,54 @@ MIN_LEAD = timedelta(minutes=1)
 MAX_AHEAD = timedelta(days=5 * 366)
 NAME_PATTERN = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 SCHEDULE_NAME_PATTERN = re.compile(r"^video-(\d+)-(publish|unpublish)$")
-ZONE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$")
 MAX_TIME_TEXT = 64
+# Instants outside these years are refused before any arithmetic (which would overflow
+# near year 1 or 9999); the scheduling window is five years anyway.
+MIN_YEAR, MAX_YEAR = 1970, 2199
+# In the tz database but not zones Scheduler evaluates schedules in.
+_NOT_SCHEDULER_ZONES = frozenset({"Factory"})
+# A link in recent tz databases (to Etc/UTC), but the name AWS itself documents and defaults to.
+_KEPT_AS_GIVEN = frozenset({"UTC"})
+
+
+@cache
+def canonical_zones() -> dict[str, str]:
+    """Every IANA name Scheduler accepts, mapped to its canonical zone.
+
+    Read from the ``tzdata`` package's ``tzdata.zi`` (``Z`` lines are zones, ``L``
+    lines links such as ``US/Eastern`` → ``America/New_York`` or a browser's
+    ``Asia/Calcutta`` → ``Asia/Kolkata``). Names that only exist as files
+    (``posix/...``, ``right/...``, ``localtime``, ``posixrules``) are not zones and
+    are refused.
+    """
+    from importlib import resources
+
+    text = resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text(encoding="utf-8")
+    zones: dict[str, str] = {}
+    links: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "Z" and fields[1] not in _NOT_SCHEDULER_ZONES:
+            zones[fields[1]] = fields[1]
+        elif len(fields) >= 3 and fields[0] == "L":
+            links.append((fields[1], fields[2]))
+    for target, link in links:
+        if target in zones:
+            zones.setdefault(link, link if link in _KEPT_AS_GIVEN else target)
+    return zones
 
 
 def resolve_zone(name: str | None) -> tuple[str, ZoneInfo]:
-    """An IANA zone by name (the configured default when omitted); unknown → 400."""
+    """The canonical IANA zone for ``name`` (the configured default when omitted); unknown → 400.
+
+    A link is accepted and replaced by its canonical zone, which is what is stored and
+    sent to Scheduler.
+    """
     zone_name = (name if name is not None else get_settings().schedule_default_timezone).strip()
-    if not zone_name or len(zone_name) > 64 or not ZONE_PATTERN.match(zone_name):
-        raise InvalidInput(f"Unknown time zone {zone_name[:64]!r}: use an IANA name such as Europe/Berlin")
-    try:
-        return zone_name, ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise InvalidInput(f"Unknown time zone {zone_name!r}: use an IANA name such as Europe/Berlin") from exc
+    canonical = canonical_zones().get(zone_name)
+    if canonical is None:
+        raise InvalidInput(f"Unknown time zone {zone_name[:64]!r}: use a canonical IANA name such as Europe/Berlin")
+    return canonical, ZoneInfo(canonical)
 
 
 def parse_instant(raw: str, zone: ZoneInfo, field: str) -> datetime:
@@ -53,6 +89,8 @@ def parse_instant(raw: str, zone: ZoneInfo, field: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"{field} must be an ISO 8601 date-time, e.g. 2030-01-15T09:00") from exc
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidInput(f"{field} must be between {MIN_YEAR} and {MAX_YEAR}")
     if parsed.tzinfo is None:
         local = parsed.replace(tzinfo=zone, fold=0)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:

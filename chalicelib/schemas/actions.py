@@ -1,0 +1,18 @@
+"""Quick actions: duplicate, preview links and previews."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chalicelib.schemas.base import Answer
+from chalicelib.schemas.videos import VideoAnswer
+
+
+class PreviewLink(Answer):
+    preview_url: str
+    expiry_hours: int
+
+
+class PreviewVideo(VideoAnswer):
+    stream_url: str = Field(description="A short-lived URL of the video's bytes (HTTP Range supported).")
+    stream_url_expires_in: int = Field(description="Seconds.")

@@ -1,0 +1,85 @@
+"""Public tracking: what players send (views, events, heartbeats, batches) and what they get back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, StrictFloat, StrictInt
+
+from chalicelib.schemas.base import Answer, BeaconBody
+from chalicelib.web.inputs import MAX_DB_INT, strip_forbidden_chars
+
+EventType = Literal["play", "pause", "seek", "complete"]
+EVENT_TYPES: tuple[EventType, ...] = ("play", "pause", "seek", "complete")
+MAX_BATCH_ITEMS = 500
+REFERER_MAX_CHARS = 2048
+# Positions and watch times beyond these are not from a real player (videos are at most 10 days long).
+MAX_POSITION_SECONDS = 10 * 24 * 3600 + 1
+MAX_WATCH_TIME_SECONDS = 30 * 24 * 3600
+VIEW_TOKEN_MAX_CHARS = 64
+
+
+def _clean_referer(value: Any) -> Any:
+    """Referrers are cleaned rather than refused: a player passes on whatever the page had."""
+    if isinstance(value, str):
+        return strip_forbidden_chars(value)[:REFERER_MAX_CHARS] or None
+    return value
+
+
+Id = Annotated[StrictInt, Field(gt=0, le=MAX_DB_INT)]
+ViewToken = Annotated[str, Field(max_length=VIEW_TOKEN_MAX_CHARS)]
+Position = Annotated[
+    StrictFloat, Field(ge=0, le=MAX_POSITION_SECONDS, description="Seconds into the video (the player's position).")
+]
+
+
+class ViewBody(BeaconBody):
+    video_id: Id = Field(alias="videoId")
+    referer: Annotated[str | None, BeforeValidator(_clean_referer)] = Field(
+        default=None, description="The page the player is on; only scheme, host and path are stored."
+    )
+
+
+class EventBody(BeaconBody):
+    video_id: Id = Field(alias="videoId")
+    view_id: Id | None = Field(default=None, alias="viewId")
+    view_token: ViewToken | None = Field(default=None, alias="viewToken")
+    event_type: EventType = Field(alias="eventType")
+    timestamp: Position
+
+
+class HeartbeatBody(BeaconBody):
+    view_id: Id = Field(alias="viewId")
+    view_token: ViewToken | None = Field(default=None, alias="viewToken")
+    watch_time_seconds: StrictFloat = Field(ge=0, le=MAX_WATCH_TIME_SECONDS, alias="watchTimeSeconds")
+
+
+class BatchEvent(EventBody):
+    kind: Literal["event"]
+
+
+class BatchHeartbeat(HeartbeatBody):
+    kind: Literal["heartbeat"]
+
+
+class BatchBody(BeaconBody):
+    """Up to 500 items; each is checked on its own, so one bad item does not reject the others."""
+
+    events: list[Annotated[BatchEvent | BatchHeartbeat, Field(discriminator="kind")]] = Field(
+        max_length=MAX_BATCH_ITEMS
+    )
+
+
+class ViewRecorded(Answer):
+    view_id: int
+    view_token: str = Field(description="Send it with every event and heartbeat of this view.")
+
+
+class RejectedItem(Answer):
+    index: int
+    error: str
+
+
+class BatchRecorded(Answer):
+    accepted: int
+    rejected: list[RejectedItem]

@@ -1,0 +1,125 @@
+"""The video library: a video as the API shows it, listing, registering and editing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Discriminator, Field, StrictBool, StrictInt, Tag
+
+from chalicelib.schemas.base import Answer, Query, RequestBody
+from chalicelib.web.inputs import MAX_DB_INT, HttpUrl, Instant, NonBlankText, QueryInt, Text
+
+Orientation = Literal["H", "V"]
+Quality = Literal["SD", "HD", "FHD", "UHD"]
+MAX_DURATION_SECONDS = 10 * 24 * 3600
+SEARCH_MAX_CHARS = 200
+
+
+class VideoAnswer(Answer):
+    """A video with the seed's fields and its stored analytics figures."""
+
+    id: int
+    filename: str
+    title: str | None
+    producer: str | None
+    creator: str | None
+    thumbnail_url: str | None
+    duration: int = Field(description="Seconds, rounded.")
+    file_size: int = Field(description="Bytes.")
+    width: int
+    height: int
+    orientation: Orientation
+    quality: Quality
+    has_audio: bool
+    is_published: bool
+    scheduled_publish_at: Instant | None
+    scheduled_unpublish_at: Instant | None
+    unique_viewers: int
+    total_watch_time_seconds: int
+    average_watch_time_seconds: float
+    completion_rate: float = Field(description="Percent of views completed, 0-100.")
+    created_at: Instant
+    updated_at: Instant
+
+
+class VideoPage(Answer):
+    videos: list[VideoAnswer]
+    total: int = Field(description="Videos matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+def _trim_search(value: Any) -> Any:
+    """Search terms are trimmed and cut to 200 characters rather than refused."""
+    if isinstance(value, str):
+        return value.strip()[:SEARCH_MAX_CHARS] or None
+    return value
+
+
+class VideoListQuery(Query):
+    published: bool | None = Field(default=None, description="Admins only; the public always sees published videos.")
+    orientation: Orientation | None = None
+    quality: Quality | None = None
+    search: Annotated[Text | None, BeforeValidator(_trim_search)] = Field(
+        default=None, description="Case-insensitive match on title, producer or creator."
+    )
+    limit: QueryInt = Field(default=20, ge=1, le=100)
+    offset: QueryInt = Field(default=0, ge=0, le=MAX_DB_INT)
+
+
+Title = Annotated[NonBlankText, Field(max_length=500)]
+Name = Annotated[Text, Field(max_length=500)]
+Filename = Annotated[Text, Field(min_length=1, max_length=1024)]
+
+
+class DescriptiveFields(RequestBody):
+    title: Title | None = None
+    producer: Name | None = None
+    creator: Name | None = None
+    thumbnail_url: HttpUrl | None = Field(
+        default=None, alias="thumbnailUrl", description="An external poster image, kept as given."
+    )
+
+
+class RegisterVideoBody(DescriptiveFields):
+    """A video described in full by the caller (no probing)."""
+
+    filename: Filename
+    duration: StrictInt = Field(ge=0, le=MAX_DURATION_SECONDS)
+    file_size: StrictInt = Field(ge=0, le=2**53, alias="fileSize")
+    width: StrictInt = Field(gt=0, le=16384)
+    height: StrictInt = Field(gt=0, le=16384)
+    has_audio: StrictBool = Field(default=True, alias="hasAudio")
+    orientation: Orientation | None = None
+    quality: Quality | None = None
+
+
+class ProbeVideoBody(DescriptiveFields):
+    """The key of an object already in the media bucket: probed with ffprobe now."""
+
+    filename: Filename
+
+
+_METADATA_FIELDS = ("duration", "fileSize", "width", "height", "hasAudio", "orientation", "quality")
+
+
+def _create_kind(payload: Any) -> str:
+    if isinstance(payload, dict) and any(name in payload for name in _METADATA_FIELDS):
+        return "metadata"
+    return "probe"
+
+
+CreateVideoBody = Annotated[
+    Annotated[RegisterVideoBody, Tag("metadata")] | Annotated[ProbeVideoBody, Tag("probe")],
+    Discriminator(_create_kind),
+]
+"""``POST /api/videos``: full metadata registers as given; ``filename`` alone (with optional
+descriptive fields) probes the object in the bucket."""
+
+
+class UpdateVideoBody(RequestBody):
+    title: Title | None = None
+    producer: Name | None = None
+    creator: Name | None = None
+    thumbnail_url: HttpUrl | None = Field(default=None, alias="thumbnailUrl")
+    is_published: StrictBool | None = Field(default=None, alias="isPublished")
