@@ -1,6 +1,12 @@
-"""Powertools Logger and Metrics shared by every module (one instance each per container)."""
+"""Powertools Logger and Metrics shared by every module (one instance each per container),
+and :func:`event_function`, the one wrapper every event-driven Lambda function runs in."""
 
 from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -9,3 +15,43 @@ METRICS_NAMESPACE = "MediaApi"
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def event_function(handler: Handler) -> Handler:
+    """Give an event-driven function its log context and flush its metrics, however it is invoked.
+
+    ``chalice package`` points these functions' handlers straight at their Blueprint
+    modules (``chalicelib.functions.*``), so middleware registered on the app never runs
+    for them in AWS (aws/chalice#1566). Applied under the Chalice decorator, this runs in
+    every path: Lambda, the local dispatcher and tests. Chalice calls a
+    ``@lambda_function`` with ``(event, context)`` and the other event sources with one
+    event object that carries ``.context``.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any) -> Any:
+        context = args[1] if len(args) > 1 else getattr(args[0], "context", None)
+        try:
+            if context is None:
+                return _timed(handler, args)
+            run = logger.inject_lambda_context(lambda _event, _context: _timed(handler, args), clear_state=True)
+            return run({}, context)
+        finally:
+            metrics.flush_metrics(raise_on_empty_metrics=False)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _timed(handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """Run the handler; one log line per invocation says which, how long, and whether it failed."""
+    started = time.perf_counter()
+    outcome = "failed"
+    try:
+        result = handler(*args)
+        outcome = "finished"
+        return result
+    finally:
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        logger.info(f"Event function {outcome}", extra={"function": handler.__name__, "duration_ms": elapsed})

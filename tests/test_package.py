@@ -274,3 +274,126 @@ def test_render_refuses_an_unknown_stage_and_missing_functions() -> None:
         render_template.render("staging", names=["api_handler", "ingest_uploaded_video", "publish_scheduled_video"])
     with pytest.raises(SystemExit, match="publish_scheduled_video"):
         render_template.render("prod", names=["api_handler", "ingest_uploaded_video"])
+
+
+def test_every_path_answers_its_own_cors_preflight_in_the_function(template: dict[str, Any]) -> None:
+    """API Gateway's static preflight (a MOCK integration) cannot pick one of several origins."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert "/api/track/view" in paths and "/api/videos/{video_id}" in paths
+    for path, methods in paths.items():
+        assert "options" in methods, path
+        for method, operation in methods.items():
+            integration = operation["x-amazon-apigateway-integration"]
+            assert integration["type"] == "aws_proxy", (path, method)
+            headers = [h for r in operation.get("responses", {}).values() for h in r.get("headers", {})]
+            assert "Access-Control-Allow-Origin" not in headers, (path, method)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::ApiGateway::GatewayResponse":
+            parameters = resource["Properties"].get("ResponseParameters", {})
+            assert not [name for name in parameters if "Access-Control" in name]  # an unlisted origin gets none
+
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "4f1b8a3c-0000-4000-8000-000000000000",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "000000000000",
+    "time": "2026-11-27T03:15:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:000000000000:rule/media-api-prod-rule"],
+    "detail": {},
+}
+EVENT_FUNCTION_EVENTS: dict[str, dict[str, Any]] = {
+    "PublishScheduledVideo": {
+        "videoId": 1,
+        "action": "publish",
+        "scheduledFor": "2030-01-15T08:00:00.000Z",
+        "timezone": "UTC",
+        "scheduledByUserId": 1,
+        "historyId": 999,
+    },
+    "IngestUploadedVideo": {
+        "Records": [
+            {
+                "messageId": "m-1",
+                "receiptHandle": "r-1",
+                "body": '{"Event": "s3:TestEvent"}',
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "0",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:media-api-prod-ingest",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    },
+    "RefreshVideoAnalytics": SCHEDULED_EVENT,
+    "AnalyticsRetention": SCHEDULED_EVENT,
+    "ReconcileVideoSchedules": SCHEDULED_EVENT,
+}
+INVOKE = """
+import importlib, json, sys
+handler, event = sys.argv[1], json.loads(sys.argv[2])
+module_name, name = handler.rsplit(".", 1)
+function = getattr(importlib.import_module(module_name), name)
+assert "app" not in sys.modules, "the packaged handler must not need app.py"
+
+class Context:
+    function_name = "media-api-prod-" + name
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:" + function_name
+    aws_request_id = "request-" + name
+    log_group_name = "/aws/lambda/" + function_name
+    log_stream_name = "stream"
+
+    def get_remaining_time_in_millis(self):
+        return 120000
+
+function(event, Context())
+"""
+
+
+def test_event_functions_run_under_their_packaged_handlers_with_log_context_and_metrics(
+    template: dict[str, Any], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``chalice package`` points these handlers at chalicelib.functions.* (aws/chalice#1566), so
+    app.py's middleware never runs for them: each must bring its own log context and flush."""
+    from scripts.local_aws import ensure_resources, start_moto_server, stop_moto_servers
+
+    handlers = {name: f["Properties"]["Handler"] for name, f in _functions(template).items() if name != "APIHandler"}
+    assert set(handlers) == set(EVENT_FUNCTION_EVENTS)
+    endpoint = start_moto_server()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        get_settings.cache_clear()
+        aws = ensure_resources()
+        env = {
+            **os.environ,
+            **aws,
+            "DATABASE_URL": database_url,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_METRICS_NAMESPACE": "MediaApi",
+        }
+        env.pop("POWERTOOLS_METRICS_DISABLED", None)
+        for name, handler in sorted(handlers.items()):
+            result = subprocess.run(
+                [sys.executable, "-c", INVOKE, handler, json.dumps(EVENT_FUNCTION_EVENTS[name])],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert result.returncode == 0, (name, result.stderr[-3000:])
+            lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+            finished = [line for line in lines if line.get("message") == "Event function finished"]
+            assert finished, (name, result.stdout[-2000:])
+            assert finished[-1]["function_request_id"] == "request-" + handler.rsplit(".", 1)[1]
+            assert finished[-1]["cold_start"] is True
+            if name in {"RefreshVideoAnalytics", "AnalyticsRetention", "PublishScheduledVideo"}:
+                assert [line for line in lines if "_aws" in line], (name, "metrics were not flushed")
+    finally:
+        stop_moto_servers()

@@ -13,7 +13,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import event_function, logger, metrics
 from chalicelib.services import analytics, retention
 
 bp = Blueprint(__name__)
@@ -25,34 +25,30 @@ REFRESH_LOOKBACK_SECONDS = 24 * 3600
 
 
 @bp.schedule(REFRESH_RATE, name="refresh_video_analytics", description="Refresh stored video analytics")
+@event_function
 def refresh_video_analytics(event: Any) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from chalicelib.db.engine import get_engine
     from chalicelib.repositories import rate_limits
 
-    try:
-        result = analytics.refresh(REFRESH_LOOKBACK_SECONDS)
-        with get_engine().begin() as connection:
-            result["rateLimitRowsPurged"] = rate_limits.purge_expired(connection)
-        metrics.add_metric(name="VideosAggregated", unit=MetricUnit.Count, value=result["videosRefreshed"])
-        logger.info("Refreshed video analytics", extra=result)
-        return result
-    finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+    result = analytics.refresh(REFRESH_LOOKBACK_SECONDS)
+    with get_engine().begin() as connection:
+        result["rateLimitRowsPurged"] = rate_limits.purge_expired(connection)
+    metrics.add_metric(name="VideosAggregated", unit=MetricUnit.Count, value=result["videosRefreshed"])
+    logger.info("Refreshed video analytics", extra=result)
+    return result
 
 
 @bp.schedule(RETENTION_CRON, name="analytics_retention", description="Fold and delete old analytics rows")
+@event_function
 def analytics_retention(event: Any) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    try:
-        result = retention.run(budget_seconds=_budget_seconds(event))
-        metrics.add_metric(name="RetentionViewsDeleted", unit=MetricUnit.Count, value=result.views_deleted)
-        metrics.add_metric(name="RetentionEventsDeleted", unit=MetricUnit.Count, value=result.events_deleted)
-        return dict(result.__dict__)
-    finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+    result = retention.run(budget_seconds=_budget_seconds(event))
+    metrics.add_metric(name="RetentionViewsDeleted", unit=MetricUnit.Count, value=result.views_deleted)
+    metrics.add_metric(name="RetentionEventsDeleted", unit=MetricUnit.Count, value=result.events_deleted)
+    return dict(result.__dict__)
 
 
 def _budget_seconds(event: Any) -> float:

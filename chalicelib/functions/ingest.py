@@ -16,7 +16,7 @@ from chalice.app import SQSEvent
 
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound, PayloadTooLarge, Unprocessable
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import event_function, logger, metrics
 from chalicelib.services import ingest
 
 bp = Blueprint(__name__)
@@ -27,12 +27,10 @@ INGEST_QUEUE_NAME = get_settings().ingest_queue_name
 
 
 @bp.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=1, name="ingest_uploaded_video")
+@event_function
 def ingest_uploaded_video(event: SQSEvent) -> None:
-    try:
-        for record in event:
-            handle_notification(record.body)
-    finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+    for record in event:
+        handle_notification(record.body)
 
 
 def handle_notification(body: str) -> list[int]:

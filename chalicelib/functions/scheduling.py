@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.observability import metrics
+from chalicelib.observability import event_function
 from chalicelib.services import scheduling
 
 bp = Blueprint(__name__)
@@ -24,17 +24,13 @@ RECONCILE_RATE = "rate(15 minutes)"
 
 
 @bp.lambda_function(name=scheduling.HANDLER_NAME)
+@event_function
 def publish_scheduled_video(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Publish or unpublish one video; raises (so the delivery is retried) when it could not."""
-    try:
-        return scheduling.execute_scheduled_action(event)
-    finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+    return scheduling.execute_scheduled_action(event)
 
 
 @bp.schedule(RECONCILE_RATE, name="reconcile_video_schedules", description="Repair scheduled publish drift")
+@event_function
 def reconcile_video_schedules(event: Any) -> dict[str, int]:
-    try:
-        return scheduling.reconcile()
-    finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+    return scheduling.reconcile()
