@@ -54,11 +54,14 @@ schedules: $(VENV)/.installed
 	@DATABASE_URL=$(DB_URL) $(PY) -m scripts.schedules
 
 # LocalStack on the host, no Docker (Ctrl-C stops it). Then: export AWS_ENDPOINT_URL=<printed endpoint>.
+# Loopback only: its default server (twisted) ignores GATEWAY_LISTEN's IPv4 host and binds 0.0.0.0,
+# and its DNS server listens on 0.0.0.0:53; hypercorn honours the host and DNS is not needed here.
 LOCALSTACK_PORT ?= 4566
+LOCALSTACK_LOOPBACK := GATEWAY_SERVER=hypercorn DNS_ADDRESS=0
 localstack: $(LOCALSTACK_VENV)/.installed
 	@mkdir -p .data/localstack
 	@echo "LocalStack endpoint: http://127.0.0.1:$(LOCALSTACK_PORT)  (export AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCALSTACK_PORT))"
-	cd .data/localstack && GATEWAY_LISTEN=127.0.0.1:$(LOCALSTACK_PORT) LOCALSTACK_CLI=0 \
+	cd .data/localstack && GATEWAY_LISTEN=127.0.0.1:$(LOCALSTACK_PORT) $(LOCALSTACK_LOOPBACK) LOCALSTACK_CLI=0 \
 		LOCALSTACK_VOLUME_DIR=$(CURDIR)/.data/localstack/volume FILESYSTEM_ROOT=$(CURDIR)/.data/localstack/fs \
 		SERVICES=s3,sqs,sns,scheduler,iam,sts,ssm,secretsmanager EAGER_SERVICE_LOADING=0 \
 		exec $(CURDIR)/$(LOCALSTACK_VENV)/bin/python -m localstack.runtime.main

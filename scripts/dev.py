@@ -5,9 +5,13 @@
 3. AWS: ``AWS_ENDPOINT_URL`` when set (e.g. `make localstack`), else an embedded moto
    server; the bucket, schedule group, DLQ and topic are created in it.
 4. The local dispatcher in a thread: emulators never fire Scheduler schedules nor
-   deliver SQS messages to Lambda, so it does both (scheduled publishes, upload ingest).
-5. ``chalice local`` on ``http://127.0.0.1:$PORT`` (default 4100).
+   deliver SQS messages to Lambda, so it fires due schedules, ingests uploads and runs
+   every ``@schedule`` function (the analytics refresh at least every minute).
+5. The local server (:mod:`scripts.local_server`, Chalice's ``chalice local`` with the
+   deployed API's answers) on ``http://127.0.0.1:$PORT`` (default 4100).
 
+The values it chose are recorded in ``.data/dev-env.json`` (:mod:`scripts.dev_env`) so
+`make schedules`, `make token` and `make migrate` in another shell use the same ones.
 ``python -m scripts.dev token`` prints a fresh admin token.
 """
 
@@ -30,9 +34,17 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
+# Vite's dev server: a frontend developer's page may call the local API.
+DEV_CORS_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"
+
+
 def configure_environment() -> None:
-    """Fill the variables a bare machine lacks; everything already set wins."""
+    """Fill the variables a bare machine lacks; everything already set wins, then a running `make dev`'s."""
+    from scripts import dev_env
+
+    dev_env.apply()
     os.environ.setdefault("JWT_ACCESS_SECRET", DEV_JWT_SECRET)
+    os.environ.setdefault("CORS_ALLOWED_ORIGINS", DEV_CORS_ORIGINS)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -90,20 +102,16 @@ def start_dispatcher(stop: threading.Event) -> threading.Thread:
 
     thread = threading.Thread(target=local_dispatcher.run_forever, args=(stop,), name="dispatcher", daemon=True)
     thread.start()
-    _say("local dispatcher running (every 2 s: fires due schedules, ingests uploads)")
+    _say("local dispatcher running (every 2 s: fires due schedules, ingests uploads; runs @schedule functions)")
     return thread
 
 
 def serve(port: str) -> int:
-    """Run ``chalice local`` until it exits or we are told to stop.
+    """Run the local server until it exits or we are told to stop.
 
-    Without autoreload: its file watcher polls the whole project, and the embedded
-    database writes under ``.data/`` would restart the server every few seconds.
-    Restart `make dev` after changing code.
+    Without autoreload (see :mod:`scripts.local_server`): restart `make dev` after changing code.
     """
-    chalice = ROOT / ".venv" / "bin" / "chalice"
-    command = [str(chalice if chalice.exists() else "chalice"), "local", "--no-autoreload", "--stage", "local"]
-    command += ["--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "scripts.local_server", "--host", "127.0.0.1", "--stage", "local"]
     # Its own process group, so stopping us (Ctrl-C or SIGTERM) stops all of it.
     process = subprocess.Popen([*command, "--port", port], cwd=ROOT, start_new_session=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -126,6 +134,9 @@ def main(argv: list[str]) -> int:
     port = os.environ.get("PORT", "4100")
     prepare_database()
     prepare_aws()
+    from scripts import dev_env
+
+    _say(f"settings recorded for `make schedules`/`make token`/`make migrate`: {dev_env.record(os.getpid())}")
     stop = threading.Event()
     start_dispatcher(stop)
     if os.environ["JWT_ACCESS_SECRET"] == DEV_JWT_SECRET:
@@ -136,6 +147,7 @@ def main(argv: list[str]) -> int:
         return serve(port)
     finally:
         stop.set()
+        dev_env.forget(os.getpid())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Embedded PostgreSQL for machines with none: a real server from the ``pgserver`` wheel.
 
-``python -m scripts.embedded_db url`` starts it (data under ``.data/postgres``)
-if it is not running and prints a ``DATABASE_URL`` for it. The server keeps
+``python -m scripts.embedded_db url`` prints the database of a running `make dev`, or
+starts the embedded server (data under ``.data/postgres``) if it is not running and
+prints a ``DATABASE_URL`` for it. The server keeps
 running after this process exits, so `make dev` and `make test` can share it;
 ``python -m scripts.embedded_db stop`` stops it.
 """
@@ -48,7 +49,10 @@ def stop() -> None:
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "url"
     if command == "url":
-        sys.stdout.write(start() + "\n")
+        from scripts import dev_env
+
+        # Beside a running `make dev`, the database it serves (which may not be the embedded one).
+        sys.stdout.write((dev_env.running().get("DATABASE_URL") or start()) + "\n")
         return 0
     if command == "stop":
         stop()

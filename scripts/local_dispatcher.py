@@ -14,6 +14,12 @@ It also stands in for Lambda's SQS event source mapping of the ingest queue
 it receives a few messages and hands each one (``batch_size=1``) to the same
 handler, deleting it on success and leaving it on failure, so the queue's
 visibility timeout and redrive policy retry it and finally dead-letter it.
+
+And it stands in for the EventBridge rules of the app's ``@schedule`` functions
+(``refresh_video_analytics``, ``analytics_retention``, ``reconcile_video_schedules``
+and any added later) through :class:`scripts.local_schedules.LocalScheduleRunner`:
+each tick it runs the ones that are due, with a ``rate()`` capped at 60 s locally
+and every ``rate()`` run once at start (see that module for the cadence rules).
 """
 
 from __future__ import annotations
@@ -21,15 +27,16 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 from chalicelib.observability import logger
 from chalicelib.services import scheduling
+from scripts.local_schedules import LocalScheduleRunner, ScheduleExpressionError
 
 # Lambda retries a failed asynchronous invocation twice.
 HANDLER_RETRIES = 2
@@ -231,25 +238,38 @@ def _run_step(step: Callable[[], object], failure: str) -> None:
         logger.exception(failure)
 
 
-def run_forever(stop: threading.Event, interval: float = 2.0, reconcile_every: float = 300.0) -> None:
-    """Dispatch due schedules and ingest messages every ``interval`` seconds (and reconcile
-    now and then) until ``stop`` is set.
+def run_forever(stop: threading.Event, interval: float = 2.0, runner: LocalScheduleRunner | None = None) -> None:
+    """Dispatch due schedules and ingest messages, then run the due ``@schedule`` functions,
+    every ``interval`` seconds until ``stop`` is set.
 
     Settings and clients are re-read first, so variables exported after
-    :func:`scripts.local_aws.ensure_resources` are the ones used.
+    :func:`scripts.local_aws.ensure_resources` are the ones used. The runner is
+    made here (after that), and its first tick runs every ``rate()`` function.
     """
     from chalicelib.aws import reset_clients
 
     get_settings.cache_clear()
     reset_clients()
-    last_reconcile = time.monotonic()
+    scheduled = runner or _schedule_runner()
     while not stop.is_set():
         _run_step(dispatch_due, "Dispatch failed")
         _run_step(dispatch_ingest, "Ingest dispatch failed")
-        if reconcile_every and time.monotonic() - last_reconcile >= reconcile_every:
-            last_reconcile = time.monotonic()
-            _run_step(scheduling.reconcile, "Reconcile failed")
+        if scheduled is not None:
+            _run_step(partial(_run_scheduled, scheduled), "Scheduled functions failed")
         stop.wait(interval)
+
+
+def _schedule_runner() -> LocalScheduleRunner | None:
+    """The app's scheduled functions; a bad expression is logged, and publishing and ingest go on without them."""
+    try:
+        return LocalScheduleRunner()
+    except ScheduleExpressionError:
+        logger.exception("Scheduled functions not run locally")
+        return None
+
+
+def _run_scheduled(runner: LocalScheduleRunner) -> None:
+    runner.run_due(datetime.now(UTC))
 
 
 def main() -> None:

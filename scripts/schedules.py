@@ -42,6 +42,11 @@ def render(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from chalicelib.config import get_settings
+    from scripts import dev_env
+
+    dev_env.apply()  # beside a running `make dev`: its emulator endpoint and credentials
+    get_settings.cache_clear()
     report = queue_status()
     print(json.dumps(report, indent=2) if "--json" in argv else render(report))
     return 0

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def localstack_endpoint() -> Iterator[str]:
     env = {
         **os.environ,
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        # Loopback only (the default twisted server binds 0.0.0.0; the DNS server 0.0.0.0:53).
+        "GATEWAY_SERVER": "hypercorn",
+        "DNS_ADDRESS": "0",
         "LOCALSTACK_CLI": "0",
         "LOCALSTACK_VOLUME_DIR": str(state / "volume"),
         "FILESYSTEM_ROOT": str(state / "fs"),
@@ -105,36 +109,54 @@ def localstack(localstack_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 @contextmanager
-def chalice_local(env: dict[str, str]) -> Iterator[str]:
-    """``chalice local`` (what `make dev` serves) on a free port with ``env``; yields its base URL.
+def local_server(env: dict[str, str], *, log: Path | None = None) -> Iterator[LocalServer]:
+    """The local server `make dev` runs (:mod:`scripts.local_server`) on a free port with ``env``.
 
-    Autoreload is off so edits to the tree cannot restart it in the middle of a test.
+    Yields a :class:`LocalServer` (``str()`` of it is the base URL); the process runs in
+    its own session so a test can count its threads and open files.
     """
     port = _free_port()
-    chalice = Path(sys.executable).parent / "chalice"
+    command = [sys.executable, "-m", "scripts.local_server", "--host", "127.0.0.1", "--port", str(port)]
+    output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(
-        [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
     )
-    base = f"http://127.0.0.1:{port}"
+    server = LocalServer(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the local server exited with {process.returncode}")
             try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
+                urllib.request.urlopen(f"{server.base}/api/openapi.json", timeout=2)
                 break
             except urllib.error.HTTPError:
-                break  # answered (503 is still an answer)
+                break  # answered
             except OSError:
                 time.sleep(0.2)
-        yield base
+        yield server
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+        if log:
+            output.close()  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A running local server: its base URL (also its ``str()``) and its process, for resource counts."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def __str__(self) -> str:
+        return self.base
+
+    def threads(self) -> int:
+        return len(os.listdir(f"/proc/{self.process.pid}/task"))
+
+    def open_files(self) -> int:
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
 
 
 def http_json(url: str, method: str = "GET", body: bytes | None = None, token: str | None = None) -> tuple[int, Any]:

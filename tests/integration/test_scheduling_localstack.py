@@ -22,7 +22,7 @@ import pytest
 from localstack_client.session import Session
 
 from tests.conftest import BASE_ENV, json_body, make_user, token_for
-from tests.integration.conftest import chalice_local, http_json
+from tests.integration.conftest import http_json, local_server
 from tests.scheduling_support import (
     BERLIN_WINTER_NINE,
     TORONTO_FALL_BACK_AMBIGUOUS,
@@ -246,7 +246,7 @@ def test_health_reports_localstack_scheduler(client: Any, admin_headers: dict[st
 
 @pytest.fixture
 def served(database_url: str, resources: dict[str, str]) -> Iterator[str]:
-    with chalice_local({**os.environ, **BASE_ENV, **resources, "DATABASE_URL": database_url}) as base:
+    with local_server({**os.environ, **BASE_ENV, **resources, "DATABASE_URL": database_url}) as base:
         yield base
 
 
