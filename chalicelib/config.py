@@ -86,8 +86,16 @@ class Settings:
     preview_link_expiry_hours: int = 24
     ffprobe_path: str = "ffprobe"
     ffprobe_timeout_seconds: int = 30
-    # Packaging-time: Chalice bakes the queue into the ingest function's event source.
+    ffmpeg_path: str = "ffmpeg"
+    thumbnail_timeout_seconds: int = 60
+    # Playback: signed URLs of the media objects (CloudFront when a CDN is configured, else S3).
+    stream_url_ttl_seconds: int = 6 * 3600
+    stream_cdn_domain: str = ""
+    stream_key_pair_id: str = ""
+    stream_private_key_secret: str = ""
+    # Packaging-time: Chalice bakes the queues into the SQS functions' event sources.
     ingest_queue_name: str = "media-api-dev-ingest"
+    thumbnail_queue_name: str = "media-api-dev-thumbnails"
     # AWS
     aws_region: str = "us-east-1"
     aws_endpoint_url: str = ""
@@ -136,7 +144,14 @@ def load_settings() -> Settings:
         preview_link_expiry_hours=_env_int("VIDEO_PREVIEW_LINK_EXPIRY_HOURS", 24, minimum=1),
         ffprobe_path=_env("FFPROBE_PATH", "/opt/bin/ffprobe" if in_lambda else "ffprobe"),
         ffprobe_timeout_seconds=_env_int("FFPROBE_TIMEOUT_SECONDS", 30, minimum=1),
+        ffmpeg_path=_env("FFMPEG_PATH", "/opt/bin/ffmpeg" if in_lambda else "ffmpeg"),
+        thumbnail_timeout_seconds=_env_int("THUMBNAIL_TIMEOUT_SECONDS", 60, minimum=1),
+        stream_url_ttl_seconds=_env_int("VIDEO_STREAM_URL_TTL_SECONDS", 6 * 3600, minimum=60),
+        stream_cdn_domain=_env("VIDEO_STREAM_CDN_DOMAIN").removeprefix("https://").rstrip("/"),
+        stream_key_pair_id=_env("VIDEO_STREAM_KEY_PAIR_ID"),
+        stream_private_key_secret=_env("VIDEO_STREAM_PRIVATE_KEY_SECRET"),
         ingest_queue_name=_env("MEDIA_INGEST_QUEUE_NAME", "media-api-dev-ingest"),
+        thumbnail_queue_name=_env("MEDIA_THUMBNAIL_QUEUE_NAME", "media-api-dev-thumbnails"),
         aws_region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
     )

@@ -65,3 +65,15 @@ def _database_url(value: str, name: str) -> str:
     port = int(fields.get("port") or 5432)
     database = quote(str(fields.get("dbname") or fields.get("database") or "postgres"), safe="")
     return f"postgresql://{user}:{password}@{fields['host']}:{port}/{database}"
+
+
+def stream_signing_key_pem(name: str) -> str:
+    """The PEM private key of the CloudFront key group, held in secret ``name``."""
+    try:
+        raw = _provider().get(name, max_age=SECRET_MAX_AGE_SECONDS)
+    except Exception as exc:
+        raise ConfigurationError(f"Cannot read the stream signing key secret '{name}': {type(exc).__name__}") from exc
+    value = (raw.decode() if isinstance(raw, bytes) else str(raw or "")).strip()
+    if "PRIVATE KEY-----" not in value:
+        raise ConfigurationError(f"Secret '{name}' does not hold a PEM private key")
+    return value

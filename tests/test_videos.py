@@ -18,6 +18,8 @@ VIDEO_FIELDS = {
     "producer",
     "creator",
     "thumbnailUrl",
+    "streamUrl",
+    "streamUrlExpiresAt",
     "duration",
     "fileSize",
     "width",

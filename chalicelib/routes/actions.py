@@ -11,7 +11,7 @@ from chalice import Blueprint
 from chalicelib.routes.presenters import video_answer, video_fields
 from chalicelib.schemas.actions import PreviewLink, PreviewVideo
 from chalicelib.schemas.videos import VideoAnswer
-from chalicelib.services import video_actions, videos
+from chalicelib.services import playback, video_actions, videos
 from chalicelib.services.preview import issue_preview_link
 from chalicelib.web.request import RequestContext
 from chalicelib.web.responses import Reply
@@ -52,12 +52,7 @@ def preview_link(ctx: RequestContext, video_id: int) -> PreviewLink:
 )
 def preview_video(ctx: RequestContext, token: str) -> Reply:
     """Public: the token is the credential. Never cached, since the stream URL expires."""
-    found = video_actions.preview(token)
-    body = PreviewVideo.model_validate(
-        {
-            **video_fields(found.video),
-            "stream_url": found.stream_url,
-            "stream_url_expires_in": found.stream_url_expires_in,
-        }
-    )
+    fields = video_fields(video_actions.preview(token))
+    expires_in = playback.signed_url(str(fields["filename"])).expires_in()
+    body = PreviewVideo.model_validate({**fields, "stream_url_expires_in": expires_in})
     return Reply(body, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

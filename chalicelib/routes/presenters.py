@@ -9,6 +9,7 @@ from decimal import Decimal
 from chalicelib import timestamps
 from chalicelib.db.models import Video
 from chalicelib.schemas.videos import VideoAnswer
+from chalicelib.services import playback
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -29,14 +30,21 @@ def number(value: Decimal | int | float | None) -> int | float:
 
 
 def video_fields(video: Video) -> dict[str, object]:
-    """The fields every video answer shares (previews add their stream URL)."""
+    """The fields every video answer shares, with signed stream and thumbnail URLs.
+
+    Only callers allowed to see a video get its answer (the public only published
+    videos), so whoever sees a video may play it.
+    """
+    stream = playback.signed_url(video.filename)
     return {
         "id": video.id,
         "filename": video.filename,
         "title": video.title,
         "producer": video.producer,
         "creator": video.creator,
-        "thumbnail_url": video.thumbnail_url,
+        "thumbnail_url": thumbnail_url(video),
+        "stream_url": stream.url,
+        "stream_url_expires_at": timestamps.iso_utc(stream.expires_at),
         "duration": video.duration,
         "file_size": int(video.file_size),
         "width": video.width,
@@ -54,6 +62,15 @@ def video_fields(video: Video) -> dict[str, object]:
         "created_at": iso_utc(video.created_at),
         "updated_at": iso_utc(video.updated_at),
     }
+
+
+def thumbnail_url(video: Video) -> str | None:
+    """An admin-set external image as given; else the poster frame made at ingest, signed; else none."""
+    if video.thumbnail_url:
+        return video.thumbnail_url
+    if video.thumbnail_key:
+        return playback.signed_url(video.thumbnail_key).url
+    return None
 
 
 def video_answer(video: Video) -> VideoAnswer:

@@ -14,5 +14,4 @@ class PreviewLink(Answer):
 
 
 class PreviewVideo(VideoAnswer):
-    stream_url: str = Field(description="A short-lived URL of the video's bytes (HTTP Range supported).")
-    stream_url_expires_in: int = Field(description="Seconds.")
+    stream_url_expires_in: int = Field(description="Seconds until streamUrl expires.")

@@ -23,7 +23,11 @@ class VideoAnswer(Answer):
     title: str | None
     producer: str | None
     creator: str | None
-    thumbnail_url: str | None
+    thumbnail_url: str | None = Field(
+        description="An admin-set external image as given, else the poster frame made at ingest (a signed URL)."
+    )
+    stream_url: str = Field(description="A signed URL of the video's bytes (HTTP Range supported), for <video src>.")
+    stream_url_expires_at: Instant = Field(description="When streamUrl and a signed thumbnailUrl stop working.")
     duration: int = Field(description="Seconds, rounded.")
     file_size: int = Field(description="Bytes.")
     width: int

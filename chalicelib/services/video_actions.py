@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from chalicelib.db.engine import session_scope
@@ -13,16 +12,7 @@ from chalicelib.repositories import videos as videos_repo
 from chalicelib.services import media_storage
 from chalicelib.services.preview import decode_preview_token
 
-# A stream URL outlives page load and seeks of a long video, but not much more.
-STREAM_URL_TTL_SECONDS = 3600
 COPY_SUFFIX = " (Copy)"
-
-
-@dataclass(frozen=True)
-class PreviewVideo:
-    video: Video
-    stream_url: str
-    stream_url_expires_in: int
 
 
 def duplicate_video(video_id: int) -> Video:
@@ -84,12 +74,11 @@ def _copy_of(source: Video, key: str) -> Video:
     )
 
 
-def preview(token: str) -> PreviewVideo:
-    """The video a preview token names, published or not, with a short-lived stream URL."""
+def preview(token: str) -> Video:
+    """The video a preview token names, published or not (its answer carries a signed stream URL)."""
     video_id = decode_preview_token(token)
     with session_scope() as session:
         video = videos_repo.get(session, video_id)
     if video is None:
         raise NotFound("The previewed video no longer exists")
-    url = media_storage.presigned_get(video.filename, STREAM_URL_TTL_SECONDS)
-    return PreviewVideo(video=video, stream_url=url, stream_url_expires_in=STREAM_URL_TTL_SECONDS)
+    return video
