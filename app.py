@@ -6,6 +6,7 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.functions import analytics as analytics_functions
 from chalicelib.functions import ingest as ingest_functions
 from chalicelib.functions import scheduling as scheduling_functions
+from chalicelib.functions import thumbnails as thumbnail_functions
 from chalicelib.observability import logger
 from chalicelib.routes import actions, analytics, docs, health, schedules, tracking, uploads, videos
 from chalicelib.web import middleware
@@ -23,3 +24,4 @@ for blueprint in (health.bp, docs.bp, videos.bp, tracking.bp, uploads.bp, action
 app.register_blueprint(ingest_functions.bp)
 app.register_blueprint(scheduling_functions.bp)
 app.register_blueprint(analytics_functions.bp)
+app.register_blueprint(thumbnail_functions.bp)

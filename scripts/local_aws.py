@@ -16,10 +16,11 @@ import socket
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.functions.ingest import INGEST_QUEUE_NAME
+from chalicelib.functions.ingest import INGEST_QUEUE_NAME, MAX_RECEIVES
+from chalicelib.functions.thumbnails import THUMBNAIL_QUEUE_NAME
 
-INGEST_DLQ_NAME = f"{INGEST_QUEUE_NAME}-dlq"  # infra/template.json: media-api-<stage>-ingest-dlq
-INGEST_MAX_RECEIVE_COUNT = 5  # as infra/template.json's RedrivePolicy
+INGEST_DLQ_NAME = f"{INGEST_QUEUE_NAME}-dlq"  # infra/template.json: media-api-<stage>-ingest-dlq (thumbnails alike)
+INGEST_MAX_RECEIVE_COUNT = MAX_RECEIVES  # as infra/template.json's RedrivePolicy
 # Shorter than AWS's 360 s so a failed ingest is retried within a minute in `make dev`,
 # still longer than one ffprobe run (FFPROBE_TIMEOUT_SECONDS, 30 s by default).
 INGEST_VISIBILITY_TIMEOUT_SECONDS = 60
@@ -104,6 +105,7 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
     s3 = _client("s3", endpoint)
     _ensure_bucket(s3, settings.media_bucket)
     _ensure_ingest_notification(s3, settings.media_bucket, _ensure_ingest_queue(sqs))
+    _ensure_queue_with_dlq(sqs, THUMBNAIL_QUEUE_NAME)
     account = _client("sts", endpoint).get_caller_identity()["Account"]
     env = {
         "VIDEO_SCHEDULE_GROUP": settings.schedule_group_name,
@@ -113,6 +115,7 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
         "VIDEO_SCHEDULE_NOTIFICATION_TOPIC_ARN": topic_arn,
         "MEDIA_BUCKET": settings.media_bucket,
         "MEDIA_INGEST_QUEUE_NAME": INGEST_QUEUE_NAME,
+        "MEDIA_THUMBNAIL_QUEUE_NAME": THUMBNAIL_QUEUE_NAME,
         "AWS_REGION": settings.aws_region,
     }
     if endpoint:
@@ -152,13 +155,17 @@ def _queue_arn(sqs: Any, queue_url: str) -> str:
 
 
 def _ensure_ingest_queue(sqs: Any) -> str:
-    """The ingest queue and its dead-letter queue; returns the queue's ARN.
+    return _ensure_queue_with_dlq(sqs, INGEST_QUEUE_NAME)
+
+
+def _ensure_queue_with_dlq(sqs: Any, name: str) -> str:
+    """A function's queue and its dead-letter queue (``<name>-dlq``); returns the queue's ARN.
 
     Attributes are set after creating, not passed to ``create_queue``: a queue left
     by an older run with other attributes would make ``create_queue`` fail.
     """
-    dlq_arn = _queue_arn(sqs, sqs.create_queue(QueueName=INGEST_DLQ_NAME)["QueueUrl"])
-    queue_url = sqs.create_queue(QueueName=INGEST_QUEUE_NAME)["QueueUrl"]
+    dlq_arn = _queue_arn(sqs, sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"])
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(INGEST_MAX_RECEIVE_COUNT)}
     sqs.set_queue_attributes(
         QueueUrl=queue_url,

@@ -9,11 +9,12 @@ DELETE`` would. A handler error is retried on later ticks (as Lambda retries an
 asynchronous invocation) and, once retries are spent, the event goes to the
 schedule's dead-letter queue and the schedule is removed.
 
-It also stands in for Lambda's SQS event source mapping of the ingest queue
-(S3 ObjectCreated under ``videos/`` → SQS → ``ingest_uploaded_video``): each tick
-it receives a few messages and hands each one (``batch_size=1``) to the same
-handler, deleting it on success and leaving it on failure, so the queue's
-visibility timeout and redrive policy retry it and finally dead-letter it.
+It also stands in for Lambda's SQS event source mappings of every ``@on_sqs_message``
+function (S3 ObjectCreated under ``videos/`` → ingest queue → ``ingest_uploaded_video``;
+thumbnail queue → ``make_video_thumbnail``): each tick it receives a few messages of
+each queue and hands each one (``batch_size=1``) to the same handler, deleting it on
+success and leaving it on failure, so the queue's visibility timeout and redrive
+policy retry it and finally dead-letter it.
 
 And it stands in for the EventBridge rules of the app's ``@schedule`` functions
 (``refresh_video_analytics``, ``analytics_retention``, ``reconcile_video_schedules``
@@ -43,8 +44,8 @@ HANDLER_RETRIES = 2
 _attempts: dict[tuple[str, str], int] = {}
 _fired_without_delete: set[tuple[str, str]] = set()
 INGEST_HANDLER_NAME = "ingest_uploaded_video"
-# Messages taken per tick; each is still its own invocation, as with batch_size=1.
-INGEST_RECEIVE_BATCH = 5
+# Messages taken per tick and queue; each is still its own invocation, as with batch_size=1.
+RECEIVE_BATCH = 5
 
 
 def invoke_handler(payload: Mapping[str, Any]) -> Any:
@@ -146,18 +147,35 @@ def _give_up(schedule: Mapping[str, Any], text: str, reason: str) -> None:
     _delete_if_unchanged(schedule)
 
 
-def invoke_ingest_handler(event: Mapping[str, Any]) -> Any:
-    """Run ``ingest_uploaded_video`` the way Lambda would: through the Chalice app, with a context."""
+def invoke_queue_handler(name: str, event: Mapping[str, Any]) -> Any:
+    """Run the SQS-triggered function ``name`` the way Lambda would: through the Chalice app, with a context."""
     from chalice.local import LambdaContext
 
     from app import app
 
-    handler = app.handler_map[INGEST_HANDLER_NAME]
-    return handler(dict(event), LambdaContext(INGEST_HANDLER_NAME, memory_size=512))
+    return app.handler_map[name](dict(event), LambdaContext(name, memory_size=512))
+
+
+def queue_functions() -> list[tuple[str, str]]:
+    """``(queue name, function name)`` of every ``@on_sqs_message`` function of the app."""
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    return [(str(source.queue), source.name) for source in app.event_sources if isinstance(source, SQSEventConfig)]
+
+
+def dispatch_queues() -> int:
+    """One short poll of every SQS-triggered function's queue (ingest, thumbnails, ...)."""
+    return sum(dispatch_queue(queue, name) for queue, name in queue_functions())
 
 
 def dispatch_ingest() -> int:
-    """Receive a few ingest messages (short poll) and invoke the handler once per message.
+    return dispatch_queue(INGEST_QUEUE_NAME, INGEST_HANDLER_NAME)
+
+
+def dispatch_queue(queue_name: str, function_name: str) -> int:
+    """Receive a few messages (short poll) and invoke the function once per message.
 
     Returns how many the handler completed. A message is deleted only on success:
     on an exception it stays in flight until the visibility timeout, is received
@@ -166,10 +184,10 @@ def dispatch_ingest() -> int:
     from chalicelib.aws import client
 
     sqs = client("sqs")
-    queue_url = str(sqs.get_queue_url(QueueName=INGEST_QUEUE_NAME)["QueueUrl"])
+    queue_url = str(sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])
     reply = sqs.receive_message(
         QueueUrl=queue_url,
-        MaxNumberOfMessages=INGEST_RECEIVE_BATCH,
+        MaxNumberOfMessages=RECEIVE_BATCH,
         WaitTimeSeconds=0,
         AttributeNames=["All"],
         MessageAttributeNames=["All"],
@@ -180,23 +198,24 @@ def dispatch_ingest() -> int:
     queue_arn = str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
     completed = 0
     for message in messages:
-        if _deliver_ingest(sqs_event(message, queue_arn)):
+        if _deliver_message(function_name, sqs_event(message, queue_arn)):
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             completed += 1
     return completed
 
 
-def _deliver_ingest(event: Mapping[str, Any]) -> bool:
+def _deliver_message(function_name: str, event: Mapping[str, Any]) -> bool:
     """Invoke the handler; an exception means "retry later", so it is logged, never raised."""
     message_id = event["Records"][0]["messageId"]
     try:
-        invoke_ingest_handler(event)
+        invoke_queue_handler(function_name, event)
     except Exception as exc:  # noqa: BLE001 - left in the queue: SQS redelivers, as for Lambda
         logger.warning(
-            "Ingest handler failed", extra={"message_id": message_id, "error": f"{type(exc).__name__}: {exc}"}
+            "Queue handler failed",
+            extra={"function": function_name, "message_id": message_id, "error": f"{type(exc).__name__}: {exc}"},
         )
         return False
-    logger.info("Dispatched ingest message", extra={"message_id": message_id})
+    logger.info("Dispatched queue message", extra={"function": function_name, "message_id": message_id})
     return True
 
 
@@ -253,7 +272,7 @@ def run_forever(stop: threading.Event, interval: float = 2.0, runner: LocalSched
     scheduled = runner or _schedule_runner()
     while not stop.is_set():
         _run_step(dispatch_due, "Dispatch failed")
-        _run_step(dispatch_ingest, "Ingest dispatch failed")
+        _run_step(dispatch_queues, "Queue dispatch failed")
         if scheduled is not None:
             _run_step(partial(_run_scheduled, scheduled), "Scheduled functions failed")
         stop.wait(interval)

@@ -118,8 +118,10 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     reset_clients()
     dispose_engine()
     from chalicelib.db import fastpath
+    from chalicelib.services import playback
 
     fastpath.dispose()
+    playback.reset()
 
 
 @pytest.fixture
@@ -139,7 +141,7 @@ def truncate_all() -> None:
         connection.execute(
             text(
                 "TRUNCATE videos, video_views, video_events, video_schedule_history, video_daily_rollups, "
-                "video_daily_referrers, analytics_snapshots, "
+                "video_daily_referrers, analytics_snapshots, ingest_failures, "
                 "rate_limit_counters, users RESTART IDENTITY CASCADE"
             )
         )

@@ -24,6 +24,7 @@ class MediaFiles:
     rotated: Path  # 1280x720 encoded, display matrix says 90°: a portrait phone clip
     not_video: Path  # a text file named .mp4
     image: Path  # a PNG still
+    black_start: Path  # 640x360, 6 s: 2 s of black, then the test picture
 
 
 def _ffmpeg(*args: str) -> None:
@@ -40,6 +41,7 @@ def generate(directory: Path) -> MediaFiles:
         rotated=directory / "phone-rotated.mp4",
         not_video=directory / "notes.mp4",
         image=directory / "still.png",
+        black_start=directory / "black-start.mp4",
     )
     video = ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
     _ffmpeg(
@@ -58,6 +60,11 @@ def generate(directory: Path) -> MediaFiles:
     _ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(files.rotated))
     files.not_video.write_text("These are meeting notes, not a video.\n" * 20)
     _ffmpeg("-f", "lavfi", "-i", "testsrc=size=640x480", "-frames:v", "1", str(files.image))
+    _ffmpeg(
+        "-f", "lavfi", "-i", "color=black:size=640x360:rate=25:duration=2",
+        "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=4",
+        "-filter_complex", "[0][1]concat=n=2:v=1", *video, str(files.black_start),
+    )  # fmt: skip
     return files
 
 
@@ -90,6 +97,7 @@ def media_bucket_fixture(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) ->
     reset_clients()
     bucket = get_settings().media_bucket
     client("s3").create_bucket(Bucket=bucket)
+    client("sqs").create_queue(QueueName=get_settings().thumbnail_queue_name)  # ingest asks for thumbnails
     yield bucket
     reset_clients()
 

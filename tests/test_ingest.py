@@ -188,6 +188,12 @@ def test_non_video_and_foreign_events_are_dropped_without_rows(
     for body in bodies:
         _invoke_ingest(client, body)  # each returns normally: SQS deletes the message
     assert _rows() == []
+    assert _keys("videos/0c/") == []  # the non-video is deleted: the bucket keeps no junk
+    assert _keys("videos/0d/") == ["videos/0d/ok.mp4"]  # another bucket's event touches nothing
+    assert [(f["key"], f["reason"][:22]) for f in _failures(client)] == [
+        ("videos/0e/deleted-since.mp4", "The object was deleted"),
+        ("videos/0c/notes.mp4", "The file is not a read"),
+    ]
 
 
 def test_unavailable_ffprobe_raises_so_sqs_retries(
@@ -269,3 +275,106 @@ def test_full_metadata_path_still_registers_without_s3(client: Any, admin_header
     )
     assert partial.status_code == 400  # metadata given: the full schema applies
     assert "width" in partial.json_body["message"]
+
+
+def _keys(prefix: str) -> list[str]:
+    from chalicelib.aws import client as aws_client
+
+    listed = aws_client("s3").list_objects_v2(Bucket=get_settings().media_bucket, Prefix=prefix)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def _failures(client: Any) -> list[dict[str, Any]]:
+    from tests.conftest import make_user, token_for
+
+    admin = make_user(role="SUPER_ADMIN")
+    response = client.http.get("/api/videos/ingest-failures", headers={"Authorization": f"Bearer {token_for(admin)}"})
+    assert response.status_code == 200, response.body
+    return list(response.json_body["failures"])
+
+
+def test_a_refused_upload_is_listed_newest_first_and_its_object_deleted(
+    client: Any, admin_headers: dict[str, str], media_bucket: str, media_files: MediaFiles
+) -> None:
+    upload(media_files.not_video, "videos/01/first.mp4")
+    upload(media_files.image, "videos/02/still.mp4", content_type="image/png")
+    for key in ("videos/01/first.mp4", "videos/02/still.mp4"):
+        response = client.http.post("/api/videos", headers=admin_headers, body=json_body({"filename": key}))
+        assert response.status_code == 422
+    failures = _failures(client)
+    assert [failure["key"] for failure in failures] == ["videos/02/still.mp4", "videos/01/first.mp4"]
+    assert set(failures[0]) == {"key", "reason", "failedAt"} and failures[0]["failedAt"].endswith("Z")
+    assert "no video stream" in failures[0]["reason"]
+    assert _keys("videos/") == [] and _rows() == []
+
+
+def test_a_probe_that_keeps_timing_out_is_refused_on_the_last_delivery_only(
+    client: Any, media_bucket: str, media_files: MediaFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.functions.ingest import handle_notification
+    from chalicelib.services import ffprobe
+
+    upload(media_files.landscape, "videos/0t/long.mp4")
+
+    def too_slow(*args: Any, **kwargs: Any) -> Any:
+        raise ffprobe.ProbeTimeout("ffprobe did not finish within 30 seconds")
+
+    monkeypatch.setattr(ffprobe, "probe", too_slow)
+    with pytest.raises(ffprobe.ProbeTimeout):
+        handle_notification(s3_notification(media_bucket, "videos/0t/long.mp4"))  # retried by SQS
+    assert _failures(client) == [] and _keys("videos/0t/") == ["videos/0t/long.mp4"]
+    handle_notification(s3_notification(media_bucket, "videos/0t/long.mp4"), final_attempt=True)
+    [failure] = _failures(client)
+    assert failure["key"] == "videos/0t/long.mp4" and failure["reason"].startswith("Too long to probe")
+    assert _keys("videos/0t/") == []
+
+
+def test_probing_a_filename_stores_the_descriptive_fields_given(
+    client: Any, admin_headers: dict[str, str], media_bucket: str, media_files: MediaFiles
+) -> None:
+    upload(media_files.landscape, "library/launch.mp4")
+    fields = {
+        "title": "Launch day",
+        "producer": "Civic Media",
+        "creator": "Ana",
+        "thumbnailUrl": "https://x.test/t.png",
+    }
+    created = client.http.post(
+        "/api/videos", headers=admin_headers, body=json_body({"filename": "library/launch.mp4", **fields})
+    )
+    assert created.status_code == 201, created.body
+    video = created.json_body
+    assert {k: video[k] for k in fields} == fields and video["width"] == 1920
+    renamed = client.http.post(
+        "/api/videos", headers=admin_headers, body=json_body({"filename": "library/launch.mp4", "title": "Launch"})
+    )
+    assert renamed.status_code == 200
+    assert renamed.json_body["title"] == "Launch" and renamed.json_body["producer"] == "Civic Media"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ({"filename": "library/a.mp4", "title": "   "}, 422, "title"),
+        ({"filename": "library/a.mp4", "title": ""}, 422, "title"),
+        ({"filename": "library/a.mp4", "tilte": "Typo"}, 400, "tilte"),
+        ({"filename": "library/a.mp4", "thumbnailUrl": "javascript:alert(1)"}, 422, "thumbnailUrl"),
+        (
+            {"filename": "library/a.mp4", "duration": 5, "width": 2, "height": 2, "fileSize": 1, "colour": "red"},
+            400,
+            "colour",
+        ),
+    ],
+)
+def test_admin_bodies_are_strict(
+    client: Any, admin_headers: dict[str, str], body: dict[str, Any], status: int, named: str
+) -> None:
+    response = client.http.post("/api/videos", headers=admin_headers, body=json_body(body))
+    assert response.status_code == status, response.body
+    assert named in response.json_body["message"]
+    assert _rows() == []
+
+
+def test_upload_url_refuses_unknown_fields(client: Any, admin_headers: dict[str, str], media_bucket: str) -> None:
+    response = _upload_url(client, admin_headers, contentLength=5)
+    assert response.status_code == 400 and "contentLength" in response.json_body["message"]

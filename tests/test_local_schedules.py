@@ -275,7 +275,7 @@ def test_dispatcher_loop_runs_the_scheduled_functions(monkeypatch: pytest.Monkey
     stop = threading.Event()
     ticks: list[str] = []
     monkeypatch.setattr(local_dispatcher, "dispatch_due", lambda: ticks.append("schedules"))
-    monkeypatch.setattr(local_dispatcher, "dispatch_ingest", lambda: ticks.append("ingest"))
+    monkeypatch.setattr(local_dispatcher, "dispatch_queues", lambda: ticks.append("ingest"))
 
     class OneTick(LocalScheduleRunner):
         def run_due(self, now: datetime) -> dict[str, bool]:

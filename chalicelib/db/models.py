@@ -62,6 +62,8 @@ class Video(Base):
     producer: Mapped[str | None] = mapped_column(Text)
     creator: Mapped[str | None] = mapped_column(Text)
     thumbnail_url: Mapped[str | None] = mapped_column(Text)
+    # The poster frame made at ingest, a key in the media bucket; answers sign it when thumbnail_url is unset.
+    thumbnail_key: Mapped[str | None] = mapped_column(Text)
     duration: Mapped[int] = mapped_column(Integer)
     file_size: Mapped[int] = mapped_column(BigInteger)
     width: Mapped[int] = mapped_column(Integer)
@@ -187,6 +189,18 @@ class AnalyticsSnapshot(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class IngestFailure(Base):
+    """An upload the ingest refused (not a video, unreadable, too long to probe); its object is deleted."""
+
+    __tablename__ = "ingest_failures"
+    __table_args__ = (Index("ingest_failures_failed_at_idx", text("failed_at DESC"), text("id DESC")),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
 class RateLimitCounter(Base):

@@ -11,30 +11,49 @@ raised (S3 or ffprobe unavailable) so SQS redelivers it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound, PayloadTooLarge, Unprocessable
-from chalicelib.observability import event_function, logger, metrics
+from chalicelib.observability import event_function, logger
 from chalicelib.services import ingest
+from chalicelib.services.ffprobe import ProbeTimeout
 
 bp = Blueprint(__name__)
 
 # The queue infra/template.json creates, ``media-api-<stage>-ingest``. Chalice bakes
 # the name into the event source when it packages, so ``make package`` sets it.
 INGEST_QUEUE_NAME = get_settings().ingest_queue_name
+# Deliveries of one message before SQS parks it in the dead-letter queue (the queue's
+# RedrivePolicy maxReceiveCount in infra/template.json and scripts/local_aws.py).
+MAX_RECEIVES = 5
 
 
 @bp.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=1, name="ingest_uploaded_video")
 @event_function
 def ingest_uploaded_video(event: SQSEvent) -> None:
     for record in event:
-        handle_notification(record.body)
+        handle_notification(record.body, final_attempt=_receive_count(record) >= MAX_RECEIVES)
 
 
-def handle_notification(body: str) -> list[int]:
-    """Ingest every object of one notification; returns the ids of the rows written."""
+def _receive_count(record: Any) -> int:
+    attributes = record.to_dict().get("attributes") or {}
+    try:
+        return int(attributes.get("ApproximateReceiveCount", 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def handle_notification(body: str, *, final_attempt: bool = False) -> list[int]:
+    """Ingest every object of one notification; returns the ids of the rows written.
+
+    An object that cannot be a video is refused for good (recorded, deleted, message
+    done); S3 or ffprobe trouble raises so SQS delivers the message again, except a
+    probe that keeps timing out, which on the last delivery is refused as too long.
+    """
     bucket = get_settings().media_bucket
     video_ids = []
     for object_bucket, key in ingest.object_keys_from_notification(body):
@@ -43,13 +62,12 @@ def handle_notification(body: str) -> list[int]:
             continue
         try:
             video_ids.append(ingest.ingest_object(key).video.id)
-        except (Unprocessable, PayloadTooLarge, NotFound) as exc:
-            _record_rejection(key, exc)
+        except (Unprocessable, PayloadTooLarge):
+            continue  # recorded and deleted by the ingest itself
+        except NotFound:
+            ingest.record_failure(key, "The object was deleted before it could be ingested")
+        except ProbeTimeout:
+            if not final_attempt:
+                raise
+            ingest.record_failure(key, f"Too long to probe: ffprobe timed out on {MAX_RECEIVES} attempts")
     return video_ids
-
-
-def _record_rejection(key: str, exc: Exception) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics.add_metric(name="IngestRejected", unit=MetricUnit.Count, value=1)
-    logger.warning("Object not ingested", extra={"key": key, "reason": str(exc), "error": type(exc).__name__})

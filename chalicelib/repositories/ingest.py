@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 
-from chalicelib.db.models import Video
+from chalicelib.db.models import IngestFailure, Video
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -20,15 +20,27 @@ if TYPE_CHECKING:
 # Technical fields ffprobe measures; editorial fields (title, producer, ...) and
 # publication state are never overwritten by a re-probe.
 PROBED_FIELDS = ("duration", "file_size", "width", "height", "orientation", "quality", "has_audio")
+MAX_REASON_CHARS = 1000
 
 
-def upsert_probed(session: Session, values: dict[str, Any]) -> tuple[Video, bool]:
-    """Insert the video or refresh its probed fields; returns the row and whether it was created."""
+def upsert_probed(session: Session, values: dict[str, Any], descriptive: tuple[str, ...] = ()) -> tuple[Video, bool]:
+    """Insert the video or refresh its probed fields (and the ``descriptive`` fields the caller
+    gave); returns the row and whether it was created."""
     insert_row = insert(Video).values(**values)
+    refreshed = (*PROBED_FIELDS, *descriptive)
     upsert: Any = insert_row.on_conflict_do_update(
         index_elements=[Video.filename],
-        set_={**{name: insert_row.excluded[name] for name in PROBED_FIELDS}, "updated_at": func.now()},
+        set_={**{name: insert_row.excluded[name] for name in refreshed}, "updated_at": func.now()},
     ).returning(Video.id, literal_column("xmax = 0").label("inserted"))
     row = session.execute(upsert).one()
     video = session.scalars(select(Video).where(Video.id == row.id).execution_options(populate_existing=True)).one()
     return video, bool(row.inserted)
+
+
+def add_failure(session: Session, key: str, reason: str) -> None:
+    session.add(IngestFailure(key=key, reason=reason[:MAX_REASON_CHARS]))
+
+
+def recent_failures(session: Session, limit: int) -> list[IngestFailure]:
+    statement = select(IngestFailure).order_by(IngestFailure.failed_at.desc(), IngestFailure.id.desc()).limit(limit)
+    return list(session.scalars(statement))

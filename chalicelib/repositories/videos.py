@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from chalicelib.db.models import Video
 
@@ -82,3 +82,12 @@ def add(session: Session, video: Video) -> Video:
 def delete(session: Session, video: Video) -> None:
     session.delete(video)
     session.flush()
+
+
+def set_thumbnail(session: Session, video_id: int, filename: str, key: str) -> None:
+    """Record a made thumbnail, unless the video changed its object or got one meanwhile."""
+    session.execute(
+        update(Video)
+        .where(Video.id == video_id, Video.filename == filename, Video.thumbnail_key.is_(None))
+        .values(thumbnail_key=key)
+    )

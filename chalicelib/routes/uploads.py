@@ -1,4 +1,5 @@
-"""``POST /api/videos/upload-url``: a presigned S3 PUT so browsers upload straight to the bucket.
+"""Uploads: ``POST /api/videos/upload-url`` (a presigned S3 PUT, so browsers upload straight to the
+bucket) and ``GET /api/videos/ingest-failures`` (uploads the ingest refused).
 
 The static path wins over ``/videos/{video_id}`` both in API Gateway and in
 Chalice's local route matcher (which sorts literal segments first).
@@ -8,8 +9,15 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.schemas.uploads import UploadTicket, UploadUrlBody
+from chalicelib.schemas.uploads import (
+    FailuresQuery,
+    IngestFailureAnswer,
+    IngestFailures,
+    UploadTicket,
+    UploadUrlBody,
+)
 from chalicelib.services import ingest
+from chalicelib.timestamps import iso_utc
 from chalicelib.web.request import RequestContext
 from chalicelib.web.routing import api_route
 
@@ -31,3 +39,22 @@ def create_upload_url(ctx: RequestContext) -> UploadTicket:
     body: UploadUrlBody = ctx.body
     ticket = ingest.request_upload(body.filename, body.content_type, body.file_size)
     return UploadTicket.model_validate(ticket.as_json())
+
+
+@api_route(
+    bp,
+    "/videos/ingest-failures",
+    summary="Uploads that could not be ingested",
+    auth="admin",
+    query=FailuresQuery,
+    response=IngestFailures,
+)
+def ingest_failures(ctx: RequestContext) -> IngestFailures:
+    """Newest first: not a video, unreadable, or too long to probe. Each object was deleted from the bucket."""
+    params: FailuresQuery = ctx.params
+    return IngestFailures(
+        failures=[
+            IngestFailureAnswer(key=row.key, reason=row.reason, failed_at=iso_utc(row.failed_at))
+            for row in ingest.recent_failures(params.limit)
+        ]
+    )

@@ -59,13 +59,16 @@ def get_video(ctx: RequestContext, video_id: int) -> VideoAnswer:
     extra_statuses=(404, 409),
 )
 def create_video(ctx: RequestContext) -> Reply:
-    """With full metadata the video is registered as given. With only ``filename`` (the key of an
-    object in the media bucket) and optional descriptive fields, the object is probed now:
-    201 when the row is created, 200 when it already existed and was re-probed."""
+    """With full metadata the video is registered as given. With ``filename`` (the key of an object in
+    the media bucket) and optional descriptive fields (title, producer, creator, thumbnailUrl), the
+    object is probed now and the fields stored: 201 when the row is created, 200 when it already
+    existed and was re-probed. A poster frame is made in the background. An object that is not a
+    video is 422, recorded in ingest-failures and deleted."""
     if isinstance(ctx.body, ProbeVideoBody):
         from chalicelib.services import ingest
 
-        result = ingest.ingest_key(ctx.body.filename)
+        given = ctx.body.model_dump(exclude_unset=True, exclude={"filename"})
+        result = ingest.ingest_key(ctx.body.filename, given)
         return Reply(video_answer(result.video), status=201 if result.created else 200)
     fields = ctx.body.model_dump()
     video = video_service.create_video(video_service.NewVideo(**fields))

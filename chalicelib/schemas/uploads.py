@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, StrictInt
 
-from chalicelib.schemas.base import Answer, RequestBody
-from chalicelib.web.inputs import Text
+from chalicelib.schemas.base import Answer, Query, RequestBody
+from chalicelib.web.inputs import Instant, QueryInt, Text
 
 
 class UploadUrlBody(RequestBody):
@@ -26,3 +26,17 @@ class UploadTicket(Answer):
     expires_in: int
     method: Literal["PUT"]
     headers: UploadHeaders
+
+
+class FailuresQuery(Query):
+    limit: QueryInt = Field(default=100, ge=1, le=500)
+
+
+class IngestFailureAnswer(Answer):
+    key: str = Field(description="The object key of the upload (the object itself has been deleted).")
+    reason: str
+    failed_at: Instant
+
+
+class IngestFailures(Answer):
+    failures: list[IngestFailureAnswer]

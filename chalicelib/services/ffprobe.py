@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.errors import ServiceUnavailable, Unprocessable
-from chalicelib.observability import logger
+from chalicelib.services import media_tools
 from chalicelib.services.videos import derive_orientation, derive_quality
 
 PROBE_ARGS = ("-v", "error", "-print_format", "json", "-show_format", "-show_streams")
@@ -24,6 +23,10 @@ IMAGE_FORMATS = ("image2", "_pipe", "gif", "apng", "webp")
 STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "tiff", "jpeg2000"}
 MAX_STDERR_CHARS = 300
 _QUERY = re.compile(r"\?\S*?(?=: |\s|$)")
+
+
+# ffprobe did not finish in time: a slow read (retry) or a file too long to probe (after retries).
+ProbeTimeout = media_tools.ToolTimeout
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,7 @@ def run_ffprobe(source: str, *, timeout_seconds: int | None = None) -> dict[str,
     settings = get_settings()
     timeout = timeout_seconds or settings.ffprobe_timeout_seconds
     command = [settings.ffprobe_path, *PROBE_ARGS, "-rw_timeout", str(timeout * 1_000_000), source]
-    try:
-        completed = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    except (FileNotFoundError, PermissionError) as exc:
-        logger.error("ffprobe cannot be run", extra={"ffprobe_path": settings.ffprobe_path})
-        raise ServiceUnavailable(f"ffprobe is not available at '{settings.ffprobe_path}' (set FFPROBE_PATH)") from exc
-    except subprocess.TimeoutExpired as exc:
-        logger.warning("ffprobe timed out", extra={"timeout_seconds": timeout})
-        raise ServiceUnavailable(f"ffprobe did not finish within {timeout} seconds") from exc
+    completed = media_tools.run(command, tool="ffprobe", setting="FFPROBE_PATH", timeout=timeout)
     if completed.returncode != 0:
         detail = completed.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1].replace(source, "media object") if detail else f"exit status {completed.returncode}"

@@ -8,19 +8,22 @@ only ``{filename}``. Both are idempotent on the object key.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
-from chalicelib.db.models import Video
+from chalicelib.db.models import IngestFailure, Video
 from chalicelib.errors import PayloadTooLarge, Unprocessable
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories import ingest as ingest_repo
-from chalicelib.services import ffprobe, media_storage
+from chalicelib.services import ffprobe, media_storage, thumbnails
 
 UPLOAD_URL_TTL_SECONDS = 3600
+# What an admin may give beside the filename when asking for a probe.
+DESCRIPTIVE_FIELDS = ("title", "producer", "creator", "thumbnail_url")
 # MIME type grammar (RFC 6838 restricted-name), video types only.
 _VIDEO_CONTENT_TYPE = re.compile(r"^video/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 
@@ -61,29 +64,31 @@ def request_upload(filename: str, content_type: str, file_size: int) -> UploadTi
     return UploadTicket(upload_url=url, key=key, expires_in=UPLOAD_URL_TTL_SECONDS, content_type=content_type)
 
 
-def ingest_key(key: str) -> IngestResult:
-    """Synchronous ingest of an object an admin names (``POST /api/videos`` with only ``filename``)."""
-    return ingest_object(media_storage.validate_existing_key(key))
+def ingest_key(key: str, descriptive: Mapping[str, str | None] | None = None) -> IngestResult:
+    """Synchronous ingest of an object an admin names (``POST /api/videos`` with ``filename``),
+    storing the descriptive fields (title, producer, creator, thumbnail_url) the admin gave."""
+    return ingest_object(media_storage.validate_existing_key(key), descriptive)
 
 
-def ingest_object(key: str) -> IngestResult:
-    """Probe ``key`` in the media bucket and create or refresh its row.
+def ingest_object(key: str, descriptive: Mapping[str, str | None] | None = None) -> IngestResult:
+    """Probe ``key`` in the media bucket, create or refresh its row, and queue its thumbnail.
 
-    404 when the object is missing, 422 when it is empty, too large or not a
-    video (no row is written), 503 when S3 or ffprobe cannot be used.
+    404 when the object is missing; 422 when it is empty, too large or not a video: no row
+    is written, the refusal is recorded (``GET /api/videos/ingest-failures``) and the object
+    deleted, so the bucket keeps no junk. 503 when S3, ffprobe or the thumbnail queue
+    cannot be used (a retry re-probes harmlessly).
     """
-    settings = get_settings()
-    stored = media_storage.head(key)
-    if stored.size == 0:
-        raise Unprocessable(f"'{key}' is empty, not a video")
-    if stored.size > settings.upload_max_bytes:
-        raise Unprocessable(f"'{key}' is larger than the limit of {settings.upload_max_bytes} bytes")
-    url = media_storage.presigned_get(key, settings.ffprobe_timeout_seconds + 60)
-    metadata = ffprobe.probe(url)
+    given = {name: value for name, value in (descriptive or {}).items() if name in DESCRIPTIVE_FIELDS}
+    try:
+        metadata, size = _probe(key)
+    except Unprocessable as exc:
+        record_failure(key, exc.message)
+        raise
     values = {
         "filename": key,
         "title": media_storage.display_title(key),
-        "file_size": stored.size,
+        **given,
+        "file_size": size,
         "duration": metadata.duration,
         "width": metadata.width,
         "height": metadata.height,
@@ -92,9 +97,38 @@ def ingest_object(key: str) -> IngestResult:
         "has_audio": metadata.has_audio,
     }
     with session_scope() as session:
-        video, created = ingest_repo.upsert_probed(session, values)
+        video, created = ingest_repo.upsert_probed(session, values, descriptive=tuple(given))
     _record_ingest(key, created)
+    if video.thumbnail_key is None:
+        thumbnails.request_thumbnail(video.id)
     return IngestResult(video=video, created=created)
+
+
+def _probe(key: str) -> tuple[ffprobe.VideoMetadata, int]:
+    settings = get_settings()
+    stored = media_storage.head(key)
+    if stored.size == 0:
+        raise Unprocessable(f"'{key}' is empty, not a video")
+    if stored.size > settings.upload_max_bytes:
+        raise Unprocessable(f"'{key}' is larger than the limit of {settings.upload_max_bytes} bytes")
+    url = media_storage.presigned_get(key, settings.ffprobe_timeout_seconds + 60)
+    return ffprobe.probe(url), stored.size
+
+
+def record_failure(key: str, reason: str) -> None:
+    """Remember why an upload was refused, and delete its object (best effort; it is junk)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    with session_scope() as session:
+        ingest_repo.add_failure(session, key, reason)
+    media_storage.delete(key)
+    metrics.add_metric(name="IngestRejected", unit=MetricUnit.Count, value=1)
+    logger.warning("Upload not ingested; object deleted", extra={"key": key, "reason": reason})
+
+
+def recent_failures(limit: int) -> list[IngestFailure]:
+    with session_scope() as session:
+        return ingest_repo.recent_failures(session, limit)
 
 
 def _record_ingest(key: str, created: bool) -> None:

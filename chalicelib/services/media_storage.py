@@ -123,6 +123,18 @@ def presigned_get(key: str, expires_in: int) -> str:
         )
 
 
+def put(key: str, data: bytes, content_type: str) -> None:
+    """Store a small object the service made itself (a thumbnail), private like every other."""
+    with s3_errors(key):
+        client("s3").put_object(
+            Bucket=get_settings().media_bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl="max-age=86400",
+        )
+
+
 def copy(source_key: str, target_key: str) -> None:
     """Server-side copy; the managed transfer switches to multipart copy above 5 GB."""
     bucket = get_settings().media_bucket

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 import uuid
 from typing import Any
 
@@ -23,9 +24,11 @@ def ingest_queue(localstack: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh bucket whose ObjectCreated events under videos/ go to a fresh SQS queue (as infra/template.json)."""
     bucket = f"media-it-{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("MEDIA_BUCKET", bucket)
+    monkeypatch.setenv("MEDIA_THUMBNAIL_QUEUE_NAME", f"{bucket}-thumbnails")
     get_settings.cache_clear()
     s3, sqs = aws_client("s3"), aws_client("sqs")
     s3.create_bucket(Bucket=bucket)
+    sqs.create_queue(QueueName=f"{bucket}-thumbnails")
     queue_url = sqs.create_queue(QueueName=f"{bucket}-ingest")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(
@@ -96,6 +99,30 @@ def test_upload_notification_ingest_and_redelivery(
     assert (row["width"], row["height"], row["orientation"], row["quality"]) == (1920, 1080, "H", "FHD")
     assert (row["duration"], row["has_audio"], row["file_size"]) == (3, True, len(data))
 
+    # Each delivery asked for a thumbnail; the thumbnail function makes exactly one.
+    sqs = aws_client("sqs")
+    thumbnails_url = sqs.get_queue_url(QueueName=get_settings().thumbnail_queue_name)["QueueUrl"]
+    requests = _drain(thumbnails_url)
+    assert len(requests) == 2
+    for message in requests:
+        client.lambda_.invoke("make_video_thumbnail", _sqs_event(message, thumbnails_url))
+    [row] = _videos()
+    listed = aws_client("s3").list_objects_v2(Bucket=get_settings().media_bucket, Prefix="thumbnails/")
+    assert [item["Key"] for item in listed["Contents"]] == [row["thumbnail_key"]]
+    video = client.http.get(f"/api/videos/{row['id']}", headers=admin_headers).json_body
+    with urllib.request.urlopen(video["thumbnailUrl"], timeout=10) as image:
+        assert image.headers["Content-Type"] == "image/jpeg" and image.read(3) == b"\xff\xd8\xff"
+
+
+def _drain(queue_url: str) -> list[dict[str, Any]]:
+    sqs = aws_client("sqs")
+    messages: list[dict[str, Any]] = []
+    for _ in range(5):
+        messages += sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+    return messages
+
 
 def test_non_video_upload_is_dropped_and_duplicate_copies_in_localstack(
     client: Any, admin_headers: dict[str, str], ingest_queue: str, media_files: MediaFiles
@@ -106,6 +133,9 @@ def test_non_video_upload_is_dropped_and_duplicate_copies_in_localstack(
     message = _receive_object_created(ingest_queue, "videos/x/notes.mp4")
     client.lambda_.invoke("ingest_uploaded_video", _sqs_event(message, ingest_queue))
     assert _videos() == []
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="videos/x/")  # junk deleted
+    failures = client.http.get("/api/videos/ingest-failures", headers=admin_headers).json_body["failures"]
+    assert [failure["key"] for failure in failures] == ["videos/x/notes.mp4"]
 
     s3.put_object(Bucket=bucket, Key="library/portrait.mp4", Body=media_files.portrait.read_bytes())
     created = client.http.post(

@@ -1,0 +1,26 @@
+"""Running the static media tools (ffprobe, ffmpeg) as subprocesses, with one failure rule:
+a missing binary and a run past its time limit are the service being unavailable (503),
+never a verdict on the file."""
+
+from __future__ import annotations
+
+import subprocess
+
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.observability import logger
+
+
+class ToolTimeout(ServiceUnavailable):
+    """The tool did not finish in time: a slow read (retry) or a file too long for it (after retries)."""
+
+
+def run(command: list[str], *, tool: str, setting: str, timeout: int) -> subprocess.CompletedProcess[bytes]:
+    """Run ``command`` (its binary named by the ``setting`` variable) and return what it printed."""
+    try:
+        return subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    except (FileNotFoundError, PermissionError) as exc:
+        logger.error(f"{tool} cannot be run", extra={"path": command[0]})
+        raise ServiceUnavailable(f"{tool} is not available at '{command[0]}' (set {setting})") from exc
+    except subprocess.TimeoutExpired as exc:
+        logger.warning(f"{tool} timed out", extra={"timeout_seconds": timeout})
+        raise ToolTimeout(f"{tool} did not finish within {timeout} seconds") from exc
