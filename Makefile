@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # The database every target uses: DATABASE_URL when set, else the embedded server.
 DB_URL = $${DATABASE_URL:-$$($(PY) -m scripts.embedded_db url)}
 
-.PHONY: dev test lint typecheck migrate token schedules localstack localstack-venv bench layer package deploy clean
+.PHONY: dev test lint typecheck migrate token schedules localstack localstack-venv bench assets layer package deploy stream-keys clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,17 @@ $(LOCALSTACK_VENV)/.installed:
 
 localstack-venv: $(LOCALSTACK_VENV)/.installed
 
-dev: $(VENV)/.installed
+# The browser code the docs and dashboard pages load from the API itself (pinned npm packages).
+VENDORED := chalicelib/web/static/vendor/manifest.json
+$(VENDORED): web-assets/package.json web-assets/package-lock.json scripts/vendor_assets.py
+	$(PYTHON) -m scripts.vendor_assets
+
+assets: $(VENDORED)
+
+dev: $(VENV)/.installed assets
 	PORT=$(PORT) $(PY) -m scripts.dev
 
-test: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed
+test: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed assets
 	DATABASE_URL=$(DB_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed
@@ -66,9 +73,12 @@ localstack: $(LOCALSTACK_VENV)/.installed
 		SERVICES=s3,sqs,sns,scheduler,iam,sts,ssm,secretsmanager EAGER_SERVICE_LOADING=0 \
 		exec $(CURDIR)/$(LOCALSTACK_VENV)/bin/python -m localstack.runtime.main
 
-# The ffprobe Lambda layer (x86_64 only): build/layers/ffprobe-layer-x86_64.zip; prints its size.
-layer: $(VENV)/.installed
-	PYTHON=$(CURDIR)/$(PY) bash infra/layers/ffprobe/build.sh build/layers
+# The ffprobe and ffmpeg Lambda layers (x86_64 only) in build/layers/; prints each layer's size and
+# every function's total (deployment package + its layers) against Lambda's 250 MB.
+layer: $(VENV)/.installed assets
+	PYTHON=$(CURDIR)/$(PY) bash infra/layers/build.sh build/layers
+	MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest MEDIA_THUMBNAIL_QUEUE_NAME=media-api-$(STAGE)-thumbnails \
+		$(PY) -m infra.layer_sizes --layers build/layers
 
 # One SAM template for STAGE: Chalice's API and functions merged with infra/template.json, linted.
 AWS_REGION ?= us-east-1
@@ -77,11 +87,17 @@ PACKAGE_DIR = build/package-$(STAGE)
 package: $(VENV)/.installed layer
 	$(PY) -m infra.render_template --stage $(STAGE) --output build/merge-$(STAGE).json
 	rm -rf $(PACKAGE_DIR)
-	AWS_DEFAULT_REGION=$(AWS_REGION) MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest $(VENV)/bin/chalice package --stage $(STAGE) \
+	AWS_DEFAULT_REGION=$(AWS_REGION) MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest \
+		MEDIA_THUMBNAIL_QUEUE_NAME=media-api-$(STAGE)-thumbnails $(VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/merge-$(STAGE).json $(PACKAGE_DIR)
-	cp build/layers/ffprobe-layer-x86_64.zip $(PACKAGE_DIR)/
+	cp build/layers/ffprobe-layer-x86_64.zip build/layers/ffmpeg-layer-x86_64.zip $(PACKAGE_DIR)/
+	$(PY) -m infra.layer_sizes --layers build/layers --package $(PACKAGE_DIR)
 	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json
 	@echo "Packaged $(PACKAGE_DIR)/sam.json (+ deployment.zip, ffprobe-layer-x86_64.zip)"
+
+# A signing key pair for the CloudFront key group of STAGE (ECDSA P-256): infra/stream-keys/<stage>-*.pem.
+stream-keys: $(VENV)/.installed
+	$(PY) -m scripts.stream_keys $(STAGE)
 
 # Deploy the packaged template. Needs the AWS CLI, credentials, DEPLOY_BUCKET (artifact bucket) and the
 # stack parameters: infra/parameters-$(STAGE).properties (Key=Value lines) and/or DEPLOY_PARAMETERS.
@@ -92,9 +108,11 @@ deploy: package
 		--s3-bucket $(DEPLOY_BUCKET) --s3-prefix media-api/$(STAGE) --output-template-file $(PACKAGE_DIR)/packaged.yaml
 	aws cloudformation deploy --region $(AWS_REGION) --template-file $(PACKAGE_DIR)/packaged.yaml \
 		--stack-name $(STACK_NAME) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-		--parameter-overrides Stage=$(STAGE) $$(test -f $(DEPLOY_PARAMETERS_FILE) && grep -v '^\s*\(#\|$$\)' $(DEPLOY_PARAMETERS_FILE)) $(DEPLOY_PARAMETERS)
+		--parameter-overrides Stage=$(STAGE) $$(test -f $(DEPLOY_PARAMETERS_FILE) && grep -v '^\s*\(#\|$$\)' $(DEPLOY_PARAMETERS_FILE)) $(DEPLOY_PARAMETERS) \
+		StreamSigningPublicKey="$$(cat infra/stream-keys/$(STAGE)-public.pem)" \
+		StreamSigningPrivateKey="$$(cat infra/stream-keys/$(STAGE)-private.pem)"
 	aws cloudformation describe-stacks --region $(AWS_REGION) --stack-name $(STACK_NAME) \
 		--query 'Stacks[0].Outputs[?OutputKey==`EndpointURL` || OutputKey==`MediaBucketName`]' --output table
 
 clean:
-	rm -rf $(VENV) $(LOCALSTACK_VENV) .data build
+	rm -rf $(VENV) $(LOCALSTACK_VENV) .data build web-assets/node_modules chalicelib/web/static/vendor

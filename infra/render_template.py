@@ -23,9 +23,14 @@ BASE_TEMPLATE = ROOT / "infra" / "template.json"
 API_HANDLER = "api_handler"
 INGEST_FUNCTION = "ingest_uploaded_video"
 PUBLISH_FUNCTION = "publish_scheduled_video"
-# Functions that run ffprobe get the layer; the API's synchronous probe must end
+THUMBNAIL_FUNCTION = "make_video_thumbnail"
+# Functions that run ffprobe get its layer; the API's synchronous probe must end
 # before API Gateway's 29 s integration timeout.
 PROBING_FUNCTIONS = {API_HANDLER: "20", INGEST_FUNCTION: "50"}
+# The thumbnail function alone carries ffmpeg; its candidate frames must fit its 120 s.
+FRAMING_FUNCTIONS = {THUMBNAIL_FUNCTION: "25"}
+# Functions fed by a queue of the merge template: their event source must wait for it.
+QUEUE_OF = {INGEST_FUNCTION: "IngestQueue", THUMBNAIL_FUNCTION: "ThumbnailQueue"}
 STAGES = ("dev", "prod")
 
 
@@ -69,7 +74,21 @@ def environment(function_name: str) -> dict[str, Any]:
     if function_name in PROBING_FUNCTIONS:
         variables["FFPROBE_PATH"] = "/opt/bin/ffprobe"
         variables["FFPROBE_TIMEOUT_SECONDS"] = PROBING_FUNCTIONS[function_name]
+    if function_name in FRAMING_FUNCTIONS:
+        variables["FFMPEG_PATH"] = "/opt/bin/ffmpeg"
+        variables["THUMBNAIL_TIMEOUT_SECONDS"] = FRAMING_FUNCTIONS[function_name]
+    if function_name == API_HANDLER:  # the one function that presents videos, so the one that signs URLs
+        variables["VIDEO_STREAM_CDN_DOMAIN"] = {"Fn::GetAtt": ["StreamDistribution", "DomainName"]}
+        variables["VIDEO_STREAM_KEY_PAIR_ID"] = {"Ref": "StreamPublicKey"}
+        variables["VIDEO_STREAM_PRIVATE_KEY_SECRET"] = {"Ref": "StreamSigningKeySecret"}
     return variables
+
+
+def layers(function_name: str) -> list[str]:
+    """The layers (logical ids) a function carries: ffprobe to probe, ffmpeg to make poster frames."""
+    return (["FfprobeLayer"] if function_name in PROBING_FUNCTIONS else []) + (
+        ["FfmpegLayer"] if function_name in FRAMING_FUNCTIONS else []
+    )
 
 
 def function_overrides(function_name: str) -> dict[str, Any]:
@@ -80,12 +99,12 @@ def function_overrides(function_name: str) -> dict[str, Any]:
             "SecurityGroupIds": {"Ref": "VpcSecurityGroupIds"},
         },
     }
-    if function_name in PROBING_FUNCTIONS:
-        properties["Layers"] = [{"Ref": "FfprobeLayer"}]
-    if function_name == INGEST_FUNCTION:
-        # Chalice points the event source at the queue by name (MEDIA_INGEST_QUEUE_NAME);
+    if layers(function_name):
+        properties["Layers"] = [{"Ref": layer} for layer in layers(function_name)]
+    if function_name in QUEUE_OF:
+        # Chalice points the event source at the queue by name (MEDIA_*_QUEUE_NAME);
         # the mapping must wait for the queue to exist.
-        return {"DependsOn": ["IngestQueue"], "Properties": properties}
+        return {"DependsOn": [QUEUE_OF[function_name]], "Properties": properties}
     return {"Properties": properties}
 
 
@@ -93,7 +112,7 @@ def render(stage: str, names: list[str] | None = None) -> dict[str, Any]:
     if stage not in STAGES:
         raise SystemExit(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
     names = function_names() if names is None else names
-    for required in (API_HANDLER, INGEST_FUNCTION, PUBLISH_FUNCTION):
+    for required in (API_HANDLER, INGEST_FUNCTION, PUBLISH_FUNCTION, THUMBNAIL_FUNCTION):
         if required not in names:
             raise SystemExit(f"app.py defines no '{required}' function; the template references it")
     template = copy.deepcopy(json.loads(BASE_TEMPLATE.read_text()))

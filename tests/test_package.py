@@ -40,7 +40,7 @@ COMMON_SIDS = {"CreateOwnLogGroups", "WriteOwnLogs", "ReadDatabaseSecret", "VpcN
 def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("layer")
     result = subprocess.run(
-        ["bash", str(ROOT / "infra/layers/ffprobe/build.sh"), str(out)],
+        ["bash", str(ROOT / "infra/layers/build.sh"), str(out)],
         cwd=ROOT,
         env={**os.environ, "PYTHON": sys.executable},
         capture_output=True,
@@ -49,7 +49,7 @@ def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "unzipped:" in result.stdout and "MB" in result.stdout  # the size is printed
+    assert result.stdout.count("unzipped:") == 2 and "MB" in result.stdout  # each layer's size is printed
     return out / "ffprobe-layer-x86_64.zip"
 
 
@@ -58,7 +58,12 @@ def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``make package STAGE=prod`` minus the layer download: render, chalice package, copy the layer zip."""
     work = tmp_path_factory.mktemp("package")
     merge = work / "merge-prod.json"
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "MEDIA_INGEST_QUEUE_NAME": "media-api-prod-ingest"}
+    env = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "MEDIA_INGEST_QUEUE_NAME": "media-api-prod-ingest",
+        "MEDIA_THUMBNAIL_QUEUE_NAME": "media-api-prod-thumbnails",
+    }
     subprocess.run(
         [sys.executable, "-m", "infra.render_template", "--stage", "prod", "--output", str(merge)],
         cwd=ROOT,
@@ -103,15 +108,17 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {action for statement in statements for action in _as_list(statement["Action"])}
 
 
-def test_layer_holds_an_executable_static_ffprobe_within_limits(layer_zip: Path, package_dir: Path) -> None:
-    with zipfile.ZipFile(layer_zip) as archive:
-        [entry] = archive.infolist()
-        assert entry.filename == "bin/ffprobe"
-        assert stat.S_IMODE(entry.external_attr >> 16) == 0o755
-        layer_size = entry.file_size
-    with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
-        function_size = sum(info.file_size for info in archive.infolist())
-    assert layer_size + function_size < LAMBDA_UNZIPPED_LIMIT
+def test_layers_hold_executable_static_tools_and_every_function_fits(layer_zip: Path, package_dir: Path) -> None:
+    from infra.layer_sizes import totals
+
+    for tool in ("ffprobe", "ffmpeg"):
+        with zipfile.ZipFile(layer_zip.parent / f"{tool}-layer-x86_64.zip") as archive:
+            [entry] = archive.infolist()
+            assert entry.filename == f"bin/{tool}"
+            assert stat.S_IMODE(entry.external_attr >> 16) == 0o755
+    sizes = totals(package_dir / "deployment.zip", layer_zip.parent)
+    assert sizes["make_video_thumbnail"][1] == ["FfmpegLayer"] and sizes["api_handler"][1] == ["FfprobeLayer"]
+    assert max(size for size, _ in sizes.values()) < LAMBDA_UNZIPPED_LIMIT
 
 
 def test_layer_ffprobe_probes_real_media(
@@ -156,6 +163,9 @@ def test_template_has_what_chalice_does_not_create(template: dict[str, Any]) -> 
         "SchedulerInvokeRole": "AWS::IAM::Role",
         "ScheduleDeadLetterQueue": "AWS::SQS::Queue",
         "ScheduleNotificationTopic": "AWS::SNS::Topic",
+        "ThumbnailQueue": "AWS::SQS::Queue",
+        "FfmpegLayer": "AWS::Serverless::LayerVersion",
+        "StreamDistribution": "AWS::CloudFront::Distribution",
         "DatabaseSecret": "AWS::SecretsManager::Secret",
         "FfprobeLayer": "AWS::Serverless::LayerVersion",
     }
@@ -203,7 +213,9 @@ def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
         properties = function["Properties"]
         variables = properties["Environment"]["Variables"]
         probes = name in {"APIHandler", "IngestUploadedVideo"}
+        frames = name == "MakeVideoThumbnail"
         assert (properties.get("Layers") == [{"Ref": "FfprobeLayer"}]) is probes, name
+        assert (properties.get("Layers") == [{"Ref": "FfmpegLayer"}]) is frames, name
         assert variables["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}, name
         assert variables["DATABASE_URL"] == "" and variables["DATABASE_SECRET_NAME"] == {"Ref": "DatabaseSecret"}
         assert properties["VpcConfig"]["SubnetIds"] == {"Ref": "VpcSubnetIds"}
@@ -214,6 +226,36 @@ def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
     assert api["VIDEO_SCHEDULE_TARGET_ARN"] == {"Fn::GetAtt": ["PublishScheduledVideo", "Arn"]}
     assert api["VIDEO_SCHEDULE_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
     assert int(api["FFPROBE_TIMEOUT_SECONDS"]) < 29  # API Gateway's integration timeout
+    assert api["VIDEO_STREAM_CDN_DOMAIN"] == {"Fn::GetAtt": ["StreamDistribution", "DomainName"]}
+    assert api["VIDEO_STREAM_KEY_PAIR_ID"] == {"Ref": "StreamPublicKey"}
+    assert api["VIDEO_STREAM_PRIVATE_KEY_SECRET"] == {"Ref": "StreamSigningKeySecret"}
+    thumbnails = functions["MakeVideoThumbnail"]["Properties"]
+    assert thumbnails["Environment"]["Variables"]["FFMPEG_PATH"] == "/opt/bin/ffmpeg"
+    assert thumbnails["Timeout"] > 4 * int(thumbnails["Environment"]["Variables"]["THUMBNAIL_TIMEOUT_SECONDS"])
+    assert "ThumbnailQueue" in functions["MakeVideoThumbnail"]["DependsOn"]
+
+
+def test_playback_goes_through_cloudfront_with_signed_urls_and_a_private_bucket(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    config = resources["StreamDistribution"]["Properties"]["DistributionConfig"]
+    [origin] = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["StreamOriginAccessControl", "Id"]}
+    assert origin["DomainName"] == {"Fn::GetAtt": ["MediaBucket", "RegionalDomainName"]}
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["TrustedKeyGroups"] == [{"Ref": "StreamKeyGroup"}]  # unsigned URLs are refused
+    assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    assert resources["StreamKeyGroup"]["Properties"]["KeyGroupConfig"]["Items"] == [{"Ref": "StreamPublicKey"}]
+    assert resources["StreamSigningKeySecret"]["Properties"]["SecretString"] == {"Ref": "StreamSigningPrivateKey"}
+    assert template["Parameters"]["StreamSigningPrivateKey"]["NoEcho"] is True
+    access = resources["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(access.values())  # the bucket stays private
+    statements = resources["MediaBucketTlsOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [reads] = [s for s in statements if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
+    assert reads["Action"] == "s3:GetObject"
+    assert "${StreamDistribution}" in reads["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    queue = resources["ThumbnailQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ThumbnailDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * _functions(template)["MakeVideoThumbnail"]["Properties"]["Timeout"]
 
 
 def test_scheduler_role_can_only_invoke_the_publish_function(template: dict[str, Any]) -> None:
@@ -251,12 +293,23 @@ def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -
     actions = {name: _actions(_statements(template, role)) for name, role in role_of.items()}
     assert len(set(role_of.values())) == len(role_of)  # one role per function
     ingest, api, publish = actions["IngestUploadedVideo"], actions["APIHandler"], actions["PublishScheduledVideo"]
-    assert {"s3:GetObject", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= ingest
+    thumbnails = actions["MakeVideoThumbnail"]
+    assert {"s3:GetObject", "s3:DeleteObject", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= ingest
     assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:PutObject" for a in ingest)
-    assert {"s3:GetObject", "s3:PutObject", "scheduler:CreateSchedule", "iam:PassRole"} <= api
-    assert not any(a.startswith(("sqs:", "sns:")) for a in api)
+    assert {"s3:GetObject", "s3:PutObject", "scheduler:CreateSchedule", "iam:PassRole", "sqs:SendMessage"} <= api
+    assert not any(a.startswith("sns:") or a in {"sqs:ReceiveMessage", "sqs:DeleteMessage"} for a in api)
     assert "sns:Publish" in publish and not any(a.startswith(("s3:", "sqs:", "iam:")) for a in publish)
-    for name in set(functions) - {"APIHandler", "IngestUploadedVideo", "PublishScheduledVideo"}:
+    assert {"s3:GetObject", "s3:PutObject", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= thumbnails
+    assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:DeleteObject" for a in thumbnails)
+    for role, queue_actions in ((role_of["APIHandler"], {"sqs:SendMessage"}), (role_of["IngestUploadedVideo"], None)):
+        for statement in _statements(template, role):
+            if queue_actions and queue_actions & set(_as_list(statement["Action"])):
+                assert statement["Resource"] == {"Fn::GetAtt": ["ThumbnailQueue", "Arn"]}
+    [writes] = [s for s in _statements(template, role_of["MakeVideoThumbnail"]) if s["Action"] == "s3:PutObject"]
+    assert writes["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/thumbnails/*"}
+    [key] = [s for s in _statements(template, role_of["APIHandler"]) if s.get("Sid") == "ReadStreamSigningKey"]
+    assert key["Resource"] == {"Ref": "StreamSigningKeySecret"}
+    for name in set(functions) - {"APIHandler", "IngestUploadedVideo", "PublishScheduledVideo", "MakeVideoThumbnail"}:
         sids = {s.get("Sid") for s in _statements(template, role_of[name])}
         assert not any(a.startswith(("s3:", "sqs:")) for a in actions[name]), name
         assert sids >= COMMON_SIDS, name
@@ -271,7 +324,10 @@ def test_render_refuses_an_unknown_stage_and_missing_functions() -> None:
     from infra import render_template
 
     with pytest.raises(SystemExit):
-        render_template.render("staging", names=["api_handler", "ingest_uploaded_video", "publish_scheduled_video"])
+        render_template.render(
+            "staging",
+            names=["api_handler", "ingest_uploaded_video", "publish_scheduled_video", "make_video_thumbnail"],
+        )
     with pytest.raises(SystemExit, match="publish_scheduled_video"):
         render_template.render("prod", names=["api_handler", "ingest_uploaded_video"])
 
@@ -312,6 +368,21 @@ EVENT_FUNCTION_EVENTS: dict[str, dict[str, Any]] = {
         "timezone": "UTC",
         "scheduledByUserId": 1,
         "historyId": 999,
+    },
+    "MakeVideoThumbnail": {
+        "Records": [
+            {
+                "messageId": "m-2",
+                "receiptHandle": "r-2",
+                "body": '{"videoId": 424242}',
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "0",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:media-api-prod-thumbnails",
+                "awsRegion": "us-east-1",
+            }
+        ]
     },
     "IngestUploadedVideo": {
         "Records": [
