@@ -102,3 +102,10 @@ def test_the_document_is_cached_and_cacheable(client: Any) -> None:
     first = client.http.get("/api/openapi.json")
     assert first.headers["Cache-Control"] == "public, max-age=300"
     assert json.loads(first.body) == client.http.get("/api/openapi.json").json_body
+
+
+def test_the_readme_route_table_is_the_documents() -> None:
+    """The README's route reference is generated from the document; regenerate it when a route changes."""
+    from scripts.route_table import readme_table, table
+
+    assert readme_table() == table(), "run: python -m scripts.route_table --write"

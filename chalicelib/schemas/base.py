@@ -35,7 +35,12 @@ class Answer(BaseModel):
     """A JSON answer: snake_case in Python, the seed's camelCase on the wire."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True, defer_build=True
+        alias_generator=to_camel,
+        validate_by_name=True,
+        serialize_by_alias=True,
+        defer_build=True,
+        # Every field is in every answer (null when empty), so the document marks them all required.
+        json_schema_serialization_defaults_required=True,
     )
 
 

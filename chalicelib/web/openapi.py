@@ -173,7 +173,10 @@ def _request_body(spec: RouteSpec, schema: dict[str, Any]) -> dict[str, Any]:
 def _responses(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in (spec.status, *spec.other_success):
-        if spec.response is None or status == 204:
+        if spec.produces != ("application/json",):
+            text = {"schema": {"type": "string"}}
+            responses[str(status)] = {"description": "Success", "content": dict.fromkeys(spec.produces, text)}
+        elif spec.response is None or status == 204:
             responses[str(status)] = {"description": "Done"}
         else:
             responses[str(status)] = {

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib import errors
 from chalicelib.observability import logger
 
+JSON = "application/json"
 STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 400,
     errors.NotAuthenticated: 401,
@@ -30,11 +31,18 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
 
 @dataclass
 class Reply:
-    """A view's answer when the status or headers are not the default 200 JSON."""
+    """A view's answer when the status, headers or content type are not the default 200 JSON."""
 
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = JSON
+
+    def response(self) -> Response:
+        if self.content_type == JSON:
+            return json_response(self.body, self.status, self.headers)
+        headers: dict[str, str | list[str]] = {**self.headers, "Content-Type": self.content_type}
+        return Response(body=str(self.body), status_code=self.status, headers=headers)
 
 
 def status_of(error: errors.DomainError) -> int:

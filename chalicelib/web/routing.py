@@ -30,6 +30,7 @@ from chalicelib.web.auth import AuthMode, authenticate
 from chalicelib.web.inputs import MAX_DB_INT
 from chalicelib.web.request import RequestContext, header, parse_body, parse_query
 from chalicelib.web.responses import Reply, error_response, json_response, unexpected_error_response
+from chalicelib.web.static import ASSETS
 
 JSON_CONTENT_TYPES = ("application/json",)
 # navigator.sendBeacon posts a string body as text/plain; tracking routes accept it.
@@ -66,6 +67,7 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "video_id": PathParameter(parse_video_id, {"type": "integer", "minimum": 1, "examples": [1]}, "The video's id."),
     "action": PathParameter(parse_action, {"type": "string", "enum": ["publish", "unpublish"]}, "Which schedule."),
     "token": PathParameter(str, {"type": "string", "maxLength": 2048}, "The preview token from a preview link."),
+    "asset": PathParameter(str, {"type": "string", "enum": sorted(ASSETS)}, "A script or style the API's pages use."),
 }
 
 
@@ -86,6 +88,7 @@ class RouteSpec:
     status: int = 200
     other_success: tuple[int, ...] = ()
     content_types: tuple[str, ...] = JSON_CONTENT_TYPES
+    produces: tuple[str, ...] = ("application/json",)
     description: str = ""
     extra_statuses: tuple[int, ...] = ()
 
@@ -108,6 +111,7 @@ def api_route(
     status: int = 200,
     other_success: tuple[int, ...] = (),
     content_types: tuple[str, ...] = JSON_CONTENT_TYPES,
+    produces: tuple[str, ...] = ("application/json",),
     description: str = "",
     extra_statuses: tuple[int, ...] = (),
     tag: str | None = None,
@@ -135,6 +139,7 @@ def api_route(
             status=status,
             other_success=other_success,
             content_types=content_types,
+            produces=produces,
             description=description or (view.__doc__ or "").strip(),
             extra_statuses=extra_statuses,
         )
@@ -171,7 +176,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, raw_path_params: dict[str, str]) -> 
     except Exception as exc:  # noqa: BLE001 - the last line of defence for one request
         return unexpected_error_response(exc)
     if isinstance(result, Reply):
-        return json_response(result.body, result.status, result.headers)
+        return result.response()
     return json_response(result, spec.status)
 
 
