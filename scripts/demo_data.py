@@ -1,9 +1,18 @@
 """A small demo library for `make dev`: one admin user and a handful of videos.
 
-Idempotent: nothing is added to a database that already has videos.
+:func:`ensure_demo_library` (what `make dev` runs) makes real, playable clips with
+ffmpeg, uploads them to the local S3 emulator and ingests them like any upload, so
+their metadata is probed, their stream URLs play and the dispatcher makes their
+thumbnails. Without ffmpeg, and for tests that need rows only, :func:`ensure_demo_data`
+adds the same videos as metadata alone. Both are idempotent: nothing is added to a
+database that already has videos.
 """
 
 from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
 
 from sqlalchemy import func, select, text
 
@@ -12,6 +21,7 @@ from chalicelib.db.models import Video
 from chalicelib.services.videos import derive_orientation, derive_quality
 
 DEV_ADMIN_ID = 1
+DEMO_CLIP_SECONDS = 12
 DEMO_VIDEOS = [
     ("demo/harbour-sunrise.mp4", "Harbour sunrise", "Harbour Films", "Ana", 1920, 1080, 184, True),
     ("demo/city-walk-vertical.mp4", "City walk", "Street Lens", "Ben", 1080, 1920, 62, True),
@@ -21,8 +31,8 @@ DEMO_VIDEOS = [
 ]
 
 
-def ensure_demo_data() -> int:
-    """Create the dev admin (user 1) and the demo videos; return how many videos were added."""
+def ensure_admin() -> None:
+    """The dev admin, user 1 (`make token` mints tokens for it)."""
     with session_scope() as session:
         session.execute(
             text(
@@ -32,6 +42,54 @@ def ensure_demo_data() -> int:
             {"id": DEV_ADMIN_ID},
         )
         session.execute(text("SELECT setval('users_id_seq', GREATEST((SELECT max(id) FROM users), 1))"))
+
+
+def _has_videos() -> bool:
+    with session_scope() as session:
+        return bool(session.scalar(select(func.count()).select_from(Video)))
+
+
+def ensure_demo_library(directory: Path) -> int:
+    """Real demo clips in the media bucket, ingested; metadata-only rows when ffmpeg is missing."""
+    ensure_admin()
+    if _has_videos():
+        return 0
+    if shutil.which("ffmpeg") is None:
+        return ensure_demo_data()
+    from chalicelib.services import ingest, media_storage, videos
+
+    for filename, title, producer, creator, width, height, duration, published in DEMO_VIDEOS:
+        clip = _make_clip(directory, width, height, min(duration, DEMO_CLIP_SECONDS))
+        key = f"videos/demo/{Path(filename).name}"
+        media_storage.put(key, clip.read_bytes(), "video/mp4")
+        result = ingest.ingest_object(key, {"title": title, "producer": producer, "creator": creator})
+        if published:
+            videos.update_video(result.video.id, {"is_published": True})
+    return len(DEMO_VIDEOS)
+
+
+def _make_clip(directory: Path, width: int, height: int, seconds: int) -> Path:
+    """A real H.264/AAC clip of the given shape (scaled down for speed, aspect kept)."""
+    scale = max(1, max(width, height) // 1280)
+    size = f"{width // scale // 2 * 2}x{height // scale // 2 * 2}"
+    directory.mkdir(parents=True, exist_ok=True)
+    out = directory / f"demo-{size}-{seconds}s.mp4"
+    if not out.exists():
+        command = [
+            "ffmpeg", "-v", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(out),
+        ]  # fmt: skip
+        subprocess.run(command, check=True, timeout=120)
+    return out
+
+
+def ensure_demo_data() -> int:
+    """Create the dev admin (user 1) and the demo videos as metadata only; return how many were added."""
+    ensure_admin()
+    with session_scope() as session:
         if session.scalar(select(func.count()).select_from(Video)):
             return 0
         for filename, title, producer, creator, width, height, duration, published in DEMO_VIDEOS:

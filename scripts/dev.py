@@ -1,12 +1,13 @@
 """`make dev`: the whole service on one machine, with no AWS account.
 
 1. PostgreSQL: ``DATABASE_URL`` when set, else the embedded server (``.data/postgres``).
-2. Migrations, then a small demo library.
+2. Migrations and the dev admin.
 3. AWS: ``AWS_ENDPOINT_URL`` when set (e.g. `make localstack`), else an embedded moto
    server; the bucket, schedule group, DLQ and topic are created in it.
 4. The local dispatcher in a thread: emulators never fire Scheduler schedules nor
    deliver SQS messages to Lambda, so it fires due schedules, ingests uploads and runs
    every ``@schedule`` function (the analytics refresh at least every minute).
+   Before that, a demo library of real clips is uploaded and ingested (once).
 5. The local server (:mod:`scripts.local_server`, Chalice's ``chalice local`` with the
    deployed API's answers) on ``http://127.0.0.1:$PORT`` (default 4100).
 
@@ -71,11 +72,20 @@ def prepare_database() -> None:
     from alembic import command
     from alembic.config import Config
 
-    from scripts.demo_data import ensure_demo_data
+    from scripts.demo_data import ensure_admin
 
     command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
-    added = ensure_demo_data()
-    _say(f"migrations applied; {added} demo videos added" if added else "migrations applied")
+    ensure_admin()
+    _say("migrations applied")
+
+
+def prepare_demo_library() -> None:
+    """Playable demo clips in the emulator's bucket (once the AWS side exists), ingested like uploads."""
+    from scripts.demo_data import ensure_demo_library
+
+    added = ensure_demo_library(ROOT / ".data" / "demo-media")
+    if added:
+        _say(f"{added} demo videos added (their thumbnails are made by the dispatcher within seconds)")
 
 
 def prepare_aws() -> None:
@@ -134,6 +144,7 @@ def main(argv: list[str]) -> int:
     port = os.environ.get("PORT", "4100")
     prepare_database()
     prepare_aws()
+    prepare_demo_library()
     from scripts import dev_env
 
     _say(f"settings recorded for `make schedules`/`make token`/`make migrate`: {dev_env.record(os.getpid())}")
