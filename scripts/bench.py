@@ -370,6 +370,98 @@ def bench_seed_approach(url: str, busy: int, samples: int) -> dict[str, float]:
     return {"seed_ms": statistics.median(seed_runs) * 1000, "ours_ms": statistics.median(ours) * 1000}
 
 
+def bench_listing(url: str, samples: int) -> dict[str, dict[str, float]]:
+    """``GET /api/videos?limit=100`` (public) with its stream and thumbnail URLs, signed warm (the
+    per-window cache) and cold (every URL signed again), by S3 presigning and by CloudFront
+    signing, beside the same listing with URL minting taken out."""
+    from app import app
+    from chalicelib.services import playback
+    from scripts.apigw import proxy_event
+
+    connection = native_connection(url)
+    connection.run("UPDATE videos SET is_published = true, thumbnail_key = 'thumbnails/' || id || '/poster.jpg'")
+    connection.close()
+    event = proxy_event("GET", "/api/videos", query={"limit": "100"})
+
+    def measure(cold: bool) -> dict[str, float]:
+        def once() -> None:
+            if cold:
+                playback._s3_url.cache_clear()
+                playback._cloudfront_url.cache_clear()
+            _expect_ok(app, event)
+
+        once()
+        runs = [timed(once) for _ in range(samples)]
+        return {"p50_ms": percentile(runs, 0.5) * 1000, "p99_ms": percentile(runs, 0.99) * 1000}
+
+    report: dict[str, dict[str, float]] = {}
+    with quiet_stdout():
+        with _without_url_minting():
+            report["without URLs"] = measure(cold=False)
+        report["S3 presigned, warm"] = measure(cold=False)
+        report["S3 presigned, cold"] = measure(cold=True)
+        with _cloudfront_signing():
+            report["CloudFront signed (ECDSA), warm"] = measure(cold=False)
+            report["CloudFront signed (ECDSA), cold"] = measure(cold=True)
+    return report
+
+
+@contextlib.contextmanager
+def _without_url_minting() -> Iterator[None]:
+    from chalicelib.services import playback
+
+    original = playback.signed_url
+    fixed = playback.SignedUrl("https://media.example/x", datetime.now(UTC))
+
+    def unsigned(key: str, *, now: float | None = None) -> playback.SignedUrl:
+        return fixed
+
+    playback.signed_url = unsigned
+    try:
+        yield
+    finally:
+        playback.signed_url = original
+
+
+@contextlib.contextmanager
+def _cloudfront_signing() -> Iterator[None]:
+    """A CDN configured, its ECDSA P-256 key in a (moto) Secrets Manager, read once as at cold start."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from moto import mock_aws
+
+    from chalicelib import secrets
+    from chalicelib.aws import client, reset_clients
+    from chalicelib.config import get_settings
+    from chalicelib.services import playback
+
+    settings = {
+        "VIDEO_STREAM_CDN_DOMAIN": "d111111abcdef8.cloudfront.net",
+        "VIDEO_STREAM_KEY_PAIR_ID": "K2JCJMDEHXQW5F",
+        "VIDEO_STREAM_PRIVATE_KEY_SECRET": "bench/stream-key",
+    }
+    with mock_aws():
+        reset_clients()
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        client("secretsmanager").create_secret(
+            Name=settings["VIDEO_STREAM_PRIVATE_KEY_SECRET"], SecretString=pem.decode()
+        )
+        os.environ.update(settings)
+        get_settings.cache_clear()
+        secrets.reset_cache()
+        playback.reset()
+        try:
+            yield
+        finally:
+            for name in settings:
+                os.environ.pop(name, None)
+            get_settings.cache_clear()
+            playback.reset()
+            reset_clients()
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -448,6 +540,9 @@ def main(argv: list[str] | None = None) -> int:
             f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; SQL aggregate: "
             f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
         )
+        print(f"\n4. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
+        for name, figures in bench_listing(url, args.samples).items():
+            print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
     finally:
         if not args.keep:
             drop_database(server)
@@ -468,6 +563,8 @@ def _bench_environment() -> None:
     os.environ.setdefault("VIDEO_VIEW_TOKEN_SECRET", "bench-view-token-secret")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")  # S3 presigning is local, but it needs credentials
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
 
 if __name__ == "__main__":
