@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from chalicelib.config import ConfigurationError, get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
 _engine: Engine | None = None
@@ -102,6 +102,10 @@ def _ping_on_checkout(dbapi_connection: Any, connection_record: Any, connection_
     """
     from sqlalchemy import exc
 
+    # Pinged outside a transaction: a ping that opened one would make the caller's first
+    # statement run inside it, too late for SET TRANSACTION (see ``snapshot``), and cost a BEGIN.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("SELECT 1")
@@ -109,6 +113,7 @@ def _ping_on_checkout(dbapi_connection: Any, connection_record: Any, connection_
         raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
     finally:
         _close_quietly(cursor)
+        dbapi_connection.autocommit = autocommit
 
 
 def _close_quietly(cursor: Any) -> None:
@@ -140,3 +145,26 @@ def session_scope() -> Iterator[Session]:
 
     with Session(get_engine(), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """One unit of work on a Core connection (SQL statements): commit on success, roll back on any error."""
+    with get_engine().begin() as connection:
+        yield connection
+
+
+@contextmanager
+def snapshot() -> Iterator[Connection]:
+    """A REPEATABLE READ transaction: every statement in it sees the same committed state.
+
+    Reports read roll-ups and then the raw rows after the fold watermark; under READ
+    COMMITTED a refresh committing between those statements would make them count rows
+    twice or not at all. The isolation level is set in the transaction itself, so the
+    pooled connection needs no reset afterwards.
+    """
+    from sqlalchemy import text
+
+    with get_engine().begin() as connection:
+        connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        yield connection
