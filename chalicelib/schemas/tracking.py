@@ -6,11 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictFloat, StrictInt
 
+from chalicelib.events import EventType
 from chalicelib.schemas.base import Answer, BeaconBody
 from chalicelib.web.inputs import MAX_DB_INT, strip_forbidden_chars
 
-EventType = Literal["play", "pause", "seek", "complete"]
-EVENT_TYPES: tuple[EventType, ...] = ("play", "pause", "seek", "complete")
 MAX_BATCH_ITEMS = 500
 REFERER_MAX_CHARS = 2048
 # Positions and watch times beyond these are not from a real player (videos are at most 10 days long).

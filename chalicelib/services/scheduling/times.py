@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidInput, Unprocessable
+from chalicelib.services import timezones
 from chalicelib.timestamps import iso_utc
 
 # Scheduler fires within the minute of its at() time; anything sooner than this is "now", not a schedule.
@@ -28,37 +28,6 @@ MAX_TIME_TEXT = 64
 # Instants outside these years are refused before any arithmetic (which would overflow
 # near year 1 or 9999); the scheduling window is five years anyway.
 MIN_YEAR, MAX_YEAR = 1970, 2199
-# In the tz database but not zones Scheduler evaluates schedules in.
-_NOT_SCHEDULER_ZONES = frozenset({"Factory"})
-# A link in recent tz databases (to Etc/UTC), but the name AWS itself documents and defaults to.
-_KEPT_AS_GIVEN = frozenset({"UTC"})
-
-
-@cache
-def canonical_zones() -> dict[str, str]:
-    """Every IANA name Scheduler accepts, mapped to its canonical zone.
-
-    Read from the ``tzdata`` package's ``tzdata.zi`` (``Z`` lines are zones, ``L``
-    lines links such as ``US/Eastern`` → ``America/New_York`` or a browser's
-    ``Asia/Calcutta`` → ``Asia/Kolkata``). Names that only exist as files
-    (``posix/...``, ``right/...``, ``localtime``, ``posixrules``) are not zones and
-    are refused.
-    """
-    from importlib import resources
-
-    text = resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text(encoding="utf-8")
-    zones: dict[str, str] = {}
-    links: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[0] == "Z" and fields[1] not in _NOT_SCHEDULER_ZONES:
-            zones[fields[1]] = fields[1]
-        elif len(fields) >= 3 and fields[0] == "L":
-            links.append((fields[1], fields[2]))
-    for target, link in links:
-        if target in zones:
-            zones.setdefault(link, link if link in _KEPT_AS_GIVEN else target)
-    return zones
 
 
 def resolve_zone(name: str | None) -> tuple[str, ZoneInfo]:
@@ -67,11 +36,7 @@ def resolve_zone(name: str | None) -> tuple[str, ZoneInfo]:
     A link is accepted and replaced by its canonical zone, which is what is stored and
     sent to Scheduler.
     """
-    zone_name = (name if name is not None else get_settings().schedule_default_timezone).strip()
-    canonical = canonical_zones().get(zone_name)
-    if canonical is None:
-        raise InvalidInput(f"Unknown time zone {zone_name[:64]!r}: use a canonical IANA name such as Europe/Berlin")
-    return canonical, ZoneInfo(canonical)
+    return timezones.resolve(name if name is not None else get_settings().schedule_default_timezone)
 
 
 def parse_instant(raw: str, zone: ZoneInfo, field: str) -> datetime:

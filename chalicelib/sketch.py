@@ -1,0 +1,182 @@
+"""Distinct viewers over any range at constant cost: a HyperLogLog sketch per hour and per day.
+
+Counting distinct viewers exactly means reading every view; a sketch summarises the
+viewers of a period in at most 16 KB, and the sketch of a union of periods is the
+register-wise maximum of theirs, so a range of days costs one merge per day however
+many views it holds.
+
+* Precision 14: 16,384 one-byte registers, a standard error of 1.04/√16384 ≈ 0.81%
+  (an estimate is within 2% of the truth about 98.7% of the time). Up to about
+  57,000 viewers linear counting over the empty registers is used instead, which is
+  unbiased there and nearly exact for small sets.
+* A viewer's 64-bit hash is the first 16 hex digits of ``md5(key)``, where ``key`` is
+  ``u:<user id>``, else ``i:<ip hmac>``, else ``v:<view id>`` (each anonymous view its
+  own viewer). PostgreSQL computes the same hash when it folds raw rows
+  (``chalicelib/repositories/analytics/hours.py``), so sketches made by SQL and by Python merge.
+  The register is the top 14 bits; its value the position of the first 1 bit in the
+  remaining 50 (51 when there is none).
+* Stored as ``bytea``: ``0x01`` + the registers in use as little-endian uint16, sorted,
+  then their values, one byte each (3 bytes per register) for up to 1,024 registers in
+  use, else ``0x02`` + the 16,384 registers. No PostgreSQL extension is needed, so RDS,
+  Aurora and the embedded server work alike.
+* Merging: sparse entries are applied one by one (about 40 ns each: the layout lets
+  ``zip`` walk two C buffers), dense sketches all at once, as Python integers (SWAR): a
+  byte-wise max of 16 KB takes about 30 µs instead of 1.3 ms byte by byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+from array import array
+from collections.abc import Iterable
+
+PRECISION = 14
+REGISTERS = 1 << PRECISION
+VALUE_BITS = 64 - PRECISION
+MAX_VALUE = VALUE_BITS + 1
+STANDARD_ERROR = 1.04 / math.sqrt(REGISTERS)
+SPARSE, DENSE = 1, 2
+_SPARSE_LIMIT = 1024  # registers in use beyond which a sketch is kept and stored dense
+_ALPHA = 0.7213 / (1 + 1.079 / REGISTERS)
+# Below this, linear counting is the better estimator: the raw HyperLogLog estimate is biased
+# high up to about 3 m (+7% at 1.8 m, +3% at 2.4 m, measured), linear counting unbiased to ~3.5 m.
+_LINEAR_COUNTING_LIMIT = int(3.5 * REGISTERS)
+_INVERSE_POWERS = [2.0**-value for value in range(MAX_VALUE + 1)]
+_HIGH_BITS = int.from_bytes(b"\x80" * REGISTERS, "little")
+_ALL_BITS = int.from_bytes(b"\xff" * REGISTERS, "little")
+
+# SQL twins: the key of a view row aliased ``vw`` and its register/value, for the fold.
+VIEWER_KEY_SQL = "COALESCE('u:' || {p}user_id::text, 'i:' || {p}ip_address, 'v:' || {p}id::text)"
+HASH_SQL = "('x' || substr(md5({key}), 1, 16))::bit(64)"
+REGISTER_SQL = f"substring({{hash}} from 1 for {PRECISION})::int"
+VALUE_SQL = f"COALESCE(NULLIF(position('1' in substring({{hash}} from {PRECISION + 1})::text), 0), {MAX_VALUE})"
+
+
+def viewer_key(user_id: int | None, ip_hash: str | None, view_id: int) -> str:
+    """The same key as :data:`VIEWER_KEY_SQL`: a user, else an IP hash, else the view itself."""
+    if user_id is not None:
+        return f"u:{user_id}"
+    if ip_hash:
+        return f"i:{ip_hash}"
+    return f"v:{view_id}"
+
+
+def register_of(key: str) -> tuple[int, int]:
+    """``(register, value)`` of a viewer key, as :data:`REGISTER_SQL` and :data:`VALUE_SQL` compute them."""
+    hashed = int(hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()[:16], 16)
+    rest = hashed & ((1 << VALUE_BITS) - 1)
+    return hashed >> VALUE_BITS, (VALUE_BITS - rest.bit_length() + 1) if rest else MAX_VALUE
+
+
+class Sketch:
+    """A HyperLogLog sketch being built or merged (a dict of registers while few are in use)."""
+
+    __slots__ = ("_dense", "_sparse")
+
+    def __init__(self) -> None:
+        self._sparse: dict[int, int] = {}
+        self._dense: bytearray | None = None
+
+    @classmethod
+    def of_keys(cls, keys: Iterable[str]) -> Sketch:
+        sketch = cls()
+        sketch.add_registers(register_of(key) for key in keys)
+        return sketch
+
+    @classmethod
+    def decode(cls, blob: bytes | None) -> Sketch:
+        sketch = cls()
+        sketch.merge_blob(blob)
+        return sketch
+
+    def add_registers(self, pairs: Iterable[tuple[int, int]]) -> None:
+        dense = self._dense
+        if dense is not None:
+            for register, value in pairs:
+                if value > dense[register]:  # noqa: PLR1730 - hot loop: a compare is cheaper than max() and a store
+                    dense[register] = value
+            return
+        sparse = self._sparse
+        for register, value in pairs:
+            if value > sparse.get(register, 0):
+                sparse[register] = value
+        if len(sparse) > _SPARSE_LIMIT:
+            self._merge_dense(bytes(REGISTERS))
+
+    def merge_blob(self, blob: bytes | None) -> None:
+        """Merge a stored sketch (``None`` and empty blobs are empty sketches)."""
+        if not blob or len(blob) < 2:
+            return
+        if blob[0] == DENSE:
+            self._merge_dense(memoryview(blob)[1:])
+        elif blob[0] == SPARSE:
+            self.add_registers(_sparse_pairs(blob))
+        else:
+            raise ValueError(f"unknown sketch format {blob[0]}")
+
+    def encode(self) -> bytes:
+        if self._dense is not None:
+            return bytes([DENSE]) + self._dense
+        registers = array("H", sorted(self._sparse))
+        if sys.byteorder == "big":
+            registers.byteswap()
+        return bytes([SPARSE]) + registers.tobytes() + bytes(self._sparse[r] for r in sorted(self._sparse))
+
+    def registers(self) -> bytes:
+        """The 16,384 registers."""
+        if self._dense is not None:
+            return bytes(self._dense)
+        registers = bytearray(REGISTERS)
+        for register, value in self._sparse.items():
+            registers[register] = value
+        return bytes(registers)
+
+    def estimate(self) -> int:
+        """Distinct viewers: linear counting while registers are empty enough, else the HyperLogLog estimate."""
+        registers = self._dense
+        empty = registers.count(0) if registers is not None else REGISTERS - len(self._sparse)
+        if empty:
+            linear = REGISTERS * math.log(REGISTERS / empty)
+            if linear <= _LINEAR_COUNTING_LIMIT:
+                return round(linear)
+        if registers is not None:  # counted per distinct value: 16,384 bytes in C, not in Python
+            harmonic = empty + sum(registers.count(value) * _INVERSE_POWERS[value] for value in set(registers) if value)
+        else:
+            harmonic = empty + sum(_INVERSE_POWERS[value] for value in self._sparse.values())
+        return round(_ALPHA * REGISTERS * REGISTERS / harmonic)
+
+    def _merge_dense(self, registers: bytes | memoryview) -> None:
+        if self._dense is None:
+            dense = bytearray(registers)
+            for register, value in self._sparse.items():
+                dense[register] = max(dense[register], value)
+            self._dense, self._sparse = dense, {}
+            return
+        merged = _byte_max(int.from_bytes(self._dense, "little"), int.from_bytes(registers, "little"))
+        self._dense = bytearray(merged.to_bytes(REGISTERS, "little"))
+
+
+def union(blobs: Iterable[bytes | None]) -> Sketch:
+    """The sketch of the union of the periods the blobs summarise."""
+    sketch = Sketch()
+    for blob in blobs:
+        sketch.merge_blob(blob)
+    return sketch
+
+
+def _sparse_pairs(blob: bytes) -> Iterable[tuple[int, int]]:
+    count = (len(blob) - 1) // 3
+    registers = array("H")
+    registers.frombytes(memoryview(blob)[1 : 1 + 2 * count])
+    if sys.byteorder == "big":
+        registers.byteswap()
+    return zip(registers, memoryview(blob)[1 + 2 * count :], strict=True)
+
+
+def _byte_max(left: int, right: int) -> int:
+    """Byte-wise max of two register integers (values < 128, so no byte borrows from the next)."""
+    difference = (left | _HIGH_BITS) - right
+    left_wins = ((difference & _HIGH_BITS) >> 7) * 0xFF
+    return (left & left_wins) | (right & (_ALL_BITS ^ left_wins))
