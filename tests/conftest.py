@@ -140,11 +140,13 @@ def truncate_all() -> None:
     with get_engine().begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE videos, video_views, video_events, video_schedule_history, video_daily_rollups, "
-                "video_daily_referrers, analytics_snapshots, ingest_failures, "
-                "rate_limit_counters, users RESTART IDENTITY CASCADE"
+                "TRUNCATE videos, video_views, video_events, video_schedule_history, ingest_failures, "
+                "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
+                "analytics_state, "
+                "analytics_zones, rate_limit_counters, users RESTART IDENTITY CASCADE"
             )
         )
+        connection.execute(text("INSERT INTO analytics_zones (zone) VALUES ('UTC')"))  # as migration 0004 leaves it
 
 
 @pytest.fixture

@@ -124,9 +124,78 @@ def test_the_referrer_migration_strips_query_strings_already_stored(database_url
                     ),
                     {"r": referer},
                 )
-        command.upgrade(scratch.alembic, "head")
+        command.upgrade(scratch.alembic, "0002")
         with scratch.engine.connect() as connection:
             views = sorted(connection.execute(text("SELECT referer FROM video_views")).scalars(), key=str)
             rolled = connection.execute(text("SELECT referer, views FROM video_daily_referrers")).all()
     assert views == [None] + ["https://blog.example/post"] * 3  # str(None) sorts first
     assert [tuple(row) for row in rolled] == [("https://blog.example/post", 6)]
+
+
+def test_the_hourly_analytics_migration_keeps_folded_days_whose_raw_rows_are_gone(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days before the oldest raw row survive as 00:00 UTC hours; later days are folded anew from raw rows."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from chalicelib.config import get_settings
+    from chalicelib.db.engine import dispose_engine
+    from chalicelib.services.analytics import folding, reports
+
+    with scratch_database(database_url) as scratch:
+        command.upgrade(scratch.alembic, "0003")
+        with scratch.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, filename, duration, file_size, width, height, orientation, quality) "
+                    "VALUES (1, 'a.mp4', 10, 1, 2, 2, 'H', 'SD')"
+                )
+            )
+            rollup = (
+                "INSERT INTO video_daily_rollups (video_id, day, views, unique_viewers, watch_time_seconds, "
+                "play_events) VALUES (1, :day, :views, :viewers, 100, 1)"
+            )
+            connection.execute(text(rollup), {"day": date(2026, 1, 1), "views": 5, "viewers": 4})
+            connection.execute(text(rollup), {"day": date(2026, 2, 1), "views": 2, "viewers": 2})  # raw rows exist
+            connection.execute(
+                text(
+                    "INSERT INTO video_daily_referrers (video_id, day, referer, views) "
+                    "VALUES (1, '2026-01-01', 'https://old.example/', 5)"
+                )
+            )
+            for ip in ("a", "b"):
+                connection.execute(
+                    text("INSERT INTO video_views (video_id, ip_address, created_at) VALUES (1, :ip, :at)"),
+                    {"ip": ip, "at": datetime(2026, 2, 1, 12, tzinfo=UTC)},
+                )
+        command.upgrade(scratch.alembic, "head")
+        with scratch.engine.connect() as connection:
+            hours = connection.execute(
+                text("SELECT scope_id, hour, views, viewers FROM analytics_hours ORDER BY 1")
+            ).all()
+            floor = connection.execute(text("SELECT at FROM analytics_state WHERE name = 'fold_floor'")).scalar_one()
+        assert [tuple(row) for row in hours] == [
+            (0, datetime(2026, 1, 1, tzinfo=UTC), 5, 4),
+            (1, datetime(2026, 1, 1, tzinfo=UTC), 5, 4),
+        ]
+        assert floor == datetime(2026, 2, 1, tzinfo=UTC)
+
+        monkeypatch.setenv("DATABASE_URL", scratch.url)
+        get_settings.cache_clear()
+        dispose_engine()
+        try:
+            folding.refresh(settle=timedelta(0))
+            window = reports.Window(date(2026, 1, 1), date(2026, 2, 1))
+            report = reports.video_report(1, window)
+        finally:
+            dispose_engine()
+            monkeypatch.setenv("DATABASE_URL", database_url)
+            get_settings.cache_clear()
+        assert (report.series.figures.views, report.series.figures.events[0]) == (7, 1)
+        by_day = {point.span.label: (point.figures.views, point.viewers.viewers) for point in report.series.points}
+        assert (by_day[date(2026, 1, 1)], by_day[date(2026, 2, 1)]) == ((5, 4), (2, 2))
+        assert report.referrers == [("https://old.example/", 5)]
+        command.downgrade(scratch.alembic, "0003")
+        with scratch.engine.connect() as connection:
+            rows = connection.execute(text("SELECT day, views FROM video_daily_rollups ORDER BY day")).all()
+        assert [tuple(row) for row in rows] == [(date(2026, 1, 1), 5), (date(2026, 2, 1), 2)]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -101,6 +102,8 @@ class VideoView(Base):
     referer: Mapped[str | None] = mapped_column(Text)
     watch_time_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
     completed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Recorded with an admin token: left out of every figure unless a report asks for team views.
+    is_team: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
@@ -117,6 +120,7 @@ class VideoEvent(Base):
     view_id: Mapped[int | None] = mapped_column(Integer)
     event_type: Mapped[str] = mapped_column(String(50))
     timestamp: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    is_team: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
@@ -152,43 +156,99 @@ class VideoScheduleHistory(Base):
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
-class VideoDailyRollup(Base):
-    """Per video per UTC day totals, folded from raw rows before retention deletes them."""
+class _Figures:
+    """What every analytics roll-up row holds: additive figures, exact viewers, and their sketch."""
 
-    __tablename__ = "video_daily_rollups"
-    __table_args__ = (Index("video_daily_rollups_day_idx", "day"),)
-
-    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     views: Mapped[int] = mapped_column(Integer, server_default="0")
-    unique_viewers: Mapped[int] = mapped_column(Integer, server_default="0")
+    viewers: Mapped[int] = mapped_column(Integer, server_default="0")
     watch_time_seconds: Mapped[int] = mapped_column(BigInteger, server_default="0")
     completed_views: Mapped[int] = mapped_column(Integer, server_default="0")
     play_events: Mapped[int] = mapped_column(Integer, server_default="0")
     pause_events: Mapped[int] = mapped_column(Integer, server_default="0")
     seek_events: Mapped[int] = mapped_column(Integer, server_default="0")
     complete_events: Mapped[int] = mapped_column(Integer, server_default="0")
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class VideoDailyReferrer(Base):
-    """Views per referrer per video per UTC day, folded with the daily roll-ups."""
+class AnalyticsHour(_Figures, Base):
+    """One UTC hour of one scope (a video, or 0 for the library), team views apart."""
 
-    __tablename__ = "video_daily_referrers"
+    __tablename__ = "analytics_hours"
 
-    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(TIMESTAMPTZ, primary_key=True)
+    team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+
+
+class AnalyticsDay(_Figures, Base):
+    """One calendar day of a time zone in use, materialised from the hours by the refresh."""
+
+    __tablename__ = "analytics_days"
+
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone: Mapped[str] = mapped_column(Text, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    viewers_exact: Mapped[bool] = mapped_column(Boolean, server_default="true")
+
+
+class AnalyticsReferrer(Base):
+    """Views per referrer per video per UTC hour (scheme, host and path only)."""
+
+    __tablename__ = "analytics_referrers"
+
+    video_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(TIMESTAMPTZ, primary_key=True)
+    team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     referer: Mapped[str] = mapped_column(Text, primary_key=True)
-    views: Mapped[int] = mapped_column(Integer, server_default="0")
+    views: Mapped[int] = mapped_column(Integer)
 
 
-class AnalyticsSnapshot(Base):
-    """Library-wide figures refreshed by the scheduled job (e.g. distinct viewers of all views)."""
+class AnalyticsReferrerDay(Base):
+    """Views per referrer per video per UTC day, summed from the hours (reports read whole days here)."""
 
-    __tablename__ = "analytics_snapshots"
+    __tablename__ = "analytics_referrer_days"
 
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger)
-    computed_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    video_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    referer: Mapped[str] = mapped_column(Text, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsTotal(Base):
+    """All-time figures of a scope, with the sketch of all its viewers (merged as hours are folded)."""
+
+    __tablename__ = "analytics_totals"
+
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    viewers: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    viewers_exact: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    watch_time_seconds: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    completed_views: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class AnalyticsZone(Base):
+    """A time zone whose calendar days the refresh materialises (UTC, and every zone asked for)."""
+
+    __tablename__ = "analytics_zones"
+
+    zone: Mapped[str] = mapped_column(Text, primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    materialized_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+
+
+class AnalyticsState(Base):
+    """Instants the refresh keeps: ``folded_until`` (raw rows before it are in the hours), ``fold_floor``."""
+
+    __tablename__ = "analytics_state"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    at: Mapped[datetime] = mapped_column(TIMESTAMPTZ)
 
 
 class IngestFailure(Base):

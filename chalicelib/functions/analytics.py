@@ -1,10 +1,10 @@
 """Scheduled Lambda functions of analytics.
 
-* ``refresh_video_analytics`` (every 5 minutes): folds closed days into the daily
-  roll-ups, re-aggregates the stored totals of every video with recent views,
-  refreshes the library's distinct-viewer count and purges expired rate-limit windows.
-* ``analytics_retention`` (daily, 03:15 UTC): folds raw views/events older than
-  ``VIDEO_ANALYTICS_RETENTION_DAYS`` into daily roll-ups, then deletes them.
+* ``refresh_video_analytics`` (every 5 minutes): folds new raw views and events into
+  hourly roll-ups with viewer sketches, rebuilds the days of the time zones in use and
+  the all-time totals (copied onto each video row), and purges expired rate-limit windows.
+* ``analytics_retention`` (daily, 03:15 UTC): deletes raw views/events older than
+  ``VIDEO_ANALYTICS_RETENTION_DAYS`` once folded; roll-ups keep every figure.
 """
 
 from __future__ import annotations
@@ -14,47 +14,48 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.observability import event_function, logger, metrics
-from chalicelib.services import analytics, retention
 
 bp = Blueprint(__name__)
 
 REFRESH_RATE = "rate(5 minutes)"
 RETENTION_CRON = "cron(15 3 * * ? *)"
-# Views started within this window can still gain watch time or complete.
-REFRESH_LOOKBACK_SECONDS = 24 * 3600
 
 
-@bp.schedule(REFRESH_RATE, name="refresh_video_analytics", description="Refresh stored video analytics")
+@bp.schedule(REFRESH_RATE, name="refresh_video_analytics", description="Fold new views into analytics roll-ups")
 @event_function
 def refresh_video_analytics(event: Any) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from chalicelib.db.engine import get_engine
+    from chalicelib.db.engine import transaction
     from chalicelib.repositories import rate_limits
+    from chalicelib.services.analytics import folding
 
-    result = analytics.refresh(REFRESH_LOOKBACK_SECONDS)
-    with get_engine().begin() as connection:
-        result["rateLimitRowsPurged"] = rate_limits.purge_expired(connection)
-    metrics.add_metric(name="VideosAggregated", unit=MetricUnit.Count, value=result["videosRefreshed"])
-    logger.info("Refreshed video analytics", extra=result)
-    return result
+    result = folding.refresh(budget_seconds=_budget_seconds(event, folding.TIME_BUDGET_SECONDS))
+    answer: dict[str, Any] = dict(result.__dict__)
+    with transaction() as connection:
+        answer["rateLimitRowsPurged"] = rate_limits.purge_expired(connection)
+    metrics.add_metric(name="AnalyticsScopesUpdated", unit=MetricUnit.Count, value=result.scopes_updated)
+    logger.info("Refreshed video analytics", extra=answer)
+    return answer
 
 
-@bp.schedule(RETENTION_CRON, name="analytics_retention", description="Fold and delete old analytics rows")
+@bp.schedule(RETENTION_CRON, name="analytics_retention", description="Delete folded raw analytics rows")
 @event_function
 def analytics_retention(event: Any) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    result = retention.run(budget_seconds=_budget_seconds(event))
+    from chalicelib.services.analytics import retention
+
+    result = retention.run(budget_seconds=_budget_seconds(event, retention.TIME_BUDGET_SECONDS))
     metrics.add_metric(name="RetentionViewsDeleted", unit=MetricUnit.Count, value=result.views_deleted)
     metrics.add_metric(name="RetentionEventsDeleted", unit=MetricUnit.Count, value=result.events_deleted)
     return dict(result.__dict__)
 
 
-def _budget_seconds(event: Any) -> float:
-    """Stop deleting well before the Lambda timeout (the next run carries on)."""
+def _budget_seconds(event: Any, default: float) -> float:
+    """Stop well before the Lambda timeout (the next run carries on)."""
     context = getattr(event, "context", None)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
-        return retention.TIME_BUDGET_SECONDS
-    return max(1.0, min(retention.TIME_BUDGET_SECONDS, remaining() / 1000 - 30))
+        return default
+    return max(1.0, min(default, remaining() / 1000 - 30))

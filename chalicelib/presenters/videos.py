@@ -1,32 +1,12 @@
-"""Domain objects to answers: the seed's camelCase field names, ISO 8601 UTC times with ``Z``,
-and numbers as JSON numbers (``fileSize`` and the decimals too)."""
+"""Videos to answers: the seed's fields, with signed stream and thumbnail URLs."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-
 from chalicelib import timestamps
 from chalicelib.db.models import Video
+from chalicelib.presenters.formats import iso_utc, number
 from chalicelib.schemas.videos import VideoAnswer
 from chalicelib.services import playback
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    return None if value is None else timestamps.iso_utc(value)
-
-
-def iso_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def number(value: Decimal | int | float | None) -> int | float:
-    """A JSON number: ints stay ints, decimals become floats rounded to 2 places."""
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return value
-    return round(float(value), 2)
 
 
 def video_fields(video: Video) -> dict[str, object]:

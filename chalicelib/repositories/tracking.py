@@ -3,6 +3,9 @@
 The rate-limit upsert and the write share a statement, hence a transaction: a request
 refused with 429 writes nothing, a request answered 2xx is counted and committed.
 Statements run through :mod:`chalicelib.db.fastpath` (prepared, autocommitted).
+
+``team`` is true for callers with an admin token: they may track unpublished videos, and
+what they record is marked ``is_team`` (left out of analytics unless asked for).
 """
 
 from __future__ import annotations
@@ -35,12 +38,12 @@ _CAPPED_WATCH_TIME = f"""LEAST(
 VIEW_SQL = f"""
 WITH {_rate_limit_cte("track-view")},
 target AS (
-  SELECT id FROM videos WHERE id = :video_id AND (is_published OR CAST(:include_unpublished AS boolean))
+  SELECT id FROM videos WHERE id = :video_id AND (is_published OR CAST(:team AS boolean))
 ),
 ins AS (
-  INSERT INTO video_views (video_id, user_id, ip_address, user_agent, referer)
+  INSERT INTO video_views (video_id, user_id, ip_address, user_agent, referer, is_team)
   SELECT target.id, (SELECT u.id FROM users u WHERE u.id = CAST(:user_id AS int)),
-         CAST(:ip_hash AS varchar(64)), CAST(:user_agent AS text), CAST(:referer AS text)
+         CAST(:ip_hash AS varchar(64)), CAST(:user_agent AS text), CAST(:referer AS text), CAST(:team AS boolean)
   FROM target, rl WHERE rl.hits <= CAST(:limit AS int)
   RETURNING id
 )
@@ -51,14 +54,14 @@ EVENT_SQL = f"""
 WITH {_rate_limit_cte("track-event")},
 target AS (
   SELECT id, duration FROM videos
-  WHERE id = :video_id AND (is_published OR CAST(:include_unpublished AS boolean))
+  WHERE id = :video_id AND (is_published OR CAST(:team AS boolean))
 ),
 own_view AS (
   SELECT id FROM video_views WHERE id = CAST(:view_id AS int) AND video_id = :video_id
 ),
 ins AS (
-  INSERT INTO video_events (video_id, view_id, event_type, timestamp)
-  SELECT t.id, CAST(:view_id AS int), CAST(:event_type AS varchar(50)), CAST(:ts AS numeric)
+  INSERT INTO video_events (video_id, view_id, event_type, timestamp, is_team)
+  SELECT t.id, CAST(:view_id AS int), CAST(:event_type AS varchar(50)), CAST(:ts AS numeric), CAST(:team AS boolean)
   FROM target t, rl
   WHERE rl.hits <= CAST(:limit AS int)
     AND CAST(:ts AS numeric) <= t.duration + 1
@@ -111,12 +114,12 @@ ev_chk AS (
       WHEN e.view_id IS NOT NULL AND vw.id IS NULL THEN 'View not found'
     END AS error
   FROM ev e
-  LEFT JOIN videos v ON v.id = e.video_id AND (v.is_published OR CAST(:include_unpublished AS boolean))
+  LEFT JOIN videos v ON v.id = e.video_id AND (v.is_published OR CAST(:team AS boolean))
   LEFT JOIN video_views vw ON vw.id = e.view_id AND vw.video_id = e.video_id
 ),
 ev_ins AS (
-  INSERT INTO video_events (video_id, view_id, event_type, timestamp)
-  SELECT video_id, view_id, event_type, ts FROM ev_chk, rl
+  INSERT INTO video_events (video_id, view_id, event_type, timestamp, is_team)
+  SELECT video_id, view_id, event_type, ts, CAST(:team AS boolean) FROM ev_chk, rl
   WHERE error IS NULL AND rl.hits <= CAST(:limit AS int)
   ORDER BY idx
   RETURNING 1
@@ -174,7 +177,7 @@ def insert_view(
     client_key: str,
     limit: int,
     video_id: int,
-    include_unpublished: bool,
+    team: bool,
     user_id: int | None,
     ip_hash: str | None,
     user_agent: str | None,
@@ -189,7 +192,7 @@ def insert_view(
                 "client_key": client_key,
                 "limit": limit,
                 "video_id": video_id,
-                "include_unpublished": include_unpublished,
+                "team": team,
                 "user_id": user_id,
                 "ip_hash": ip_hash,
                 "user_agent": user_agent,
@@ -205,7 +208,7 @@ def insert_event(
     client_key: str,
     limit: int,
     video_id: int,
-    include_unpublished: bool,
+    team: bool,
     view_id: int | None,
     event_type: str,
     timestamp: str,
@@ -219,7 +222,7 @@ def insert_event(
                 "client_key": client_key,
                 "limit": limit,
                 "video_id": video_id,
-                "include_unpublished": include_unpublished,
+                "team": team,
                 "view_id": view_id,
                 "event_type": event_type,
                 "ts": timestamp,
@@ -255,9 +258,7 @@ class BatchRows:
     hb_watch: list[int]
 
 
-def write_batch(
-    *, client_key: str, limit: int, include_unpublished: bool, rows: BatchRows
-) -> tuple[Limited, list[tuple[int, str]]]:
+def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> tuple[Limited, list[tuple[int, str]]]:
     """Write a whole batch in one statement; return the rate and the items the database refused."""
     import json
 
@@ -268,7 +269,7 @@ def write_batch(
             {
                 "client_key": client_key,
                 "limit": limit,
-                "include_unpublished": include_unpublished,
+                "team": team,
                 "ev_idx": _pg_array(rows.ev_idx),
                 "ev_video": _pg_array(rows.ev_video),
                 "ev_view": _pg_array(rows.ev_view),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.routes.presenters import video_answer, video_fields
+from chalicelib.presenters.videos import video_answer, video_fields
 from chalicelib.schemas.actions import PreviewLink, PreviewVideo
 from chalicelib.schemas.videos import VideoAnswer
 from chalicelib.services import playback, video_actions, videos

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.db.models import VideoScheduleHistory
-from chalicelib.routes.presenters import iso_utc
+from chalicelib.presenters.formats import iso_utc
 from chalicelib.schemas.base import SuccessWithMessage
 from chalicelib.schemas.schedules import (
     HistoryEntry,

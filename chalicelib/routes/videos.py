@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.presenters.videos import video_answer
 from chalicelib.repositories.videos import VideoFilters
-from chalicelib.routes.presenters import video_answer
 from chalicelib.schemas.videos import (
     CreateVideoBody,
     ProbeVideoBody,

@@ -3,30 +3,63 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, create_model
+from pydantic_core import PydanticCustomError
 
+from chalicelib.events import EVENT_TYPES
 from chalicelib.schemas.base import Answer, Query, Success
 from chalicelib.web.inputs import Instant, QueryDate, QueryInt
 
 TopMetric = Literal["views", "watchTime"]
+Interval = Literal["day", "hour"]
 
 
-class RangeQuery(Query):
+def _canonical_zone(name: str) -> str:
+    from chalicelib.services.timezones import canonical_zones
+
+    canonical = canonical_zones().get(name.strip())
+    if canonical is None:
+        raise PydanticCustomError("time_zone", "must be an IANA time zone name such as Europe/Berlin")
+    return canonical
+
+
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="IANA time zone whose calendar days the report uses."),
+    AfterValidator(_canonical_zone),
+]
+IncludeTeam = Annotated[
+    bool, Field(alias="includeTeam", description="Count views recorded with an admin token (team views) too.")
+]
+
+
+class TeamQuery(Query):
+    include_team: IncludeTeam = False
+
+
+class OverviewQuery(TeamQuery):
+    tz: TimeZone = "UTC"
+
+
+class RangeQuery(OverviewQuery):
     start_date: QueryDate | None = Field(
-        default=None, alias="startDate", description="First day (default: first data)."
+        default=None, alias="startDate", description="First local day (default: the day of the first view)."
     )
     end_date: QueryDate | None = Field(
-        default=None, alias="endDate", description="Last day, inclusive (default: today)."
+        default=None, alias="endDate", description="Last local day, inclusive (default: today in tz)."
+    )
+    interval: Interval = Field(
+        default="day", description="Points per day, or per hour (a range of at most 7 days; default the last 7)."
     )
 
 
-class ViewersQuery(Query):
+class ViewersQuery(TeamQuery):
     limit: QueryInt = Field(default=1000, ge=1, le=1000)
 
 
-class TopQuery(Query):
+class TopQuery(TeamQuery):
     metric: TopMetric = "views"
     limit: QueryInt = Field(default=10, ge=1, le=100)
 
@@ -34,27 +67,36 @@ class TopQuery(Query):
 class Totals(Answer):
     total_views: int
     unique_viewers: int
+    unique_viewers_exact: bool = Field(description="False when uniqueViewers is a HyperLogLog estimate.")
     total_watch_time_seconds: int
     average_watch_time_seconds: float
     completion_rate: float = Field(description="Percent of views completed, 0-100.")
-
-
-class TotalsWithCompleted(Totals):
     completed_views: int
 
 
-class EventCounts(Answer):
-    play: int
-    pause: int
-    seek: int
-    complete: int
+def _event_counts_model() -> Any:
+    """One integer per event type, in the order of ``chalicelib.events`` (the one list of them)."""
+    fields: dict[str, Any] = {kind: (int, ...) for kind in EVENT_TYPES}
+    return create_model("EventCounts", __base__=Answer, **fields)
 
 
-class DayPoint(Answer):
-    date: date
+EventCounts = _event_counts_model()
+
+
+class Point(Answer):
     views: int
     unique_viewers: int
+    unique_viewers_exact: bool
     watch_time_seconds: int
+    completed_views: int
+
+
+class DayPoint(Point):
+    date: date
+
+
+class HourPoint(Point):
+    hour: Instant = Field(description="The hour's start in local time, with its UTC offset.")
 
 
 class Referrer(Answer):
@@ -62,10 +104,24 @@ class Referrer(Answer):
     views: int
 
 
-class VideoAnalytics(TotalsWithCompleted):
+class Reported(Answer):
+    """What every analytics answer says about itself."""
+
+    as_of: Instant = Field(description="Freshness of the roll-ups the figures come from (see definitions.asOf).")
+    definitions: dict[str, str] = Field(description="One sentence per figure: what it counts, exact or estimated.")
+
+
+class RangeReported(Reported):
+    tz: str
+    interval: Interval
+    include_team: bool
+
+
+class VideoAnalytics(Totals, RangeReported):
     video_id: int
-    event_counts: EventCounts
-    views_by_day: list[DayPoint]
+    event_counts: EventCounts  # type: ignore[valid-type]
+    views_by_day: list[DayPoint] = Field(description="One point per local day (empty when interval=hour).")
+    views_by_hour: list[HourPoint] = Field(description="One point per local hour (empty when interval=day).")
     top_referrers: list[Referrer]
 
 
@@ -82,7 +138,7 @@ class RegisteredViewers(Answer):
     viewers: list[RegisteredViewer]
 
 
-class VideoTotals(TotalsWithCompleted):
+class VideoTotals(Totals):
     video_id: int
 
 
@@ -99,12 +155,13 @@ class TopVideo(Answer):
     completion_rate: float
 
 
-class TopVideos(Answer):
+class TopVideos(Reported):
     metric: TopMetric
+    include_team: bool
     videos: list[TopVideo]
 
 
-class Overview(Totals):
+class Overview(Totals, RangeReported):
     total_videos: int
     published_videos: int
     views_last_24h: int = Field(alias="viewsLast24h")

@@ -71,7 +71,7 @@ def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int
         client_key=caller.rate_key,
         limit=LIMITS["track-view"],
         video_id=video_id,
-        include_unpublished=caller.is_admin,
+        team=caller.is_admin,
         user_id=caller.user_id,
         ip_hash=stored_ip_hash(caller.ip),
         user_agent=truncate_user_agent(caller.user_agent),
@@ -99,7 +99,7 @@ def record_event(
         client_key=caller.rate_key,
         limit=LIMITS["track-event"],
         video_id=video_id,
-        include_unpublished=caller.is_admin,
+        team=caller.is_admin,
         view_id=view_id,
         event_type=event_type,
         timestamp=format_timestamp(timestamp),
@@ -185,7 +185,7 @@ def record_batch(
         rows.hb_view.append(beat.view_id)
         rows.hb_watch.append(int(beat.watch_time))
     rate, refused = repo.write_batch(
-        client_key=caller.rate_key, limit=LIMITS["track-batch"], include_unpublished=caller.is_admin, rows=rows
+        client_key=caller.rate_key, limit=LIMITS["track-batch"], team=caller.is_admin, rows=rows
     )
     _enforce(rate, "track-batch")
     rejected.extend(refused)

@@ -115,12 +115,16 @@ def update_video(video_id: int, changes: dict[str, Any]) -> Video:
 
 
 def delete_video(video_id: int) -> None:
-    """Delete a video with its views, events, roll-ups and schedule history (FK cascades).
+    """Delete a video with its views, events and schedule history (FK cascades) and its roll-ups.
 
     A Scheduler schedule left pending for it fires into a missing video and is
     ignored by the publish handler; the reconcile job deletes it.
     """
+    from chalicelib.services.analytics.maintenance import forget_video
+
     with session_scope() as session:
+        # Roll-ups are keyed by scope, not foreign keys (the library's are scope 0): removed here.
+        forget_video(session.connection(), video_id)
         video = videos_repo.get(session, video_id, for_update=True)
         if video is None:
             raise NotFound("Video not found")

@@ -270,3 +270,33 @@ def test_make_token_and_make_schedules_work_beside_make_dev_with_no_extra_enviro
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["scheduler"]["status"] == "up", report["scheduler"]
+
+
+def test_a_view_tracked_over_http_lands_on_a_far_off_zones_own_day(dev: DevServer) -> None:
+    """Whatever the hour, UTC+14 or UTC-11 is on another calendar day than UTC: the report says so."""
+    from datetime import UTC, datetime, timedelta
+
+    token = _token_beside(dev)
+    status, listing = request(dev.base, "GET", "/api/videos?limit=1")
+    assert status == 200 and listing["videos"], listing
+    video_id = listing["videos"][0]["id"]
+    now = datetime.now(UTC)
+    zone, shift = ("Pacific/Kiritimati", 1) if now.hour >= 10 else ("Pacific/Pago_Pago", -1)
+    assert request(dev.base, "POST", "/api/track/view", {"videoId": video_id}, source_ip="127.9.9.9")[0] == 200
+    utc_day = datetime.now(UTC).date()
+    host, port = dev.base.removeprefix("http://").split(":")
+
+    def days_with_views(query: str) -> list[str]:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.request(
+            "GET", f"/api/videos/{video_id}/analytics?{query}", headers={"Authorization": f"Bearer {token}"}
+        )
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        connection.close()
+        assert response.status == 200, body
+        return [point["date"] for point in body["viewsByDay"] if point["views"]]
+
+    today = f"startDate={utc_day - timedelta(days=1)}&endDate={utc_day + timedelta(days=1)}"
+    assert days_with_views(f"tz={zone}&{today}") == [(utc_day + timedelta(days=shift)).isoformat()]
+    assert days_with_views(today) == [utc_day.isoformat()]

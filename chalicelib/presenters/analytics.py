@@ -1,0 +1,125 @@
+"""Analytics reports to answers: one function per figure group, shared by every report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.presenters.formats import iso_utc
+from chalicelib.repositories.analytics.figures import Figures
+from chalicelib.repositories.analytics.totals import TopRow
+from chalicelib.repositories.analytics.viewers import RegisteredViewer
+from chalicelib.schemas import analytics as schema
+from chalicelib.services.analytics.combine import Count, Point
+from chalicelib.services.analytics.reports import Freshness, Overview, Top, VideoReport
+
+
+def totals(figures: Figures, viewers: Count) -> dict[str, object]:
+    views = figures.views
+    return {
+        "total_views": views,
+        "unique_viewers": viewers.viewers,
+        "unique_viewers_exact": viewers.exact,
+        "total_watch_time_seconds": figures.watch_time_seconds,
+        "average_watch_time_seconds": round(figures.watch_time_seconds / views, 2) if views else 0.0,
+        "completion_rate": round(figures.completed_views * 100 / views, 2) if views else 0.0,
+        "completed_views": figures.completed_views,
+    }
+
+
+def point(item: Point) -> dict[str, object]:
+    label = item.span.label
+    when: dict[str, object] = {"hour": label.isoformat()} if isinstance(label, datetime) else {"date": label}
+    return {
+        **when,
+        "views": item.figures.views,
+        "unique_viewers": item.viewers.viewers,
+        "unique_viewers_exact": item.viewers.exact,
+        "watch_time_seconds": item.figures.watch_time_seconds,
+        "completed_views": item.figures.completed_views,
+    }
+
+
+def reported(freshness: Freshness, definitions: dict[str, str], include_team: bool) -> dict[str, object]:
+    return {
+        "as_of": iso_utc(freshness.as_of),
+        "definitions": definitions,
+        "tz": freshness.zone,
+        "interval": freshness.interval,
+        "include_team": include_team,
+    }
+
+
+def video_report(report: VideoReport, include_team: bool) -> schema.VideoAnalytics:
+    points = [point(item) for item in report.series.points]
+    hourly = report.freshness.interval == "hour"
+    return schema.VideoAnalytics.model_validate(
+        {
+            "video_id": report.video_id,
+            **totals(report.series.figures, report.series.viewers),
+            **reported(report.freshness, report.definitions, include_team),
+            "event_counts": report.series.figures.event_counts(),
+            "views_by_day": [] if hourly else points,
+            "views_by_hour": points if hourly else [],
+            "top_referrers": [{"referer": referer, "views": views} for referer, views in report.referrers],
+        }
+    )
+
+
+def overview(result: Overview, include_team: bool) -> schema.Overview:
+    return schema.Overview.model_validate(
+        {
+            **totals(result.all_time.figures, result.all_time.viewers),
+            **reported(result.freshness, result.definitions, include_team),
+            "total_videos": result.total_videos,
+            "published_videos": result.published_videos,
+            "viewsLast24h": result.views_last_24h,
+            "viewsLast7d": result.views_last_7d,
+            "viewsLast30d": result.views_last_30d,
+            "views_by_day": [point(item) for item in result.series.points],
+        }
+    )
+
+
+def top_videos(top: Top, metric: str, include_team: bool) -> schema.TopVideos:
+    return schema.TopVideos.model_validate(
+        {
+            "as_of": iso_utc(top.as_of),
+            "definitions": top.definitions,
+            "metric": metric,
+            "include_team": include_team,
+            "videos": [_top_video(row) for row in top.rows],
+        }
+    )
+
+
+def _top_video(row: TopRow) -> dict[str, object]:
+    return {
+        "id": row.video_id,
+        "title": row.title,
+        "views": row.views,
+        "unique_viewers": row.viewers,
+        "watch_time_seconds": row.watch_time_seconds,
+        "completion_rate": round(row.completion_rate, 2),
+    }
+
+
+def registered_viewers(rows: list[RegisteredViewer]) -> schema.RegisteredViewers:
+    return schema.RegisteredViewers.model_validate(
+        {
+            "viewers": [
+                {
+                    "user_id": row.user_id,
+                    "name": row.name,
+                    "email": row.email,
+                    "views": row.views,
+                    "watch_time_seconds": row.watch_time_seconds,
+                    "last_viewed_at": iso_utc(row.last_viewed_at),
+                }
+                for row in rows
+            ]
+        }
+    )
+
+
+def aggregated(video_id: int, figures: Figures, viewers: Count) -> schema.Aggregated:
+    return schema.Aggregated.model_validate({"analytics": {"video_id": video_id, **totals(figures, viewers)}})

@@ -1,0 +1,73 @@
+"""The figures every analytics roll-up row holds, typed; event columns follow :data:`EVENT_TYPES`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.events import EVENT_TYPES
+
+EVENT_COLUMNS = tuple(f"{kind}_events" for kind in EVENT_TYPES)
+# Figures that add up across hours, days and scopes (distinct viewers do not).
+ADDITIVE = ("views", "watch_time_seconds", "completed_views", *EVENT_COLUMNS)
+_NO_EVENTS = (0,) * len(EVENT_TYPES)
+# A report's spans as rows ``s(start, end, position)``, from two timestamp arrays: one statement for all points.
+SPANS = (
+    'unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) WITH ORDINALITY AS s(start, "end", position)'
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    views: int = 0
+    watch_time_seconds: int = 0
+    completed_views: int = 0
+    events: tuple[int, ...] = _NO_EVENTS  # counts in EVENT_TYPES order
+
+    @classmethod
+    def of(cls, row: Any) -> Figures:
+        """From a result row with a column per figure (named as in :data:`ADDITIVE`)."""
+        mapping = row._mapping
+        return cls(
+            views=int(mapping["views"] or 0),
+            watch_time_seconds=int(mapping["watch_time_seconds"] or 0),
+            completed_views=int(mapping["completed_views"] or 0),
+            events=tuple(int(mapping[column] or 0) for column in EVENT_COLUMNS),
+        )
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.views + other.views,
+            self.watch_time_seconds + other.watch_time_seconds,
+            self.completed_views + other.completed_views,
+            tuple(a + b for a, b in zip(self.events, other.events, strict=True)),
+        )
+
+    def __sub__(self, other: Figures) -> Figures:
+        return Figures(
+            self.views - other.views,
+            self.watch_time_seconds - other.watch_time_seconds,
+            self.completed_views - other.completed_views,
+            tuple(a - b for a, b in zip(self.events, other.events, strict=True)),
+        )
+
+    def event_counts(self) -> dict[str, int]:
+        return dict(zip(EVENT_TYPES, self.events, strict=True))
+
+
+def total(figures: list[Figures]) -> Figures:
+    result = Figures()
+    for item in figures:
+        result = result + item
+    return result
+
+
+def sum_columns(alias: str = "") -> str:
+    """``COALESCE(sum(x), 0) AS x`` for every additive figure (``alias.`` before each column)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in ADDITIVE)
+
+
+def event_counts_sql(alias: str) -> str:
+    """``count(*) FILTER (WHERE e.event_type = 'play') AS play_events, ...`` over events aliased ``alias``."""
+    return ", ".join(f"count(*) FILTER (WHERE {alias}.event_type = '{kind}') AS {kind}_events" for kind in EVENT_TYPES)

@@ -1,0 +1,215 @@
+"""Raw views and events folded into UTC hours per scope (each video, and 0 for the library).
+
+Two kinds of fold, because a view's viewer never changes but its watch time and
+completion grow while it is watched:
+
+* :func:`fold_new` recomputes hours whose raw rows are new since the last fold: every
+  figure, the exact distinct viewers, and each hour's viewer sketch (the registers come
+  from SQL, the sketch is built in Python, see :mod:`chalicelib.sketch`);
+* :func:`refresh_progress` updates only watch time and completed views of older hours
+  still within reach of late heartbeats.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from chalicelib.repositories.analytics.figures import (
+    ADDITIVE,
+    EVENT_COLUMNS,
+    Figures,
+    event_counts_sql,
+    sum_columns,
+)
+from chalicelib.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+HOUR_SQL = "date_trunc('hour', {column}, 'UTC')"
+_VIEWER = VIEWER_KEY_SQL.format(p="vw.")
+_HASH = HASH_SQL.format(key=_VIEWER)
+
+_DELETE = text("DELETE FROM analytics_hours WHERE hour >= :start AND hour < :end")
+_FOLD = text(
+    f"""
+    WITH raw_views AS (
+      SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team,
+             {_VIEWER} AS viewer, vw.watch_time_seconds, vw.completed
+      FROM video_views vw
+      WHERE vw.created_at >= :start AND vw.created_at < :end
+    ),
+    views AS (
+      SELECT COALESCE(video_id, 0) AS scope_id, hour, team, count(*) AS views, count(DISTINCT viewer) AS viewers,
+             sum(watch_time_seconds) AS watch_time_seconds, count(*) FILTER (WHERE completed) AS completed_views
+      FROM raw_views
+      GROUP BY GROUPING SETS ((video_id, hour, team), (hour, team))
+    ),
+    raw_events AS (
+      SELECT e.video_id, {HOUR_SQL.format(column="e.created_at")} AS hour, e.is_team AS team, e.event_type
+      FROM video_events e
+      WHERE e.created_at >= :start AND e.created_at < :end
+    ),
+    events AS (
+      SELECT COALESCE(e.video_id, 0) AS scope_id, e.hour, e.team, {event_counts_sql("e")}
+      FROM raw_events e
+      GROUP BY GROUPING SETS ((e.video_id, e.hour, e.team), (e.hour, e.team))
+    )
+    INSERT INTO analytics_hours (scope_id, hour, team, views, viewers, watch_time_seconds, completed_views,
+                                 {", ".join(EVENT_COLUMNS)})
+    SELECT scope_id, hour, team, COALESCE(views.views, 0), COALESCE(views.viewers, 0),
+           COALESCE(views.watch_time_seconds, 0), COALESCE(views.completed_views, 0),
+           {", ".join(f"COALESCE(events.{column}, 0)" for column in EVENT_COLUMNS)}
+    FROM views FULL OUTER JOIN events USING (scope_id, hour, team)
+    """
+)
+_REGISTERS = text(
+    f"""
+    WITH hashed AS (
+      SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team, {_HASH} AS h
+      FROM video_views vw
+      WHERE vw.created_at >= :start AND vw.created_at < :end
+    ),
+    registers AS (
+      SELECT video_id, hour, team, {REGISTER_SQL.format(hash="h")} AS register, {VALUE_SQL.format(hash="h")} AS value
+      FROM hashed
+    )
+    SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(value) AS value
+    FROM registers
+    GROUP BY GROUPING SETS ((video_id, hour, team, register), (hour, team, register))
+    """
+)
+_SET_SKETCHES = text(
+    """
+    UPDATE analytics_hours h SET sketch = u.sketch
+    FROM unnest(CAST(:scopes AS int[]), CAST(:hours AS timestamptz[]), CAST(:teams AS boolean[]),
+                CAST(:sketches AS bytea[])) AS u(scope_id, hour, team, sketch)
+    WHERE h.scope_id = u.scope_id AND h.hour = u.hour AND h.team = u.team
+    """
+)
+_PROGRESS = text(
+    f"""
+    WITH raw_views AS (
+      SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team,
+             vw.watch_time_seconds, vw.completed
+      FROM video_views vw
+      WHERE vw.created_at >= :start AND vw.created_at < :end
+    ),
+    progress AS (
+      SELECT COALESCE(video_id, 0) AS scope_id, hour, team, sum(watch_time_seconds) AS watch_time_seconds,
+             count(*) FILTER (WHERE completed) AS completed_views
+      FROM raw_views
+      GROUP BY GROUPING SETS ((video_id, hour, team), (hour, team))
+    )
+    UPDATE analytics_hours h
+    SET watch_time_seconds = p.watch_time_seconds, completed_views = p.completed_views
+    FROM progress p
+    WHERE h.scope_id = p.scope_id AND h.hour = p.hour AND h.team = p.team
+      AND (h.watch_time_seconds, h.completed_views) IS DISTINCT FROM (p.watch_time_seconds, p.completed_views)
+    RETURNING h.scope_id
+    """
+)
+_TOUCHED = text("SELECT DISTINCT scope_id FROM analytics_hours WHERE hour >= :start AND hour < :end")
+_BY_SCOPE = text(
+    f"""
+    SELECT scope_id, team, {sum_columns()}
+    FROM analytics_hours WHERE hour >= :start AND hour < :end
+    GROUP BY scope_id, team
+    """
+)
+_SUM = text(
+    f"""
+    SELECT {sum_columns()} FROM analytics_hours
+    WHERE scope_id = :scope AND hour >= :start AND hour < :end AND team = ANY(CAST(:teams AS boolean[]))
+    """
+)
+_IN_RANGE = text(
+    f"""
+    SELECT h.hour, h.viewers, h.sketch, {", ".join(f"h.{name}" for name in ADDITIVE)}
+    FROM analytics_hours h
+    WHERE h.scope_id = :scope AND h.hour >= :start AND h.hour < :end AND h.team = ANY(CAST(:teams AS boolean[]))
+    """
+)
+_FIRST_HOUR = text(
+    "SELECT min(hour) FROM analytics_hours WHERE scope_id = :scope AND team = ANY(CAST(:teams AS boolean[]))"
+)
+
+
+@dataclass(frozen=True)
+class HourRow:
+    """One folded hour of one scope and team: its figures, exact distinct viewers and their sketch.
+
+    Hours carried over from the daily roll-ups (migration 0004) have no sketch; their count
+    is a day's, exact for a video and a sum of videos' for the library.
+    """
+
+    figures: Figures
+    viewers: int
+    sketch: bytes | None
+
+
+def fold_new(
+    connection: Connection, start: datetime, end: datetime, build_sketch: Callable[[list[tuple[int, int]]], bytes]
+) -> set[int]:
+    """Recompute every hour in [start, end) from raw rows, sketches included; return the scopes touched.
+
+    ``build_sketch(pairs) -> bytes`` turns ``(register, value)`` pairs into a stored sketch.
+    """
+    params = {"start": start, "end": end}
+    connection.execute(_DELETE, params)
+    connection.execute(_FOLD, params)
+    grouped: dict[tuple[int, datetime, bool], list[tuple[int, int]]] = defaultdict(list)
+    for row in connection.execute(_REGISTERS, params):
+        grouped[(int(row.scope_id), row.hour, bool(row.team))].append((int(row.register), int(row.value)))
+    if grouped:
+        keys = list(grouped)
+        connection.execute(
+            _SET_SKETCHES,
+            {
+                "scopes": [key[0] for key in keys],
+                "hours": [key[1] for key in keys],
+                "teams": [key[2] for key in keys],
+                "sketches": [build_sketch(grouped[key]) for key in keys],
+            },
+        )
+    return {int(row.scope_id) for row in connection.execute(_TOUCHED, params)}
+
+
+def refresh_progress(connection: Connection, start: datetime, end: datetime) -> set[int]:
+    """Bring watch time and completions of hours in [start, end) up to date; return the scopes changed."""
+    if end <= start:
+        return set()
+    return {int(row.scope_id) for row in connection.execute(_PROGRESS, {"start": start, "end": end})}
+
+
+def figures_by_scope(connection: Connection, start: datetime, end: datetime) -> dict[tuple[int, bool], Figures]:
+    """The summed figures of every scope and team over the hours [start, end)."""
+    rows = connection.execute(_BY_SCOPE, {"start": start, "end": end})
+    return {(int(row.scope_id), bool(row.team)): Figures.of(row) for row in rows}
+
+
+def figures_between(
+    connection: Connection, scope: int, start: datetime, end: datetime, teams: tuple[bool, ...]
+) -> Figures:
+    """The summed figures of the folded hours in [start, end)."""
+    return Figures.of(
+        connection.execute(_SUM, {"scope": scope, "start": start, "end": end, "teams": list(teams)}).one()
+    )
+
+
+def in_range(
+    connection: Connection, scope: int, start: datetime, end: datetime, teams: tuple[bool, ...]
+) -> list[tuple[datetime, HourRow]]:
+    """Every folded hour of [start, end) (for points not materialised as days), one index range scan."""
+    rows = connection.execute(_IN_RANGE, {"scope": scope, "start": start, "end": end, "teams": list(teams)})
+    return [(row.hour, HourRow(Figures.of(row), int(row.viewers), row.sketch)) for row in rows]
+
+
+def first_hour(connection: Connection, scope: int, teams: tuple[bool, ...]) -> datetime | None:
+    return connection.execute(_FIRST_HOUR, {"scope": scope, "teams": list(teams)}).scalar()

@@ -1,0 +1,247 @@
+"""The one place roll-ups and raw rows meet: a report's points and totals from both.
+
+Rows created before the fold watermark are read from roll-ups (a zone's materialised
+days, or hours); rows after it, the tail (about one refresh interval of traffic), raw.
+Additive figures simply add up. Distinct viewers do not, so each point, and the range as
+a whole, takes the first of these that applies:
+
+1. a single source (one roll-up row, or tail views only): its exact count;
+2. few views whose raw rows are all kept: counted exactly from the raw rows;
+3. otherwise the union of the HyperLogLog sketches and the tail's viewers, estimated.
+
+The answer says which (``uniqueViewersExact``), so no figure claims more than it is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from chalicelib.events import EVENT_TYPES
+from chalicelib.repositories.analytics import days, hours, raw, totals
+from chalicelib.repositories.analytics.figures import Figures
+from chalicelib.services.analytics.periods import HOUR, Span, SpanIndex, floor_hour
+from chalicelib.sketch import Sketch
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+# Distinct viewers are counted exactly over raw rows up to this many views (a few ms).
+EXACT_VIEWS_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a report reads against: its scope (a video, 0 for the library), team flags and the fold state."""
+
+    scope: int
+    teams: tuple[bool, ...]
+    folded_until: datetime | None
+    kept_from: datetime | None
+
+    def tail_start(self, start: datetime | None) -> datetime | None:
+        """Raw rows from here on are not in the roll-ups."""
+        if self.folded_until is None:
+            return start
+        return self.folded_until if start is None else max(start, self.folded_until)
+
+    def raw_kept(self, start: datetime | None) -> bool:
+        return self.kept_from is None or (start is not None and start >= self.kept_from)
+
+
+@dataclass(frozen=True)
+class Count:
+    viewers: int
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Point:
+    span: Span
+    figures: Figures
+    viewers: Count
+
+
+@dataclass(frozen=True)
+class Series:
+    points: list[Point]
+    figures: Figures
+    viewers: Count
+    tail_referrers: Counter[str]
+
+
+@dataclass
+class _Part:
+    """What is known of one point (or a whole range) while it is being read."""
+
+    figures: Figures = field(default_factory=Figures)
+    counts: list[Count] = field(default_factory=list)  # one per roll-up row with views
+    blobs: list[bytes] = field(default_factory=list)
+    legacy: int = 0  # viewers of roll-up rows without a sketch
+    keys: set[str] = field(default_factory=set)  # viewers of tail views
+
+    def add_rolled(self, figures: Figures, viewers: int, exact: bool, blob: bytes | None) -> None:
+        self.figures = self.figures + figures
+        if figures.views == 0:
+            return
+        self.counts.append(Count(viewers, exact))
+        if blob is None:
+            self.legacy += viewers
+        else:
+            self.blobs.append(blob)
+
+    def add_tail(self, view: raw.TailView) -> None:
+        self.figures = self.figures + Figures(1, view.watch_time_seconds, int(view.completed))
+        self.keys.add(view.viewer)
+
+    def single(self) -> Count | None:
+        """The exact count when one source holds every view of the part."""
+        if not self.counts and not self.keys:
+            return Count(0, True)
+        if not self.keys and len(self.counts) == 1 and self.counts[0].exact:
+            return self.counts[0]
+        if self.keys and not self.counts:
+            return Count(len(self.keys), True)
+        return None
+
+    def estimate(self) -> Count:
+        sketch = Sketch.of_keys(self.keys)
+        for blob in self.blobs:
+            sketch.merge_blob(blob)
+        return Count(sketch.estimate() + self.legacy, False)
+
+
+def series(
+    connection: Connection, frame: Frame, spans: Sequence[Span], *, zone: str | None, covers_all: bool = False
+) -> Series:
+    """Points over ``spans`` (from the zone's days when ``zone`` is materialised, else from hours) and totals.
+
+    ``covers_all``: the spans hold every view of the scope, so the range's distinct viewers
+    are the all-time ones (one stored sketch instead of one per point).
+    """
+    parts = [_Part() for _ in spans]
+    if zone is not None:
+        _read_days(connection, frame, zone, spans, parts)
+    else:
+        _read_hours(connection, frame, spans, parts)
+    start, end = spans[0].start, spans[-1].end
+    tail_referrers = _read_tail(connection, frame, spans, parts, start, end)
+    counts = _point_counts(connection, frame, spans, parts)
+    points = [Point(span, part.figures, count) for span, part, count in zip(spans, parts, counts, strict=True)]
+    whole = _Part()
+    for part in parts:
+        whole.figures = whole.figures + part.figures
+        whole.counts.extend(part.counts)
+        whole.blobs.extend(part.blobs)
+        whole.legacy += part.legacy
+        whole.keys |= part.keys
+    with_views = [point for point in points if point.figures.views]
+    if len(with_views) == 1:  # one point with views holds them all: its count is the range's
+        viewers = with_views[0].viewers
+    elif covers_all:
+        _, viewers = all_time(connection, frame)
+    else:
+        viewers = _range_count(connection, frame, whole, start, end)
+    return Series(points, whole.figures, viewers, tail_referrers)
+
+
+def all_time(connection: Connection, frame: Frame) -> tuple[Figures, Count]:
+    """A scope's all-time figures: the refresh's totals plus the tail."""
+    whole = _Part()
+    for row in totals.read(connection, frame.scope, frame.teams):
+        whole.add_rolled(row.figures, row.viewers, row.viewers_exact, row.sketch)
+    events = raw.tail_events(connection, frame.scope, frame.tail_start(None), None, frame.teams)
+    for view in raw.tail_views(connection, frame.scope, frame.tail_start(None), None, frame.teams):
+        whole.add_tail(view)
+    whole.figures = whole.figures + _event_figures(events)
+    return whole.figures, whole.single() or _range_count(connection, frame, whole, None, None)
+
+
+def views_since(connection: Connection, frame: Frame, since: datetime) -> int:
+    """Views started since ``since``: whole folded hours, plus raw rows for the partial first hour and the tail."""
+    first_full_hour = floor_hour(since)
+    if first_full_hour < since:
+        first_full_hour += HOUR
+    if frame.folded_until is None or frame.folded_until <= first_full_hour:
+        return raw.count_views(connection, frame.scope, since, None, frame.teams)
+    folded = hours.figures_between(connection, frame.scope, first_full_hour, frame.folded_until, frame.teams)
+    partial = raw.count_views(connection, frame.scope, since, first_full_hour, frame.teams)
+    tail = raw.count_views(connection, frame.scope, frame.folded_until, None, frame.teams)
+    return folded.views + partial + tail
+
+
+def _read_days(connection: Connection, frame: Frame, zone: str, spans: Sequence[Span], parts: list[_Part]) -> None:
+    by_day = {span.label: part for span, part in zip(spans, parts, strict=True)}
+    for row in days.read(connection, frame.scope, zone, spans[0].label, spans[-1].label, frame.teams, with_sketch=True):
+        part = by_day.get(row.day)
+        if part is not None:
+            part.add_rolled(row.figures, row.viewers, row.viewers_exact, row.sketch)
+
+
+def _read_hours(connection: Connection, frame: Frame, spans: Sequence[Span], parts: list[_Part]) -> None:
+    index = SpanIndex(spans)
+    for hour, row in hours.in_range(connection, frame.scope, spans[0].start, spans[-1].end, frame.teams):
+        position = index.position(hour)
+        if position is not None:
+            # Legacy library hours (migration 0004) hold a sum of videos' daily counts, not a distinct count.
+            exact = row.sketch is not None or frame.scope != raw.LIBRARY
+            parts[position].add_rolled(row.figures, row.viewers, exact, row.sketch)
+
+
+def _read_tail(
+    connection: Connection, frame: Frame, spans: Sequence[Span], parts: list[_Part], start: datetime, end: datetime
+) -> Counter[str]:
+    """Add the raw rows after the watermark to their points; return the tail's referrer counts."""
+    tail_start = frame.tail_start(start)
+    referrers: Counter[str] = Counter()
+    if tail_start is None or tail_start >= end:
+        return referrers
+    index = SpanIndex(spans)
+    for view in raw.tail_views(connection, frame.scope, tail_start, end, frame.teams):
+        position = index.position(view.created_at)
+        if position is not None:
+            parts[position].add_tail(view)
+            if view.referer:
+                referrers[view.referer] += 1
+    by_position: dict[int, list[raw.TailEvent]] = {}
+    for event in raw.tail_events(connection, frame.scope, tail_start, end, frame.teams):
+        position = index.position(event.created_at)
+        if position is not None:
+            by_position.setdefault(position, []).append(event)
+    for position, events in by_position.items():
+        parts[position].figures = parts[position].figures + _event_figures(events)
+    return referrers
+
+
+def _event_figures(events: Iterable[raw.TailEvent]) -> Figures:
+    counted = Counter(event.event_type for event in events)
+    return Figures(events=tuple(counted.get(kind, 0) for kind in EVENT_TYPES))
+
+
+def _point_counts(connection: Connection, frame: Frame, spans: Sequence[Span], parts: list[_Part]) -> list[Count]:
+    """Each point's viewers: single source, else exact recount while the views stay few, else estimated."""
+    counts: list[Count | None] = [part.single() for part in parts]
+    budget = EXACT_VIEWS_LIMIT
+    recount: list[int] = []
+    for position, (span, part) in enumerate(zip(spans, parts, strict=True)):
+        if counts[position] is None and part.figures.views <= budget and frame.raw_kept(span.start):
+            recount.append(position)
+            budget -= part.figures.views
+    if recount:
+        found = raw.exact_viewers_per_span(
+            connection, frame.scope, [(spans[p].start, spans[p].end) for p in recount], frame.teams
+        )
+        for order, position in enumerate(recount):
+            counts[position] = Count(found.get(order, 0), True)
+    return [count or part.estimate() for count, part in zip(counts, parts, strict=True)]
+
+
+def _range_count(
+    connection: Connection, frame: Frame, whole: _Part, start: datetime | None, end: datetime | None
+) -> Count:
+    if whole.figures.views <= EXACT_VIEWS_LIMIT and frame.raw_kept(start):
+        return Count(raw.exact_viewers(connection, frame.scope, start, end, frame.teams), True)
+    return whole.single() or whole.estimate()

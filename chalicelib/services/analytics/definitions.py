@@ -1,0 +1,77 @@
+"""What each figure of an analytics answer means, in one sentence each (``definitions``).
+
+The same sentences are in the README's analytics section; every answer carries the ones
+its figures use, with the unique-viewer sentence saying whether its count is exact.
+"""
+
+from __future__ import annotations
+
+from chalicelib.events import EVENT_TYPES
+from chalicelib.sketch import STANDARD_ERROR
+
+VIEW = (
+    "A view is one POST /api/track/view: a player loading the video once. Views recorded with an admin "
+    "token are team views, left out unless includeTeam=true."
+)
+VIEWER_EXACT = (
+    "Unique viewers are distinct signed-in users, else distinct keyed IP hashes (a view with neither is a "
+    "viewer of its own); this count is exact."
+)
+VIEWER_ESTIMATED = (
+    "Unique viewers are distinct signed-in users, else distinct keyed IP hashes (a view with neither is a "
+    f"viewer of its own); this count is estimated with HyperLogLog sketches (standard error "
+    f"{STANDARD_ERROR * 100:.1f}%), because counting exactly would read every view of the range."
+)
+VIEWER_PER_POINT = (
+    "Each point's uniqueViewers is exact when uniqueViewersExact says so (days counted from raw views when "
+    "they were folded, small periods), else estimated like the total."
+)
+VIEWER_STORED = (
+    "uniqueViewers of top videos is the figure the refresh stored (at most a few minutes old; estimated "
+    "with HyperLogLog for videos with many views; with team views, the two groups' counts added)."
+)
+WATCH_TIME = (
+    "Watch time is the sum over views of the furthest playback time each player reported by heartbeat "
+    "(capped at the time since the view started + 30 s and at 3x the video's duration; heartbeats more "
+    "than 48 hours after a view started are not counted)."
+)
+AVERAGE = "Average watch time is total watch time divided by views."
+COMPLETION = (
+    "A view is completed when its player sent a complete event; completion rate is completed views / views x 100."
+)
+EVENTS = f"Event counts are the {', '.join(EVENT_TYPES)} events players sent (team views' left out likewise)."
+POINTS = {
+    "day": "Points are calendar days of {zone} (tz); each counts the views started that day.",
+    "hour": (
+        "Points are the hours of {zone} (tz) from the first day's midnight; each counts the views started that hour."
+    ),
+}
+AS_OF = (
+    "asOf is when raw rows were last folded into roll-ups: views and events up to the request are counted, "
+    "watch time and completion of views started before asOf are as of asOf."
+)
+
+
+def for_range(zone: str, interval: str, viewers_exact: bool) -> dict[str, str]:
+    """The definitions of a report over a range (a video's analytics, the overview)."""
+    return {
+        "views": VIEW,
+        "uniqueViewers": VIEWER_EXACT if viewers_exact else VIEWER_ESTIMATED,
+        "pointUniqueViewers": VIEWER_PER_POINT,
+        "watchTime": WATCH_TIME,
+        "averageWatchTime": AVERAGE,
+        "completion": COMPLETION,
+        "events": EVENTS,
+        "points": POINTS[interval].format(zone=zone),
+        "asOf": AS_OF,
+    }
+
+
+def for_top() -> dict[str, str]:
+    return {
+        "views": VIEW,
+        "uniqueViewers": VIEWER_STORED,
+        "watchTime": WATCH_TIME,
+        "completion": COMPLETION,
+        "asOf": AS_OF,
+    }

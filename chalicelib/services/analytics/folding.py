@@ -1,0 +1,343 @@
+"""The scheduled refresh: raw rows folded into hours, then days per time zone and all-time totals.
+
+Every step is one transaction holding the refresh lock, and leaves the roll-ups
+consistent with the watermark it writes (``folded_until``): rows created before it are
+in the hours, days and totals; rows after it are read raw by reports (the tail). A report
+reads both in one snapshot, so it never counts a row twice or misses one, whatever the
+refresh is doing. Re-running a step recomputes the same rows from raw data: the refresh
+is idempotent, and a run cut short by its time budget is carried on by the next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from chalicelib.db.engine import transaction
+from chalicelib.repositories.analytics import days, hours, raw, referrers, state, totals
+from chalicelib.repositories.analytics.figures import Figures
+from chalicelib.services.analytics.periods import Span, floor_hour, local_days
+from chalicelib.services.timezones import resolve
+from chalicelib.sketch import Sketch
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+# Rows younger than this may belong to a transaction not yet committed: folded next time.
+SETTLE = timedelta(seconds=60)
+# Heartbeats and completions of views this old still reach the roll-ups; later ones do not.
+PROGRESS_WINDOW = timedelta(hours=48)
+# A backlog (the first refresh after the migration, or after an outage) is folded a day per step.
+STEP = timedelta(days=1)
+# The stored all-time viewers of a scope are recounted exactly at each refresh up to this many
+# views (a few ms each); above, they are the sketch's estimate (reports recount up to 10,000).
+STORED_EXACT_LIMIT = 2_000
+# A zone nobody asked for in this long stops being kept.
+IDLE_ZONE_DAYS = 30
+TIME_BUDGET_SECONDS = 240.0
+
+_NOW = text("SELECT now()")
+
+
+@dataclass
+class RefreshResult:
+    folded_until: str | None = None
+    steps: int = 0
+    scopes_updated: int = 0
+    days_written: int = 0
+    zones_built: list[str] = field(default_factory=list)
+    finished: bool = True
+
+
+@dataclass(frozen=True)
+class _Step:
+    folded_until: datetime
+    caught_up: bool
+    scopes: set[int]
+    with_new_rows: set[int]
+    days: int
+
+
+def refresh(budget_seconds: float = TIME_BUDGET_SECONDS, settle: timedelta = SETTLE) -> RefreshResult:
+    """Fold new raw rows, then build the days of newly asked time zones; stop at the time budget.
+
+    ``settle``: rows younger than this are left for the next run (tests fold everything with 0).
+    """
+    deadline = time.monotonic() + budget_seconds
+    result = RefreshResult()
+    with_progress = True
+    updated: set[int] = set()
+    with_new_rows: set[int] = set()
+    while True:
+        with transaction() as connection:
+            state.lock(connection)
+            step = _fold_step(connection, with_progress=with_progress, settle=settle)
+        with_progress = False
+        result.steps += 1
+        result.folded_until = step.folded_until.isoformat()
+        updated |= step.scopes
+        with_new_rows |= step.with_new_rows
+        result.scopes_updated = len(updated)
+        result.days_written += step.days
+        if step.caught_up:
+            break
+        if time.monotonic() > deadline:
+            result.finished = False
+            return result
+    _count_small_scopes_exactly(sorted(with_new_rows))
+    result.finished = _build_new_zones(result, deadline)
+    with transaction() as connection:
+        state.forget_idle_zones(connection, IDLE_ZONE_DAYS)
+    return result
+
+
+def kept_from(instants: dict[str, datetime]) -> datetime | None:
+    """Every raw row from this instant on is still kept (None: all of them)."""
+    floors = [instants[name] for name in (state.RAW_KEPT_FROM, state.FOLD_FLOOR) if name in instants]
+    return max(floors) if floors else None
+
+
+def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta) -> _Step:
+    target = connection.execute(_NOW).scalar_one() - settle
+    instants = state.instants(connection)
+    watermark = instants.get(state.FOLDED_UNTIL) or _first_watermark(connection, instants, target)
+    start = floor_hour(watermark)
+    end = min(start + STEP, target)
+    if end <= watermark:
+        return _Step(watermark, caught_up=True, scopes=set(), with_new_rows=set(), days=0)
+    changed_from = start - PROGRESS_WINDOW if with_progress else start
+    before = hours.figures_by_scope(connection, changed_from, end)
+    if with_progress:
+        hours.refresh_progress(connection, changed_from, start)
+    with_new_rows = hours.fold_new(connection, start, end, _encode)
+    referrers.fold_new(connection, start, end)
+    after = hours.figures_by_scope(connection, changed_from, end)
+    written = 0
+    for zone in state.zones(connection).values():
+        if zone.materialized_at is not None:
+            written += _refresh_days(connection, zone.zone, changed_from, start, end, kept_from(instants))
+    deltas = {key: after.get(key, Figures()) - before.get(key, Figures()) for key in before.keys() | after.keys()}
+    changed = {key: delta for key, delta in deltas.items() if delta != Figures()}
+    scopes = _update_totals(connection, changed, with_new_rows, (start, end), instants)
+    state.set_instant(connection, state.FOLDED_UNTIL, end)
+    return _Step(end, caught_up=end >= target, scopes=scopes, with_new_rows=with_new_rows, days=written)
+
+
+def _first_watermark(connection: Connection, instants: dict[str, datetime], target: datetime) -> datetime:
+    """Where the very first fold starts: the oldest raw row kept (or now, when there is none)."""
+    oldest = raw.oldest(connection)
+    candidates = [moment for moment in (instants.get(state.FOLD_FLOOR), oldest) if moment is not None]
+    return floor_hour(min(candidates)) if candidates else target
+
+
+def _encode(pairs: Iterable[tuple[int, int]]) -> bytes:
+    sketch = Sketch()
+    sketch.add_registers(pairs)
+    return sketch.encode()
+
+
+def _refresh_days(
+    connection: Connection, zone: str, progressed_from: datetime, start: datetime, end: datetime, kept: datetime | None
+) -> int:
+    """Rebuild the zone's days holding new rows; bring days with only late progress up to date."""
+    _, tz = resolve(zone)
+    written = 0
+    for span in local_days(
+        tz, progressed_from.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
+    ):
+        if span.end > start:
+            materialize_day(connection, zone, span, end, kept)
+            written += 1
+        else:
+            days.refresh_progress(connection, zone, _day(span), span.start, span.end)
+    return written
+
+
+def materialize_day(
+    connection: Connection, zone: str, span: Span, folded_until: datetime, kept: datetime | None
+) -> None:
+    """Write one calendar day of ``zone`` for every scope: summed figures, merged sketch, exact viewers.
+
+    Distinct viewers are counted exactly from raw rows while the day's rows are all kept,
+    else estimated from the merged hourly sketches (legacy hours without one add their count).
+    """
+    figures = hours.figures_by_scope(connection, span.start, span.end)
+    sketches: dict[tuple[int, bool], Sketch] = defaultdict(Sketch)
+    for scope, team, blob in days.hour_sketches(connection, span.start, span.end):
+        sketches[scope, team].merge_blob(blob)
+    legacy = days.legacy_viewers(connection, span.start, span.end)
+    exact: dict[tuple[int, bool], int] = {}
+    if kept is None or span.start >= kept:
+        exact = raw.exact_viewers_by_scope(connection, span.start, min(span.end, folded_until))
+    rows = [
+        _day_row(key, value, sketches.get(key), legacy.get(key, (0, 0)), exact.get(key), _day(span))
+        for key, value in figures.items()
+    ]
+    days.replace_day(connection, zone, _day(span), rows)
+
+
+def _day_row(
+    key: tuple[int, bool],
+    figures: Figures,
+    sketch: Sketch | None,
+    legacy: tuple[int, int],
+    exact: int | None,
+    day: date,
+) -> days.DayRow:
+    scope, team = key
+    blob = sketch.encode() if sketch is not None else None
+    if exact is not None or figures.views == 0:
+        return days.DayRow(scope, day, team, figures, exact or 0, True, blob)
+    legacy_viewers, legacy_rows = legacy
+    if sketch is None:
+        # One legacy row is one UTC day's exact count (the library's was already a sum of videos').
+        return days.DayRow(scope, day, team, figures, legacy_viewers, legacy_rows == 1 and scope != raw.LIBRARY, None)
+    return days.DayRow(scope, day, team, figures, sketch.estimate() + legacy_viewers, False, blob)
+
+
+def _day(span: Span) -> date:
+    label = span.label
+    return label.date() if isinstance(label, datetime) else label
+
+
+def _update_totals(
+    connection: Connection,
+    deltas: dict[tuple[int, bool], Figures],
+    with_new_rows: set[int],
+    folded: tuple[datetime, datetime],
+    instants: dict[str, datetime],
+) -> set[int]:
+    """Add each scope's change to its all-time figures; merge the new hours' sketches into its sketch.
+
+    The change is the scope's hours after the step minus before it, so the cost follows
+    the hours refolded, not the scope's history. Distinct viewers are the sketch's
+    estimate here; :func:`_count_small_scopes_exactly` replaces them by exact counts where cheap.
+    """
+    scopes = sorted({scope for scope, _ in deltas} | with_new_rows)
+    if not scopes:
+        return set()
+    current = {(row.scope_id, row.team): row for row in totals.read_many(connection, scopes)}
+    sketches = {key: Sketch.decode(row.sketch) for key, row in current.items() if key[0] in with_new_rows}
+    for scope, team, new_hour in totals.new_hour_sketches(connection, sorted(with_new_rows), *folded):
+        sketches.setdefault((scope, team), Sketch()).merge_blob(new_hour)
+    figures = {key: row.figures for key, row in current.items()}
+    for key, delta in deltas.items():
+        figures[key] = figures.get(key, Figures()) + delta
+    floor = instants.get(state.FOLD_FLOOR)
+    legacy = totals.legacy_viewers(connection, sorted(with_new_rows), floor) if floor else {}
+    rows = [
+        _total_row(key, total, current.get(key), sketches.get(key), legacy.get(key, 0))
+        for key, total in figures.items()
+    ]
+    totals.write(connection, rows)
+    totals.store_on_videos(connection, [scope for scope in scopes if scope != raw.LIBRARY])
+    return set(scopes)
+
+
+def _total_row(
+    key: tuple[int, bool],
+    figures: Figures,
+    row: totals.TotalRow | None,
+    sketch: Sketch | None,
+    legacy: int,
+) -> totals.TotalRow:
+    scope, team = key
+    if sketch is None:  # only late progress: the viewers did not change
+        viewers, is_exact, blob = (row.viewers, row.viewers_exact, row.sketch) if row else (0, True, None)
+        return totals.TotalRow(scope, team, figures, viewers, is_exact, blob, None)
+    return totals.TotalRow(scope, team, figures, sketch.estimate() + legacy, False, sketch.encode(), None)
+
+
+def _count_small_scopes_exactly(scopes: list[int]) -> None:
+    """Once per refresh, not per step: exact all-time viewers of the scopes that got new views, where cheap."""
+    if not scopes:
+        return
+    with transaction() as connection:
+        state.lock(connection)
+        instants = state.instants(connection)
+        current = {(row.scope_id, row.team): row for row in totals.read_many(connection, scopes)}
+        figures = {key: row.figures for key, row in current.items()}
+        exact = _exact_totals(connection, figures, set(scopes), instants[state.FOLDED_UNTIL], instants)
+        rows = [replace(current[key], viewers=count, viewers_exact=True) for key, count in exact.items()]
+        totals.write(connection, rows)
+        totals.store_on_videos(connection, sorted({row.scope_id for row in rows} - {raw.LIBRARY}))
+
+
+def _exact_totals(
+    connection: Connection,
+    figures: dict[tuple[int, bool], Figures],
+    with_new_rows: set[int],
+    end: datetime,
+    instants: dict[str, datetime],
+) -> dict[tuple[int, bool], int]:
+    """Exact all-time viewers of the scopes with new views, few views in all and all their raw rows."""
+    views: dict[int, int] = defaultdict(int)
+    for (scope, _), total in figures.items():
+        views[scope] += total.views
+    small = [scope for scope in with_new_rows if views[scope] <= STORED_EXACT_LIMIT]
+    kept = kept_from(instants)
+    if kept is not None and small:
+        first = totals.first_hours(connection, small)
+        small = [scope for scope in small if first.get(scope, end) >= kept]
+    exact: dict[tuple[int, bool], int] = {}
+    videos = [scope for scope in small if scope != raw.LIBRARY]
+    if videos:
+        exact.update(raw.exact_viewers_of_videos(connection, videos, end))
+    if raw.LIBRARY in small:
+        for team in (False, True):
+            exact[raw.LIBRARY, team] = raw.exact_viewers(connection, raw.LIBRARY, None, end, (team,))
+    return {key: exact.get(key, 0) for key in figures if key[0] in small}
+
+
+def _build_new_zones(result: RefreshResult, deadline: float) -> bool:
+    """Materialise every day of each zone asked for since the last run; False when out of time."""
+    with transaction() as connection:
+        pending = [zone.zone for zone in state.zones(connection).values() if zone.materialized_at is None]
+    for zone in pending:
+        if not _build_zone(zone, result, deadline):
+            return False
+        result.zones_built.append(zone)
+    return True
+
+
+def _build_zone(zone: str, result: RefreshResult, deadline: float) -> bool:
+    """All the zone's days from the first folded hour, newest last; the last ones with the flag set.
+
+    Days older than the progress window never change again, so they are written a
+    transaction each; the recent ones and the flag are written in one transaction under
+    the lock, against the watermark of that moment, so no fold can slip in between.
+    """
+    _, tz = resolve(zone)
+    with transaction() as connection:
+        first = hours.first_hour(connection, raw.LIBRARY, (False, True))
+        instants = state.instants(connection)
+    watermark = instants.get(state.FOLDED_UNTIL)
+    if first is None or watermark is None:
+        with transaction() as connection:
+            state.lock(connection)
+            state.mark_materialized(connection, zone, connection.execute(_NOW).scalar_one())
+        return True
+    settled = floor_hour(watermark) - PROGRESS_WINDOW - timedelta(days=1)
+    for span in local_days(tz, first.astimezone(tz).date(), settled.astimezone(tz).date()):
+        if time.monotonic() > deadline:
+            return False
+        with transaction() as connection:
+            state.lock(connection)
+            materialize_day(connection, zone, span, watermark, kept_from(instants))
+        result.days_written += 1
+    with transaction() as connection:
+        state.lock(connection)
+        instants = state.instants(connection)
+        watermark = instants[state.FOLDED_UNTIL]
+        last = (watermark - timedelta(microseconds=1)).astimezone(tz).date()
+        for span in local_days(tz, (settled + timedelta(hours=1)).astimezone(tz).date(), last):
+            materialize_day(connection, zone, span, watermark, kept_from(instants))
+            result.days_written += 1
+        state.mark_materialized(connection, zone, connection.execute(_NOW).scalar_one())
+    return True
