@@ -1,18 +1,23 @@
 """``make bench``: tracking throughput and analytics latency on a synthetic library.
 
 One run, one database: it creates ``media_bench`` on the server ``DATABASE_URL`` names
-(or the embedded one), migrates it, COPYs in 1,000 videos, 1,000,000 views and
-5,000,000 events spread over 120 days, then prints
+(or the embedded one), migrates it, COPYs in 1,000 videos, 1,000,000 views (10% of them
+on one busy video, the rest with 1/rank^0.8 popularity, 1% team views) and 5,000,000
+events spread over 120 days, folds them (the first scheduled refresh), then prints
 
 1. tracking: ``track/view`` and ``track/heartbeat`` driven through the Lambda entry
    point (API Gateway proxy events into the Chalice app, in-process, rate limiting and
    metrics included) beside a bare pg8000 single-row INSERT on the same database;
-2. analytics: per-video (a busy and a typical video), top, overview and aggregate,
-   through the same entry point with an admin token;
-3. the seed's approach (load a busy video's views into Python and count) beside ours.
+2. analytics: per-video (the busy and a typical video, by day, by hour, in another
+   zone), top, overview and aggregate, through the same entry point with an admin
+   token, with the views tracked in 1. still unfolded (today's views included);
+3. the sketches' error against exact counts;
+4. the seed's approach (load a busy video's views into Python and count) beside ours;
+5. listing 100 videos with and without signed URLs.
 
 Every figure is the median of several runs. Not a test: nothing here asserts a time.
-Options: ``--views N --events N --videos N --days N --keep`` (keep the database).
+Options: ``--views N --events N --videos N --days N --busy-share F --keep`` (keep the
+database); ``--views 10000000`` is the 10M run of the README.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ EVENT_TYPES = ("play", "play", "pause", "pause", "seek", "complete")
 REFERERS = [f"https://site{n}.example/page" for n in range(25)] + [None] * 10
 AGENTS = ["Mozilla (Windows NT 10.0; Win64; x64) Chrome Safari", "Mozilla (iPhone; CPU iPhone OS) Mobile Safari"]
 ZIPF_EXPONENT = 0.8  # video popularity: weight of the k-th video is 1/k^0.8
+TEAM_EVERY = 100  # one view in a hundred was recorded by the team
 
 
 # --- database ----------------------------------------------------------------------------
@@ -93,7 +99,7 @@ def _copy(connection: Any, table: str, columns: str, rows: Iterator[str], chunk:
         connection.run(f"COPY {table} ({columns}) FROM STDIN", stream=io.StringIO("".join(buffer)))
 
 
-def seed(url: str, videos: int, views: int, events: int, days: int) -> dict[str, Any]:
+def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: float) -> dict[str, Any]:
     """COPY the synthetic library in; secondary indexes are rebuilt after the load."""
     rng = random.Random(42)
     connection = native_connection(url)
@@ -119,8 +125,10 @@ def seed(url: str, videos: int, views: int, events: int, days: int) -> dict[str,
     )
     connection.run(f"SELECT setval('videos_id_seq', {videos})")
     index_definitions = _drop_secondary_indexes(connection)
-    weights = [1 / (rank**ZIPF_EXPONENT) for rank in range(1, videos + 1)]
-    view_video = rng.choices(range(1, videos + 1), weights=weights, k=views)
+    weights = [1 / (rank**ZIPF_EXPONENT) for rank in range(2, videos + 1)]
+    busy = int(views * busy_share)
+    view_video = [1] * busy + rng.choices(range(2, videos + 1), weights=weights, k=views - busy)
+    rng.shuffle(view_video)
     ip_pool = [os.urandom(32).hex() for _ in range(200_000)]
     span = days * 86400
     view_times = [now - timedelta(seconds=rng.random() * span) for _ in range(views)]
@@ -136,15 +144,16 @@ def seed(url: str, videos: int, views: int, events: int, days: int) -> dict[str,
             watch = rng.randint(0, duration)
             completed = "t" if watch > duration * 0.9 else "f"
             agent = AGENTS[n % 2]
+            team = "t" if n % TEAM_EVERY == 0 else "f"
             yield (
                 f"{n + 1}\t{video_id}\t{user}\t{ip}\t{agent}\t{referer}\t{watch}\t{completed}\t"
-                f"{view_times[n].isoformat()}\n"
+                f"{view_times[n].isoformat()}\t{team}\n"
             )
 
     _copy(
         connection,
         "video_views",
-        "id, video_id, user_id, ip_address, user_agent, referer, watch_time_seconds, completed, created_at",
+        "id, video_id, user_id, ip_address, user_agent, referer, watch_time_seconds, completed, created_at, is_team",
         view_rows(),
     )
     connection.run(f"SELECT setval('video_views_id_seq', {views})")
@@ -305,29 +314,44 @@ def busy_and_typical(url: str) -> tuple[int, int, int, int]:
     return int(busy[0]), int(busy[1]), int(typical[0]), int(typical[1])
 
 
-def bench_analytics(url: str, busy: int, typical: int, samples: int) -> dict[str, dict[str, float]]:
-    """Admin analytics routes through the entry point (JWT and admin rate limit included)."""
-    from app import app
+def _admin_headers(url: str) -> dict[str, str]:
     from chalicelib.services.auth import issue_access_token
-    from scripts.apigw import proxy_event
 
     connection = native_connection(url)
     admin_id = connection.run(
-        "INSERT INTO users (email, name, role) VALUES ('bench@x.test', 'B', 'SUPER_ADMIN') RETURNING id"
+        """INSERT INTO users (email, name, role) VALUES ('bench@x.test', 'B', 'SUPER_ADMIN')
+           ON CONFLICT (email) DO UPDATE SET role = 'SUPER_ADMIN' RETURNING id"""
     )[0][0]
     connection.close()
-    headers = {"authorization": f"Bearer {issue_access_token(admin_id, 'SUPER_ADMIN')}"}
+    return {"authorization": f"Bearer {issue_access_token(admin_id, 'SUPER_ADMIN')}"}
 
-    def get(resource: str, video_id: int | None = None, query: dict[str, str] | None = None) -> dict[str, Any]:
-        params = {"video_id": str(video_id)} if video_id else None
-        return proxy_event("GET", resource, headers=headers, path_parameters=params, query=query)
 
-    cases = {
-        "analytics (busy video)": get("/api/videos/{video_id}/analytics", busy),
-        "analytics (typical video)": get("/api/videos/{video_id}/analytics", typical),
-        "top (views)": get("/api/videos/analytics/top", query={"metric": "views", "limit": "10"}),
-        "top (watchTime)": get("/api/videos/analytics/top", query={"metric": "watchTime", "limit": "10"}),
-        "overview": get("/api/videos/analytics/overview"),
+def _get(headers: dict[str, str], resource: str, video_id: int | None = None, **query: str) -> dict[str, Any]:
+    from scripts.apigw import proxy_event
+
+    params = {"video_id": str(video_id)} if video_id else None
+    return proxy_event("GET", resource, headers=headers, path_parameters=params, query=query or None)
+
+
+def analytics_cases(url: str, busy: int, typical: int) -> dict[str, dict[str, Any]]:
+    """The admin analytics requests measured, as API Gateway proxy events."""
+    from scripts.apigw import proxy_event
+
+    headers = _admin_headers(url)
+    video = "/api/videos/{video_id}/analytics"
+    today = datetime.now(UTC).date()
+    last_30 = {"startDate": (today - timedelta(days=29)).isoformat(), "endDate": today.isoformat()}
+    return {
+        "busy video, all 120 days": _get(headers, video, busy),
+        "busy video, 30 days": _get(headers, video, busy, **last_30),
+        "busy video, 30 days, Kolkata": _get(headers, video, busy, tz="Asia/Kolkata", **last_30),
+        "busy video, hourly, 7 days": _get(headers, video, busy, interval="hour"),
+        "busy video, 120 days + team": _get(headers, video, busy, includeTeam="true"),
+        "typical video, all 120 days": _get(headers, video, typical),
+        "top (views)": _get(headers, "/api/videos/analytics/top", metric="views", limit="10"),
+        "top (watchTime)": _get(headers, "/api/videos/analytics/top", metric="watchTime", limit="10"),
+        "overview": _get(headers, "/api/videos/analytics/overview"),
+        "overview, New York": _get(headers, "/api/videos/analytics/overview", tz="America/New_York"),
         "aggregate (busy video)": proxy_event(
             "POST",
             "/api/videos/{video_id}/analytics/aggregate",
@@ -336,6 +360,12 @@ def bench_analytics(url: str, busy: int, typical: int, samples: int) -> dict[str
             body={},
         ),
     }
+
+
+def bench_analytics(cases: dict[str, dict[str, Any]], samples: int) -> dict[str, dict[str, float]]:
+    """Admin analytics routes through the entry point (JWT and admin rate limit included)."""
+    from app import app
+
     report = {}
     with quiet_stdout():
         for name, event in cases.items():
@@ -348,13 +378,43 @@ def bench_analytics(url: str, busy: int, typical: int, samples: int) -> dict[str
     return report
 
 
+def sketch_errors(url: str, cases: dict[str, dict[str, Any]]) -> list[tuple[str, int, int, bool]]:
+    """``(case, answered, exact, answer says exact)`` for the estimated unique-viewer figures."""
+    import json
+
+    from app import app
+
+    exact_sql = {
+        "busy video, all 120 days": "SELECT count(DISTINCT {key}) FROM video_views vw "
+        "WHERE video_id = :video AND NOT is_team",
+        "busy video, 30 days": "SELECT count(DISTINCT {key}) FROM video_views vw "
+        "WHERE video_id = :video AND NOT is_team AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') "
+        "AT TIME ZONE 'UTC' - interval '29 days'",
+        "overview": "SELECT count(DISTINCT {key}) FROM video_views vw WHERE NOT is_team",
+    }
+    from chalicelib.sketch import VIEWER_KEY_SQL
+
+    connection = native_connection(url)
+    found = []
+    with quiet_stdout():
+        for name, statement in exact_sql.items():
+            event = cases[name]
+            body = _expect_ok(app, event)
+            answer = json.loads(body) if isinstance(body, str | bytes) else body
+            video = int(event["pathParameters"]["video_id"]) if event.get("pathParameters") else 0
+            exact = connection.run(statement.format(key=VIEWER_KEY_SQL.format(p="vw.")), video=video)[0][0]
+            found.append((name, int(answer["uniqueViewers"]), int(exact), bool(answer["uniqueViewersExact"])))
+    connection.close()
+    return found
+
+
 def bench_seed_approach(url: str, busy: int, samples: int) -> dict[str, float]:
     """The seed's aggregation (every view row into memory, counted in Python) beside ours."""
     from sqlalchemy import select
 
     from chalicelib.db.engine import session_scope
     from chalicelib.db.models import VideoView
-    from chalicelib.services import analytics
+    from chalicelib.services.analytics import reports
 
     def seed_way() -> None:
         with session_scope() as session:
@@ -366,8 +426,34 @@ def bench_seed_approach(url: str, busy: int, samples: int) -> dict[str, float]:
             _ = (unique, watch / total if total else 0, completed / total * 100 if total else 0)
 
     seed_runs = [timed(seed_way) for _ in range(samples)]
-    ours = [timed(lambda: analytics.aggregate_video(busy)) for _ in range(samples)]
+    ours = [timed(lambda: reports.aggregate_video(busy)) for _ in range(samples)]
     return {"seed_ms": statistics.median(seed_runs) * 1000, "ours_ms": statistics.median(ours) * 1000}
+
+
+def timed_refresh(settle: bool = False) -> tuple[float, Any]:
+    """The scheduled refresh; ``settle``: fold every row, even those of the last minute."""
+    from chalicelib.services.analytics import folding
+
+    started = time.perf_counter()
+    result = folding.refresh(budget_seconds=3600, **({"settle": timedelta(0)} if settle else {}))
+    return time.perf_counter() - started, result
+
+
+def track_tail(url: str, busy: int, views: int) -> None:
+    """Views tracked since the last refresh (the tail every report also reads), through the entry point."""
+    from app import app
+    from scripts.apigw import proxy_event
+
+    connection = native_connection(url)
+    published = [row[0] for row in connection.run("SELECT id FROM videos WHERE is_published ORDER BY id")]
+    connection.close()
+    with quiet_stdout():
+        for n in range(views):
+            video = busy if n % 10 == 0 else published[n % len(published)]
+            event = proxy_event(
+                "POST", "/api/track/view", body={"videoId": video}, source_ip=f"10.9.{n // 250 % 250}.{n % 250 + 1}"
+            )
+            _expect_ok(app, event)
 
 
 def bench_listing(url: str, samples: int) -> dict[str, dict[str, float]]:
@@ -477,12 +563,36 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def report_tracking(url: str, requests: int) -> None:
+    print(f"\n1. Tracking ({requests} requests x {ROUNDS} rounds, interleaved, one container, median of rounds)")
+    tracking = bench_tracking(url, requests)
+    plain, prepared = tracking["bare pg8000 INSERT (run)"], tracking["bare pg8000 INSERT (prepared)"]
+    for name, figures in tracking.items():
+        _line(name if name.startswith("bare") else f"POST /api/track/{name}", figures)
+    for name in ("view", "heartbeat"):
+        figures = tracking[name]
+        print(
+            f"   {name}: {figures['p50_ms'] / plain['p50_ms']:.2f}x a bare INSERT (p50), "
+            f"{figures['p50_ms'] / prepared['p50_ms']:.2f}x a prepared one"
+        )
+
+
+def report_sketches(url: str, cases: dict[str, dict[str, Any]]) -> None:
+    print("\n3. Unique viewers: answered against an exact count over raw rows")
+    for name, answered, exact, says_exact in sketch_errors(url, cases):
+        error = (answered - exact) / exact * 100 if exact else 0.0
+        kind = "exact" if says_exact else "estimated"
+        print(f"   {name:<32} {answered:>10,} vs {exact:>10,}   error {error:+.2f}% ({kind})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=1000)
     parser.add_argument("--views", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--tail-views", type=int, default=1000, help="views tracked after the last refresh")
+    parser.add_argument("--busy-share", type=float, default=0.1, help="share of the views on the busiest video")
     parser.add_argument("--requests", type=int, default=1000, help="tracking requests per round")
     parser.add_argument("--samples", type=int, default=25, help="runs of each analytics query")
     parser.add_argument("--keep", action="store_true", help="keep the media_bench database")
@@ -498,49 +608,47 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server_version = native_connection(url).run("SHOW server_version")[0][0]
         print(f"media-api bench  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {machine()}  PostgreSQL {server_version}")
-        loaded = seed(url, args.videos, args.views, args.events, args.days)
+        loaded = seed(url, args.videos, args.views, args.events, args.days, args.busy_share)
         print(
             f"seeded {args.videos:,} videos, {args.views:,} views, {args.events:,} events over {args.days} days: "
             f"COPY {loaded['load_seconds']:.1f} s, with indexes + VACUUM ANALYZE {loaded['total_seconds']:.1f} s"
         )
-        started = time.perf_counter()
-        from chalicelib.services import analytics
-
-        refreshed = analytics.refresh(24 * 3600)
+        seconds, refreshed = timed_refresh()
         print(
-            f"first scheduled refresh (folds {refreshed['daysFolded']} closed days into roll-ups, aggregates "
-            f"{refreshed['videosRefreshed']} active videos, library viewers): {time.perf_counter() - started:.1f} s"
+            f"first scheduled refresh (folds {refreshed.steps} days, a step each, into hours, UTC days and "
+            f"totals): {seconds:.1f} s"
         )
         busy, busy_views, typical, typical_views = busy_and_typical(url)
+        cases = analytics_cases(url, busy, typical)
+        from app import app
 
-        print(
-            f"\n1. Tracking ({args.requests} requests x {ROUNDS} rounds, interleaved, one container, median of rounds)"
-        )
-        tracking = bench_tracking(url, args.requests)
-        plain, prepared = tracking["bare pg8000 INSERT (run)"], tracking["bare pg8000 INSERT (prepared)"]
-        for name, figures in tracking.items():
-            _line(name if name.startswith("bare") else f"POST /api/track/{name}", figures)
-        for name in ("view", "heartbeat"):
-            figures = tracking[name]
-            print(
-                f"   {name}: {figures['p50_ms'] / plain['p50_ms']:.2f}x a bare INSERT (p50), "
-                f"{figures['p50_ms'] / prepared['p50_ms']:.2f}x a prepared one"
-            )
+        with quiet_stdout():  # the first report in a zone asks the refresh to keep its days
+            for name in ("busy video, 30 days, Kolkata", "overview, New York"):
+                _expect_ok(app, cases[name])
+        seconds, refreshed = timed_refresh()
+        print(f"building the days of 2 more zones ({refreshed.days_written} days): {seconds:.1f} s")
 
+        report_tracking(url, args.requests)
+        seconds, refreshed = timed_refresh(settle=True)
+        print(f"   a scheduled refresh folding them: {seconds:.2f} s")
+        track_tail(url, busy, args.tail_views)
         print(
             f"\n2. Analytics (p50/p99 of {args.samples} runs; busy video {busy}: {busy_views:,} views, "
-            f"typical video {typical}: {typical_views:,} views)"
+            f"typical video {typical}: {typical_views:,} views; {args.tail_views:,} views tracked since the last "
+            "refresh, 10% of them on the busy video)"
         )
-        for name, figures in bench_analytics(url, busy, typical, args.samples).items():
+        for name, figures in bench_analytics(cases, args.samples).items():
             print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
 
+        report_sketches(url, cases)
+
         seed_figures = bench_seed_approach(url, busy, max(5, args.samples // 5))
-        print(f"\n3. Seed approach on the busy video ({busy_views:,} views)")
+        print(f"\n4. Seed approach on the busy video ({busy_views:,} views)")
         print(
-            f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; SQL aggregate: "
+            f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; roll-ups: "
             f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
         )
-        print(f"\n4. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
+        print(f"\n5. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
         for name, figures in bench_listing(url, args.samples).items():
             print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
     finally:
