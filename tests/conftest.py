@@ -142,7 +142,7 @@ def truncate_all() -> None:
             text(
                 "TRUNCATE videos, video_views, video_events, video_schedule_history, ingest_failures, "
                 "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
-                "analytics_state, "
+                "analytics_state, analytics_audience_days, "
                 "analytics_zones, rate_limit_counters, users RESTART IDENTITY CASCADE"
             )
         )

@@ -115,13 +115,20 @@ def test_report_with_day_series_zero_days_events_and_referrers(
     assert body["totalWatchTimeSeconds"] == 180
     assert (body["averageWatchTimeSeconds"], body["completionRate"], body["completedViews"]) == (60.0, 33.33, 1)
     assert body["eventCounts"] == {"play": 2, "pause": 1, "seek": 1, "complete": 1}
-    zero = {"views": 0, "uniqueViewers": 0, "uniqueViewersExact": True, "watchTimeSeconds": 0, "completedViews": 0}
+    zero = {
+        "views": 0,
+        "uniqueViewers": 0,
+        "uniqueViewersExact": True,
+        "watchTimeSeconds": 0,
+        "completedViews": 0,
+        "peakConcurrentViewers": 0,
+    }
     assert body["viewsByDay"] == [
         {"date": "2026-03-01", "views": 2, "uniqueViewers": 1, "uniqueViewersExact": True, "watchTimeSeconds": 120,
-         "completedViews": 1},
+         "completedViews": 1, "peakConcurrentViewers": 2},
         {"date": "2026-03-02", **zero},
         {"date": "2026-03-03", "views": 1, "uniqueViewers": 1, "uniqueViewersExact": True, "watchTimeSeconds": 60,
-         "completedViews": 0},
+         "completedViews": 0, "peakConcurrentViewers": 1},
         {"date": "2026-03-04", **zero},
     ]  # fmt: skip
     assert body["viewsByHour"] == []
@@ -308,7 +315,7 @@ def test_every_answer_says_how_fresh_and_what_each_figure_means(
     assert datetime.fromisoformat(body["asOf"]) >= before - timedelta(seconds=1)  # nothing folded: all raw, current
     assert set(body["definitions"]) == {
         "views", "uniqueViewers", "pointUniqueViewers", "watchTime", "averageWatchTime", "completion", "events",
-        "points", "asOf",
+        "points", "peakConcurrentViewers", "asOf",
     }  # fmt: skip
     assert "exact" in body["definitions"]["uniqueViewers"] and "team" in body["definitions"]["views"]
     refresh()

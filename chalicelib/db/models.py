@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, BIT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TIMESTAMPTZ = DateTime(timezone=True)
@@ -104,6 +105,13 @@ class VideoView(Base):
     completed: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # Recorded with an admin token: left out of every figure unless a report asks for team views.
     is_team: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Last activity (live viewers), the last position sample and the hundredths played
+    # (chalicelib/audience.py); NULL: nothing since the view started at 0.
+    last_seen_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    last_position: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    last_position_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    played: Mapped[str | None] = mapped_column(BIT(100))
+    played_folded: Mapped[str | None] = mapped_column(BIT(100))
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
 
 
@@ -168,6 +176,7 @@ class _Figures:
     seek_events: Mapped[int] = mapped_column(Integer, server_default="0")
     complete_events: Mapped[int] = mapped_column(Integer, server_default="0")
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
+    peak_viewers: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class AnalyticsHour(_Figures, Base):
@@ -214,6 +223,17 @@ class AnalyticsReferrerDay(Base):
     team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     referer: Mapped[str] = mapped_column(Text, primary_key=True)
     views: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsAudienceDay(Base):
+    """Per video and UTC day (views started that day): how many views played each hundredth of it."""
+
+    __tablename__ = "analytics_audience_days"
+
+    video_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
 
 
 class AnalyticsTotal(Base):

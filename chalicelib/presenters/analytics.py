@@ -9,7 +9,10 @@ from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.repositories.analytics.totals import TopRow
 from chalicelib.repositories.analytics.viewers import RegisteredViewer
 from chalicelib.schemas import analytics as schema
+from chalicelib.services.analytics import definitions
+from chalicelib.services.analytics.audience import Curve
 from chalicelib.services.analytics.combine import Count, Point
+from chalicelib.services.analytics.live import LibraryLive, VideoLive
 from chalicelib.services.analytics.reports import Freshness, Overview, Top, VideoReport
 
 
@@ -36,6 +39,7 @@ def point(item: Point) -> dict[str, object]:
         "unique_viewers_exact": item.viewers.exact,
         "watch_time_seconds": item.figures.watch_time_seconds,
         "completed_views": item.figures.completed_views,
+        "peak_concurrent_viewers": item.figures.peak_viewers,
     }
 
 
@@ -123,3 +127,46 @@ def registered_viewers(rows: list[RegisteredViewer]) -> schema.RegisteredViewers
 
 def aggregated(video_id: int, figures: Figures, viewers: Count) -> schema.Aggregated:
     return schema.Aggregated.model_validate({"analytics": {"video_id": video_id, **totals(figures, viewers)}})
+
+
+def video_live(result: VideoLive) -> schema.VideoLive:
+    return schema.VideoLive.model_validate(
+        {
+            "video_id": result.video_id,
+            "concurrent_viewers": result.viewers,
+            "as_of": iso_utc(result.as_of),
+            "definitions": definitions.for_live(),
+        }
+    )
+
+
+def library_live(result: LibraryLive) -> schema.LibraryLive:
+    return schema.LibraryLive.model_validate(
+        {
+            "concurrent_viewers": result.viewers,
+            "videos": [
+                {"id": video.video_id, "title": video.title, "concurrent_viewers": video.viewers}
+                for video in result.videos
+            ],
+            "as_of": iso_utc(result.as_of),
+            "definitions": definitions.for_live(),
+        }
+    )
+
+
+def retention(curve: Curve) -> schema.Retention:
+    return schema.Retention.model_validate(
+        {
+            "video_id": curve.video_id,
+            "duration": curve.duration,
+            "views": curve.views,
+            "start_date": curve.first,
+            "end_date": curve.last,
+            "points": [
+                {"percent": percent, "viewers": viewers, "ratio": round(viewers / curve.views, 4) if curve.views else 0}
+                for percent, viewers in enumerate(curve.viewers)
+            ],
+            "as_of": iso_utc(curve.as_of),
+            "definitions": curve.definitions,
+        }
+    )

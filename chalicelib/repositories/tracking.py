@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.audience import sample_sql
 from chalicelib.db import fastpath
 from chalicelib.repositories import rate_limits
 
@@ -68,35 +69,41 @@ ins AS (
     AND (CAST(:view_id AS int) IS NULL OR EXISTS (SELECT 1 FROM own_view))
   RETURNING id
 ),
-done AS (
-  UPDATE video_views SET completed = true
-  WHERE id = (SELECT id FROM own_view) AND CAST(:event_type AS text) = 'complete'
-    AND NOT completed AND EXISTS (SELECT 1 FROM ins)
-  RETURNING id
+touch AS (
+  -- The event is a position sample of its view (audience retention, live viewers).
+  UPDATE video_views vw
+  SET completed = vw.completed OR CAST(:event_type AS text) = 'complete',
+      {sample_sql("vw", "CAST(:ts AS numeric)", "t.duration")}
+  FROM target t
+  WHERE vw.id = (SELECT id FROM own_view) AND EXISTS (SELECT 1 FROM ins)
+  RETURNING vw.id
 )
 SELECT rl.hits, rl.retry_after, (SELECT duration FROM target), EXISTS (SELECT 1 FROM own_view),
-       (SELECT id FROM ins), (SELECT count(*) FROM done)
+       (SELECT id FROM ins), (SELECT count(*) FROM touch)
 FROM rl
 """
 
 HEARTBEAT_SQL = f"""
 WITH {_rate_limit_cte("track-heartbeat")},
 cur AS (
-  SELECT vw.id, {_CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")} AS capped
+  SELECT vw.id, v.duration, {_CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")} AS capped,
+         CAST(:position AS numeric) IS NULL OR CAST(:position AS numeric) <= v.duration + 1 AS position_ok
   FROM video_views vw JOIN videos v ON v.id = vw.video_id
   WHERE vw.id = :view_id
 ),
 upd AS (
-  -- GREATEST and the WHERE on the target row (re-checked under concurrent updates)
-  -- keep the maximum: watch time never goes down, whatever order heartbeats land in.
-  UPDATE video_views vw SET watch_time_seconds = GREATEST(vw.watch_time_seconds, cur.capped)
+  -- GREATEST keeps the maximum: watch time never goes down, whatever order heartbeats land in.
+  UPDATE video_views vw
+  SET watch_time_seconds = GREATEST(vw.watch_time_seconds, cur.capped),
+      {sample_sql("vw", "CAST(:position AS numeric)", "cur.duration")}
   FROM cur, rl
-  WHERE vw.id = cur.id AND rl.hits <= CAST(:limit AS int) AND vw.watch_time_seconds < cur.capped
+  WHERE vw.id = cur.id AND rl.hits <= CAST(:limit AS int) AND cur.position_ok
   RETURNING vw.watch_time_seconds
 )
 SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur),
        COALESCE((SELECT watch_time_seconds FROM upd),
-                (SELECT watch_time_seconds FROM video_views WHERE id = :view_id))
+                (SELECT watch_time_seconds FROM video_views WHERE id = :view_id)),
+       COALESCE((SELECT position_ok FROM cur), true), (SELECT duration FROM cur)
 FROM rl
 """
 
@@ -125,30 +132,44 @@ ev_ins AS (
   RETURNING 1
 ),
 hb AS (
-  SELECT * FROM unnest(CAST(:hb_idx AS int[]), CAST(:hb_view AS int[]), CAST(:hb_watch AS int[]))
-    AS h(idx, view_id, watch_time)
+  SELECT * FROM unnest(CAST(:hb_idx AS int[]), CAST(:hb_view AS int[]), CAST(:hb_watch AS int[]),
+                       CAST(:hb_pos AS numeric[]))
+    AS h(idx, view_id, watch_time, position)
 ),
 hb_chk AS (
-  SELECT h.idx, h.view_id, {_CAPPED_WATCH_TIME.format(claimed="h.watch_time")} AS capped,
-         CASE WHEN vw.id IS NULL THEN 'View not found' END AS error
+  SELECT h.idx, h.view_id, h.position, {_CAPPED_WATCH_TIME.format(claimed="h.watch_time")} AS capped,
+         CASE WHEN vw.id IS NULL THEN 'View not found'
+              WHEN h.position > v.duration + 1 THEN 'position is beyond the end of the video' END AS error
   FROM hb h LEFT JOIN video_views vw ON vw.id = h.view_id LEFT JOIN videos v ON v.id = vw.video_id
+),
+samples AS (
+  SELECT idx, view_id, ts AS position FROM ev_chk WHERE error IS NULL AND view_id IS NOT NULL
+  UNION ALL
+  SELECT idx, view_id, position FROM hb_chk WHERE error IS NULL
+),
+last_sample AS (
+  -- A batch's items share one instant: each view's last position is its sample.
+  SELECT DISTINCT ON (view_id) view_id, position FROM samples WHERE position IS NOT NULL ORDER BY view_id, idx DESC
 ),
 per_view AS (
   -- One row per view: a row must not be updated twice in one statement.
-  SELECT view_id, max(capped) AS capped, bool_or(completes) AS completes FROM (
+  SELECT changes.view_id, max(capped) AS capped, bool_or(completes) AS completes,
+         (SELECT position FROM last_sample s WHERE s.view_id = changes.view_id) AS position
+  FROM (
     SELECT view_id, capped, false AS completes FROM hb_chk WHERE error IS NULL
     UNION ALL
-    SELECT view_id, 0, true FROM ev_chk WHERE error IS NULL AND event_type = 'complete' AND view_id IS NOT NULL
+    SELECT view_id, 0, event_type = 'complete' FROM ev_chk WHERE error IS NULL AND view_id IS NOT NULL
   ) AS changes, rl
   WHERE rl.hits <= CAST(:limit AS int)
-  GROUP BY view_id
+  GROUP BY changes.view_id
 ),
 upd AS (
   UPDATE video_views vw
   SET watch_time_seconds = GREATEST(vw.watch_time_seconds, p.capped),
-      completed = vw.completed OR p.completes
+      completed = vw.completed OR p.completes,
+      {sample_sql("vw", "p.position", "(SELECT duration FROM videos WHERE id = vw.video_id)")}
   FROM per_view p
-  WHERE vw.id = p.view_id AND (vw.watch_time_seconds < p.capped OR (p.completes AND NOT vw.completed))
+  WHERE vw.id = p.view_id
   RETURNING 1
 )
 SELECT rl.hits, rl.retry_after,
@@ -232,16 +253,35 @@ def insert_event(
     return Limited(int(row[0]), int(row[1])), row[2], bool(row[3]), row[4] is not None
 
 
-def update_watch_time(*, client_key: str, limit: int, view_id: int, watch_time: int) -> tuple[Limited, bool, int]:
-    """``(rate, view_found, stored_watch_time)``."""
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a heartbeat statement answers after the rate limit."""
+
+    view_found: bool
+    watch_time: int
+    position_ok: bool
+    duration: int | None
+
+
+def update_watch_time(
+    *, client_key: str, limit: int, view_id: int, watch_time: int, position: str | None
+) -> tuple[Limited, Heartbeat]:
+    """Raise the view's watch time and record the heartbeat (a position sample when ``position`` is given)."""
     row = _first_row(
         fastpath.run(
             "track_heartbeat",
             HEARTBEAT_SQL,
-            {"client_key": client_key, "limit": limit, "view_id": view_id, "watch_time": watch_time},
+            {
+                "client_key": client_key,
+                "limit": limit,
+                "view_id": view_id,
+                "watch_time": watch_time,
+                "position": position,
+            },
         )
     )
-    return Limited(int(row[0]), int(row[1])), bool(row[2]), int(row[3] or 0)
+    beat = Heartbeat(bool(row[2]), int(row[3] or 0), bool(row[4]), None if row[5] is None else int(row[5]))
+    return Limited(int(row[0]), int(row[1])), beat
 
 
 @dataclass
@@ -256,6 +296,7 @@ class BatchRows:
     hb_idx: list[int]
     hb_view: list[int]
     hb_watch: list[int]
+    hb_pos: list[str | None]
 
 
 def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> tuple[Limited, list[tuple[int, str]]]:
@@ -278,6 +319,7 @@ def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> 
                 "hb_idx": _pg_array(rows.hb_idx),
                 "hb_view": _pg_array(rows.hb_view),
                 "hb_watch": _pg_array(rows.hb_watch),
+                "hb_pos": _pg_array(rows.hb_pos),
             },
         )
     )

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.presenters import analytics as present
 from chalicelib.schemas import analytics as schema
 from chalicelib.schemas.base import Success
-from chalicelib.services.analytics import maintenance, reports
+from chalicelib.services.analytics import audience, live, maintenance, reports
 from chalicelib.web.request import RequestContext
 from chalicelib.web.routing import api_route
 
@@ -94,3 +94,45 @@ def overview(ctx: RequestContext) -> schema.Overview:
     params: schema.OverviewQuery = ctx.params
     window = reports.Window(tz=params.tz, include_team=params.include_team)
     return present.overview(reports.overview(window), params.include_team)
+
+
+@api_route(
+    bp,
+    "/videos/{video_id}/analytics/live",
+    summary="A video's live viewers",
+    auth="admin",
+    query=schema.TeamQuery,
+    response=schema.VideoLive,
+)
+def video_live(ctx: RequestContext, video_id: int) -> schema.VideoLive:
+    """Players whose last view, event or heartbeat is at most 30 s old; cheap enough to poll every 10 s."""
+    params: schema.TeamQuery = ctx.params
+    return present.video_live(live.video(video_id, params.include_team))
+
+
+@api_route(
+    bp,
+    "/videos/analytics/live",
+    summary="Live viewers of the library",
+    auth="admin",
+    query=schema.LiveQuery,
+    response=schema.LibraryLive,
+)
+def library_live(ctx: RequestContext) -> schema.LibraryLive:
+    """All live viewers, and the videos being watched, busiest first."""
+    params: schema.LiveQuery = ctx.params
+    return present.library_live(live.library(params.include_team, params.limit))
+
+
+@api_route(
+    bp,
+    "/videos/{video_id}/analytics/retention",
+    summary="A video's audience retention",
+    auth="admin",
+    query=schema.RetentionQuery,
+    response=schema.Retention,
+)
+def video_retention(ctx: RequestContext, video_id: int) -> schema.Retention:
+    """For each hundredth of the video, the views that played it, over views started in [startDate, endDate]."""
+    params: schema.RetentionQuery = ctx.params
+    return present.retention(audience.curve(video_id, params.start_date, params.end_date, params.include_team))

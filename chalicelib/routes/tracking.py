@@ -91,7 +91,9 @@ def track_event(ctx: RequestContext) -> Success:
 def track_heartbeat(ctx: RequestContext) -> Success:
     """Every 10 seconds of playback; watch time only grows. 200 per minute per IP."""
     body: HeartbeatBody = ctx.body
-    tracking_service.record_heartbeat(_caller(ctx), body.view_id, body.view_token, body.watch_time_seconds)
+    tracking_service.record_heartbeat(
+        _caller(ctx), body.view_id, body.view_token, body.watch_time_seconds, body.position
+    )
     return Success()
 
 
@@ -144,7 +146,9 @@ def _parse_batch(
             elif kind == "heartbeat":
                 beat: HeartbeatBody = validate(HeartbeatBody, item)
                 heartbeats.append(
-                    tracking_service.BatchHeartbeat(index, beat.view_id, beat.view_token, beat.watch_time_seconds)
+                    tracking_service.BatchHeartbeat(
+                        index, beat.view_id, beat.view_token, beat.watch_time_seconds, beat.position
+                    )
                 )
             else:
                 rejected.append((index, 'kind must be "event" or "heartbeat"'))

@@ -55,6 +55,17 @@ class RangeQuery(OverviewQuery):
     )
 
 
+class LiveQuery(TeamQuery):
+    limit: QueryInt = Field(default=100, ge=1, le=1000)
+
+
+class RetentionQuery(TeamQuery):
+    start_date: QueryDate | None = Field(
+        default=None, alias="startDate", description="First UTC day of view starts (default: the first view's)."
+    )
+    end_date: QueryDate | None = Field(default=None, alias="endDate", description="Last UTC day (default: today).")
+
+
 class ViewersQuery(TeamQuery):
     limit: QueryInt = Field(default=1000, ge=1, le=1000)
 
@@ -89,6 +100,7 @@ class Point(Answer):
     unique_viewers_exact: bool
     watch_time_seconds: int
     completed_views: int
+    peak_concurrent_viewers: int = Field(description="The point's busiest minute (see definitions).")
 
 
 class DayPoint(Point):
@@ -168,3 +180,34 @@ class Overview(Totals, RangeReported):
     views_last_7d: int = Field(alias="viewsLast7d")
     views_last_30d: int = Field(alias="viewsLast30d")
     views_by_day: list[DayPoint]
+
+
+class VideoLive(Reported):
+    video_id: int
+    concurrent_viewers: int
+
+
+class LiveVideo(Answer):
+    id: int
+    title: str | None
+    concurrent_viewers: int
+
+
+class LibraryLive(Reported):
+    concurrent_viewers: int
+    videos: list[LiveVideo] = Field(description="Videos with live viewers, busiest first.")
+
+
+class RetentionPoint(Answer):
+    percent: int = Field(ge=0, le=99, description="The hundredth of the video: [percent, percent + 1)% of it.")
+    viewers: int
+    ratio: float = Field(description="viewers / views, 0-1 (4 decimals).")
+
+
+class Retention(Reported):
+    video_id: int
+    duration: int
+    views: int
+    start_date: date
+    end_date: date
+    points: list[RetentionPoint]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StrictFloat, StrictInt
+from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, StrictInt
+from pydantic_core import PydanticCustomError
 
 from chalicelib.events import EventType
 from chalicelib.schemas.base import Answer, BeaconBody
@@ -32,6 +33,22 @@ Position = Annotated[
 ]
 
 
+def _check_position(value: float) -> float:
+    if not 0 <= value <= MAX_POSITION_SECONDS:
+        raise PydanticCustomError("position_range", "must be between 0 and the video's duration + 1 (seconds)")
+    return value
+
+
+HeartbeatPosition = Annotated[
+    StrictFloat,
+    AfterValidator(_check_position),
+    Field(
+        json_schema_extra={"minimum": 0, "maximum": MAX_POSITION_SECONDS},
+        description="Seconds into the video now, at most its duration + 1 (live viewers, retention); else a 400.",
+    ),
+]
+
+
 class ViewBody(BeaconBody):
     video_id: Id = Field(alias="videoId")
     referer: Annotated[str | None, BeforeValidator(_clean_referer)] = Field(
@@ -51,6 +68,7 @@ class HeartbeatBody(BeaconBody):
     view_id: Id = Field(alias="viewId")
     view_token: ViewToken | None = Field(default=None, alias="viewToken")
     watch_time_seconds: StrictFloat = Field(ge=0, le=MAX_WATCH_TIME_SECONDS, alias="watchTimeSeconds")
+    position: HeartbeatPosition | None = None
 
 
 class BatchEvent(EventBody):

@@ -114,17 +114,25 @@ def record_event(
     _count(f"Events.{event_type}")
 
 
-def record_heartbeat(caller: Caller, view_id: int, token: str | None, watch_time: float) -> int:
-    """Raise the view's watch time to ``watch_time`` (capped); return what is stored."""
+def record_heartbeat(
+    caller: Caller, view_id: int, token: str | None, watch_time: float, position: float | None = None
+) -> int:
+    """Raise the view's watch time to ``watch_time`` (capped) and note the player's position; return the watch time."""
     check_view_token(view_id, token)
-    rate, found, stored = repo.update_watch_time(
-        client_key=caller.rate_key, limit=LIMITS["track-heartbeat"], view_id=view_id, watch_time=int(watch_time)
+    rate, beat = repo.update_watch_time(
+        client_key=caller.rate_key,
+        limit=LIMITS["track-heartbeat"],
+        view_id=view_id,
+        watch_time=int(watch_time),
+        position=None if position is None else format_timestamp(position),
     )
     _enforce(rate, "track-heartbeat")
-    if not found:
+    if not beat.view_found:
         raise errors.NotFound("View not found")
-    _watch_time(stored)
-    return stored
+    if not beat.position_ok:
+        raise errors.InvalidInput(f"position must be between 0 and the video's duration + 1 ({beat.duration} + 1 s)")
+    _watch_time(beat.watch_time)
+    return beat.watch_time
 
 
 # --- batches -----------------------------------------------------------------------------
@@ -146,6 +154,7 @@ class BatchHeartbeat:
     view_id: int
     view_token: str | None
     watch_time: float
+    position: float | None = None
 
 
 @dataclass
@@ -167,7 +176,7 @@ def record_batch(
     here, database checks (unknown video or view, timestamp past the end) in SQL.
     """
     rejected = list(rejected)
-    rows = repo.BatchRows([], [], [], [], [], [], [], [])
+    rows = repo.BatchRows([], [], [], [], [], [], [], [], [])
     for event in events:
         if event.view_id is not None and not _token_ok(event.view_id, event.view_token):
             rejected.append((event.index, "viewToken is missing or does not match viewId"))
@@ -184,6 +193,7 @@ def record_batch(
         rows.hb_idx.append(beat.index)
         rows.hb_view.append(beat.view_id)
         rows.hb_watch.append(int(beat.watch_time))
+        rows.hb_pos.append(None if beat.position is None else format_timestamp(beat.position))
     rate, refused = repo.write_batch(
         client_key=caller.rate_key, limit=LIMITS["track-batch"], team=caller.is_admin, rows=rows
     )

@@ -33,7 +33,7 @@ MAX_DATE = date(2199, 12, 31)
 MAX_DB_INT = 2**31 - 1
 
 # Custom pydantic error types that mean "malformed" (400) rather than "wrong value" (422).
-BAD_REQUEST_ERRORS = frozenset({"control_characters", "ascii_integer", "date_format", "date_range"})
+BAD_REQUEST_ERRORS = frozenset({"control_characters", "ascii_integer", "date_format", "date_range", "position_range"})
 
 
 def has_forbidden_chars(value: str) -> bool:

@@ -64,6 +64,7 @@ _COLUMN_TYPES = {
     "views": "int",
     "watch_time_seconds": "bigint",
     "completed_views": "int",
+    "peak_viewers": "int",
     **dict.fromkeys(EVENT_COLUMNS, "int"),
 }
 _WRITE = text(
@@ -77,7 +78,8 @@ _WRITE = text(
 _READ = {
     with_sketch: text(
         f"""
-        SELECT day, team, viewers, viewers_exact, {"sketch" if with_sketch else "NULL AS sketch"}, {", ".join(ADDITIVE)}
+        SELECT day, team, viewers, viewers_exact, {"sketch" if with_sketch else "NULL AS sketch"}, peak_viewers,
+               {", ".join(ADDITIVE)}
         FROM analytics_days
         WHERE scope_id = :scope AND zone = :zone AND day >= :first AND day <= :last
           AND team = ANY(CAST(:teams AS boolean[]))
@@ -113,6 +115,7 @@ def replace_day(connection: Connection, zone: str, day: date, rows: list[DayRow]
         "views": [row.figures.views for row in rows],
         "watch_time_seconds": [row.figures.watch_time_seconds for row in rows],
         "completed_views": [row.figures.completed_views for row in rows],
+        "peak_viewers": [row.figures.peak_viewers for row in rows],
     }
     for position, name in enumerate(EVENT_COLUMNS):
         columns[name] = [row.figures.events[position] for row in rows]

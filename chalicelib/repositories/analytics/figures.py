@@ -19,20 +19,25 @@ SPANS = (
 
 @dataclass(frozen=True)
 class Figures:
+    """A period's figures. Adding two periods sums them, except the peak of concurrent viewers,
+    which is the larger of the two (a day's peak is its busiest hour's)."""
+
     views: int = 0
     watch_time_seconds: int = 0
     completed_views: int = 0
     events: tuple[int, ...] = _NO_EVENTS  # counts in EVENT_TYPES order
+    peak_viewers: int = 0
 
     @classmethod
     def of(cls, row: Any) -> Figures:
-        """From a result row with a column per figure (named as in :data:`ADDITIVE`)."""
+        """From a result row with a column per figure (named as in :data:`ADDITIVE`, and ``peak_viewers``)."""
         mapping = row._mapping
         return cls(
             views=int(mapping["views"] or 0),
             watch_time_seconds=int(mapping["watch_time_seconds"] or 0),
             completed_views=int(mapping["completed_views"] or 0),
             events=tuple(int(mapping[column] or 0) for column in EVENT_COLUMNS),
+            peak_viewers=int(mapping.get("peak_viewers") or 0),
         )
 
     def __add__(self, other: Figures) -> Figures:
@@ -41,9 +46,11 @@ class Figures:
             self.watch_time_seconds + other.watch_time_seconds,
             self.completed_views + other.completed_views,
             tuple(a + b for a, b in zip(self.events, other.events, strict=True)),
+            max(self.peak_viewers, other.peak_viewers),
         )
 
     def __sub__(self, other: Figures) -> Figures:
+        """The change of the additive figures (the peak is not a sum: it is left out)."""
         return Figures(
             self.views - other.views,
             self.watch_time_seconds - other.watch_time_seconds,
@@ -63,9 +70,10 @@ def total(figures: list[Figures]) -> Figures:
 
 
 def sum_columns(alias: str = "") -> str:
-    """``COALESCE(sum(x), 0) AS x`` for every additive figure (``alias.`` before each column)."""
+    """``COALESCE(sum(x), 0) AS x`` for every additive figure, and the peak's max (``alias.`` before each column)."""
     prefix = f"{alias}." if alias else ""
-    return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in ADDITIVE)
+    sums = ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in ADDITIVE)
+    return f"{sums}, COALESCE(max({prefix}peak_viewers), 0) AS peak_viewers"
 
 
 def event_counts_sql(alias: str) -> str:

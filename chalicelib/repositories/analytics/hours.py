@@ -131,7 +131,7 @@ _SUM = text(
 )
 _IN_RANGE = text(
     f"""
-    SELECT h.hour, h.viewers, h.sketch, {", ".join(f"h.{name}" for name in ADDITIVE)}
+    SELECT h.hour, h.viewers, h.sketch, h.peak_viewers, {", ".join(f"h.{name}" for name in ADDITIVE)}
     FROM analytics_hours h
     WHERE h.scope_id = :scope AND h.hour >= :start AND h.hour < :end AND h.team = ANY(CAST(:teams AS boolean[]))
     """

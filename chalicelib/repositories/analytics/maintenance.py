@@ -39,6 +39,7 @@ _FORGET_VIDEO = (
     text("DELETE FROM analytics_totals WHERE scope_id = :video_id"),
     text("DELETE FROM analytics_referrers WHERE video_id = :video_id"),
     text("DELETE FROM analytics_referrer_days WHERE video_id = :video_id"),
+    text("DELETE FROM analytics_audience_days WHERE video_id = :video_id"),
 )
 _DELETE_RAW = (
     text("DELETE FROM video_events WHERE video_id = :video_id"),

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.events import EVENT_TYPES
-from chalicelib.repositories.analytics import days, hours, raw, totals
+from chalicelib.repositories.analytics import days, hours, live, raw, totals
 from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics.periods import HOUR, Span, SpanIndex, floor_hour
 from chalicelib.sketch import Sketch
@@ -129,6 +129,7 @@ def series(
         _read_hours(connection, frame, spans, parts)
     start, end = spans[0].start, spans[-1].end
     tail_referrers = _read_tail(connection, frame, spans, parts, start, end)
+    _read_tail_peaks(connection, frame, spans, parts)
     counts = _point_counts(connection, frame, spans, parts)
     points = [Point(span, part.figures, count) for span, part, count in zip(spans, parts, counts, strict=True)]
     whole = _Part()
@@ -158,6 +159,23 @@ def all_time(connection: Connection, frame: Frame) -> tuple[Figures, Count]:
         whole.add_tail(view)
     whole.figures = whole.figures + _event_figures(events)
     return whole.figures, whole.single() or _range_count(connection, frame, whole, None, None)
+
+
+def first_view(connection: Connection, frame: Frame) -> datetime | None:
+    """When the scope's first view started (to the hour once folded), None when it has none."""
+    return hours.first_hour(connection, frame.scope, frame.teams) or raw.first_view(
+        connection, frame.scope, frame.teams
+    )
+
+
+def views_between(connection: Connection, frame: Frame, start: datetime, end: datetime) -> int:
+    """Views started in [start, end) (hour-aligned bounds): folded hours, plus raw rows after the watermark."""
+    if frame.folded_until is None:
+        return raw.count_views(connection, frame.scope, start, end, frame.teams)
+    folded = hours.figures_between(connection, frame.scope, start, end, frame.teams)
+    tail_start = max(start, frame.folded_until)
+    tail = raw.count_views(connection, frame.scope, tail_start, end, frame.teams) if tail_start < end else 0
+    return folded.views + tail
 
 
 def views_since(connection: Connection, frame: Frame, since: datetime) -> int:
@@ -214,6 +232,18 @@ def _read_tail(
     for position, events in by_position.items():
         parts[position].figures = parts[position].figures + _event_figures(events)
     return referrers
+
+
+def _read_tail_peaks(connection: Connection, frame: Frame, spans: Sequence[Span], parts: list[_Part]) -> None:
+    """Concurrent viewers minute by minute since the watermark, raising the peaks of their points."""
+    since = frame.tail_start(spans[0].start)
+    if since is None or since >= spans[-1].end:
+        return
+    index = SpanIndex(spans)
+    for minute, viewers in live.minutes(connection, frame.scope, since, frame.teams):
+        position = index.position(minute)
+        if position is not None:
+            parts[position].figures = parts[position].figures + Figures(peak_viewers=viewers)
 
 
 def _event_figures(events: Iterable[raw.TailEvent]) -> Figures:

@@ -63,8 +63,21 @@ def for_range(zone: str, interval: str, viewers_exact: bool) -> dict[str, str]:
         "completion": COMPLETION,
         "events": EVENTS,
         "points": POINTS[interval].format(zone=zone),
+        "peakConcurrentViewers": PEAK,
         "asOf": AS_OF,
     }
+
+
+PEAK = (
+    "peakConcurrentViewers is a point's busiest minute: views live during it, a view being live from its start "
+    "to its last view, event or heartbeat (with includeTeam, the larger of the two groups' peaks)."
+)
+LIVE = "A viewer is live while its last view, event or heartbeat is at most 30 seconds old."
+RETENTION = (
+    "Each point is a hundredth of the video: viewers are the views that played any part of it (the span "
+    "between two position samples of a view counts when the position advanced by about the time that passed; "
+    "a seek fills nothing), ratio is viewers / views. Views are those started in the UTC days of the range."
+)
 
 
 def for_top() -> dict[str, str]:
@@ -75,3 +88,11 @@ def for_top() -> dict[str, str]:
         "completion": COMPLETION,
         "asOf": AS_OF,
     }
+
+
+def for_live() -> dict[str, str]:
+    return {"concurrentViewers": LIVE, "views": VIEW}
+
+
+def for_retention() -> dict[str, str]:
+    return {"views": VIEW, "points": RETENTION, "asOf": AS_OF}

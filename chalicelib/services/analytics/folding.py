@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.db.engine import transaction
-from chalicelib.repositories.analytics import days, hours, raw, referrers, state, totals
+from chalicelib.repositories.analytics import audience, days, hours, live, raw, referrers, state, totals
 from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics.periods import Span, floor_hour, local_days
 from chalicelib.services.timezones import resolve
@@ -116,7 +116,9 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     if with_progress:
         hours.refresh_progress(connection, changed_from, start)
     with_new_rows = hours.fold_new(connection, start, end, _encode)
+    live.fold_peaks(connection, start, end)
     referrers.fold_new(connection, start, end)
+    audience.fold(connection, changed_from, end)
     after = hours.figures_by_scope(connection, changed_from, end)
     written = 0
     for zone in state.zones(connection).values():

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Literal
 from chalicelib import errors
 from chalicelib.db.engine import snapshot, transaction
 from chalicelib.observability import logger
-from chalicelib.repositories.analytics import catalog, hours, raw, referrers, state, totals, viewers
+from chalicelib.repositories.analytics import catalog, raw, referrers, state, totals, viewers
 from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics import definitions
-from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, series, views_since
+from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, first_view, series, views_since
 from chalicelib.services.analytics.folding import kept_from
 from chalicelib.services.analytics.periods import MAX_HOURLY_DAYS, Span, local_days, local_hours, today_in
 from chalicelib.services.timezones import resolve
@@ -99,7 +99,7 @@ def video_report(video_id: int, window: Window) -> VideoReport:
         if not catalog.exists(connection, video_id):
             raise errors.NotFound("Video not found")
         frame, kept_zones = _frame(connection, video_id, window)
-        first = _first_view(connection, frame)
+        first = first_view(connection, frame)
         spans = _spans(window, zone, first)
         materialized = _materialized(kept_zones, zone_name, window.interval)
         covers_all = first is None or (spans[0].start <= first and spans[-1].end > datetime.now(UTC))
@@ -192,13 +192,6 @@ def _spans(window: Window, zone: ZoneInfo, first: datetime | None) -> list[Span]
             raise errors.InvalidInput(f"interval=hour covers at most {MAX_HOURLY_DAYS} days")
         return local_hours(zone, start, last)
     return local_days(zone, start, last)
-
-
-def _first_view(connection: Connection, frame: Frame) -> datetime | None:
-    """When the scope's first view started (to the hour once folded), None when it has none."""
-    return hours.first_hour(connection, frame.scope, frame.teams) or raw.first_view(
-        connection, frame.scope, frame.teams
-    )
 
 
 def _first_day(zone: ZoneInfo, first: datetime | None, last: date, interval: Interval) -> date:

@@ -1,0 +1,111 @@
+"""Concurrent viewers: views whose last activity is recent, now and minute by minute (peaks).
+
+A view is live while its last view, event or heartbeat is at most ``LIVE_SECONDS`` old
+(``chalicelib/audience.py``). The queries scan only the views of the last
+``LIVE_HORIZON_HOURS`` (the ``created_at`` index), so their cost follows a day's traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from chalicelib.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+_LAST_ACTIVITY = "COALESCE(vw.last_seen_at, vw.created_at)"
+_RECENT = f"""vw.created_at > now() - interval '{LIVE_HORIZON_HOURS} hours'
+    AND {_LAST_ACTIVITY} > now() - interval '{LIVE_SECONDS} seconds'
+    AND vw.is_team = ANY(CAST(:teams AS boolean[]))"""
+
+
+@dataclass(frozen=True)
+class LiveVideo:
+    video_id: int
+    title: str | None
+    viewers: int
+
+
+_ONE = text(f"SELECT count(*) FROM video_views vw WHERE vw.video_id = :video_id AND {_RECENT}")
+_ALL = text(
+    f"""
+    SELECT vw.video_id, v.title, count(*) AS viewers, sum(count(*)) OVER () AS total
+    FROM video_views vw JOIN videos v ON v.id = vw.video_id
+    WHERE {_RECENT}
+    GROUP BY vw.video_id, v.title
+    ORDER BY viewers DESC, vw.video_id
+    LIMIT :limit
+    """
+)
+_NOW = text("SELECT now()")
+# Minutes during which each view was live (from its start to its last activity), counted.
+_MINUTES = f"""
+    WITH active AS (
+      SELECT vw.video_id, vw.is_team AS team,
+             greatest(date_trunc('minute', vw.created_at), date_trunc('minute', CAST(:start AS timestamptz)))
+               AS first_minute,
+             least(date_trunc('minute', {_LAST_ACTIVITY}), date_trunc('minute', CAST(:last AS timestamptz)))
+               AS last_minute
+      FROM video_views vw
+      WHERE vw.created_at >= CAST(:start AS timestamptz) - interval '{LIVE_HORIZON_HOURS} hours'
+        AND vw.created_at <= :last AND {_LAST_ACTIVITY} >= :start {{scope}}
+    )
+    SELECT video_id, team, minute, count(*) AS viewers
+    FROM active, generate_series(first_minute, last_minute, interval '1 minute') AS minute
+    GROUP BY {{grouping}}
+"""
+_PER_VIDEO_AND_LIBRARY = "GROUPING SETS ((video_id, team, minute), (team, minute))"
+_FOLD_PEAKS = text(
+    f"""
+    WITH per_minute AS ({_MINUTES.format(scope="", grouping=_PER_VIDEO_AND_LIBRARY)})
+    INSERT INTO analytics_hours AS h (scope_id, hour, team, peak_viewers)
+    SELECT COALESCE(video_id, 0), date_trunc('hour', minute, 'UTC'), team, max(viewers)
+    FROM per_minute GROUP BY 1, 2, 3
+    ON CONFLICT (scope_id, hour, team) DO UPDATE SET peak_viewers = EXCLUDED.peak_viewers
+    """
+)
+_SCOPE_MINUTES = {
+    library: text(
+        f"""
+        WITH per_minute AS ({_MINUTES.format(scope=scope, grouping="minute, team, video_id")})
+        SELECT minute, max(per_team) AS viewers FROM (
+          SELECT minute, team, sum(viewers) AS per_team FROM per_minute
+          WHERE team = ANY(CAST(:teams AS boolean[])) GROUP BY minute, team
+        ) AS teams
+        GROUP BY minute
+        """
+    )
+    for library, scope in ((True, ""), (False, "AND vw.video_id = :scope"))
+}
+
+
+def now(connection: Connection) -> datetime:
+    return connection.execute(_NOW).scalar_one()
+
+
+def viewers_of(connection: Connection, video_id: int, teams: tuple[bool, ...]) -> int:
+    return int(connection.execute(_ONE, {"video_id": video_id, "teams": list(teams)}).scalar() or 0)
+
+
+def busiest(connection: Connection, teams: tuple[bool, ...], limit: int) -> tuple[int, list[LiveVideo]]:
+    """``(live viewers of the whole library, the busiest videos first)``."""
+    rows = connection.execute(_ALL, {"teams": list(teams), "limit": limit}).all()
+    total = int(rows[0].total) if rows else 0
+    return total, [LiveVideo(int(row.video_id), row.title, int(row.viewers)) for row in rows]
+
+
+def fold_peaks(connection: Connection, start: datetime, end: datetime) -> None:
+    """Each hour of [start, end)'s busiest minute, per video and for the library, written on its hour row."""
+    connection.execute(_FOLD_PEAKS, {"start": start, "last": end - timedelta(microseconds=1)})
+
+
+def minutes(connection: Connection, scope: int, start: datetime, teams: tuple[bool, ...]) -> list[tuple[datetime, int]]:
+    """Concurrent viewers of each minute since ``start`` (the tail after the last fold); with both team
+    flags, the larger group's, as the folded hours keep them."""
+    params = {"scope": scope, "start": start, "last": now(connection), "teams": list(teams)}
+    return [(row.minute, int(row.viewers)) for row in connection.execute(_SCOPE_MINUTES[scope == 0], params)]
