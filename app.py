@@ -8,7 +8,7 @@ from chalicelib.functions import ingest as ingest_functions
 from chalicelib.functions import scheduling as scheduling_functions
 from chalicelib.functions import thumbnails as thumbnail_functions
 from chalicelib.observability import logger
-from chalicelib.routes import actions, analytics, docs, health, schedules, tracking, uploads, videos
+from chalicelib.routes import actions, analytics, dashboard, docs, health, schedules, tracking, uploads, videos
 from chalicelib.web import middleware
 
 app = Chalice(app_name="media-api")
@@ -18,7 +18,17 @@ app.register_middleware(middleware.normalise_errors, "http")
 app.register_middleware(middleware.apply_cors, "http")
 app.register_middleware(middleware.flush_metrics, "http")
 
-for blueprint in (health.bp, docs.bp, videos.bp, tracking.bp, uploads.bp, actions.bp, schedules.bp, analytics.bp):
+for blueprint in (
+    health.bp,
+    docs.bp,
+    dashboard.bp,
+    videos.bp,
+    tracking.bp,
+    uploads.bp,
+    actions.bp,
+    schedules.bp,
+    analytics.bp,
+):
     app.register_blueprint(blueprint, url_prefix="/api")
 
 app.register_blueprint(ingest_functions.bp)

@@ -113,6 +113,18 @@ def upcoming(session: Session, limit: int) -> list[tuple[VideoScheduleHistory, s
     return [(row, title) for row, title in session.execute(statement).all()]
 
 
+def failed_since(session: Session, since: datetime, limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
+    """Failed rows scheduled since ``since`` with their video's title, newest first (the dashboard)."""
+    statement = (
+        select(VideoScheduleHistory, Video.title)
+        .join(Video, Video.id == VideoScheduleHistory.video_id)
+        .where(VideoScheduleHistory.status == FAILED, VideoScheduleHistory.scheduled_for >= since)
+        .order_by(VideoScheduleHistory.scheduled_for.desc(), VideoScheduleHistory.id.desc())
+        .limit(limit)
+    )
+    return [(row, title) for row, title in session.execute(statement).all()]
+
+
 def history_for_video(session: Session, video_id: int, limit: int = 500) -> list[VideoScheduleHistory]:
     statement = (
         select(VideoScheduleHistory)

@@ -13,20 +13,9 @@ from chalicelib.web.openapi import document
 from chalicelib.web.request import RequestContext
 from chalicelib.web.responses import Reply
 from chalicelib.web.routing import api_route
+from chalicelib.web.static import HTML, page_reply
 
 bp = Blueprint(__name__)
-
-HTML = "text/html; charset=utf-8"
-# The pages load only what the API serves; their scripts are files, never inline.
-PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; "
-    "media-src https: http:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": PAGE_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
 
 
 @api_route(bp, "/openapi.json", summary="This API's OpenAPI document", response=dict[str, Any])
@@ -51,8 +40,3 @@ def page_asset(ctx: RequestContext, asset: str) -> Reply:
     found = static.asset(asset)
     headers = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
     return Reply(found.text, headers=headers, content_type=found.content_type)
-
-
-def page_reply(name: str) -> Reply:
-    found = static.page(name)
-    return Reply(found.text, headers=PAGE_HEADERS, content_type=found.content_type)

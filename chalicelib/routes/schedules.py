@@ -8,6 +8,8 @@ from chalicelib.db.models import VideoScheduleHistory
 from chalicelib.presenters.formats import iso_utc
 from chalicelib.schemas.base import SuccessWithMessage
 from chalicelib.schemas.schedules import (
+    FailedQuery,
+    FailedSchedules,
     HistoryEntry,
     Scheduled,
     ScheduleHistory,
@@ -107,6 +109,35 @@ def upcoming_schedules(ctx: RequestContext) -> UpcomingSchedules:
             )
             for row, title in scheduling.upcoming(params.limit)
         ]
+    )
+
+
+@api_route(
+    bp,
+    "/videos/schedules/failed",
+    summary="List recently failed schedules",
+    auth="admin",
+    query=FailedQuery,
+    response=FailedSchedules,
+)
+def failed_schedules(ctx: RequestContext) -> FailedSchedules:
+    """Scheduled actions that failed in the last ``days`` days, newest first (``make schedules`` shows them too)."""
+    params: FailedQuery = ctx.params
+    return FailedSchedules.model_validate(
+        {
+            "schedules": [
+                {
+                    "job_id": scheduling.schedule_name(row.video_id, row.action),
+                    "video_id": row.video_id,
+                    "title": title,
+                    "action": row.action,
+                    "scheduled_for": iso_utc(row.scheduled_for),
+                    "executed_at": iso_utc(row.executed_at),
+                    "error": row.error,
+                }
+                for row, title in scheduling.recently_failed(params.days, params.limit)
+            ]
+        }
     )
 
 

@@ -70,3 +70,22 @@ class HistoryEntry(Answer):
 
 class ScheduleHistory(Answer):
     history: list[HistoryEntry]
+
+
+class FailedQuery(Query):
+    days: QueryInt = Field(default=7, ge=1, le=90, description="How far back to look.")
+    limit: QueryInt = Field(default=50, ge=1, le=500)
+
+
+class FailedSchedule(Answer):
+    job_id: str
+    video_id: int
+    title: str | None
+    action: Literal["publish", "unpublish"]
+    scheduled_for: Instant
+    executed_at: Instant | None
+    error: str | None
+
+
+class FailedSchedules(Answer):
+    schedules: list[FailedSchedule]

@@ -12,8 +12,12 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.errors import NotFound, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from chalicelib.web.responses import Reply
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = STATIC / "vendor"
@@ -32,9 +36,21 @@ ASSETS = {
     "uplot.css": "vendor/uplot.css",
     "uplot-LICENSE.txt": "vendor/uplot-LICENSE.txt",
     "docs.js": "docs.js",
+    "dashboard.js": "dashboard.js",
     "pages.css": "pages.css",
 }
-PAGES = {"docs": "docs.html"}
+PAGES = {"docs": "docs.html", "dashboard": "dashboard.html"}
+HTML = "text/html; charset=utf-8"
+# The pages load only what the API serves; their scripts are files, never inline.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; "
+    "media-src https: http:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
 
 
 @dataclass(frozen=True)
@@ -83,3 +99,11 @@ def _read(relative: str) -> Asset:
     except FileNotFoundError as exc:  # the vendored files are missing: `make assets` was not run
         raise ServiceUnavailable(f"{relative} is not installed (run `make assets`)") from exc
     return Asset(text, CONTENT_TYPES[path.suffix])
+
+
+def page_reply(name: str) -> Reply:
+    """A page as an answer, with the policy that keeps it to this API's own code."""
+    from chalicelib.web.responses import Reply
+
+    found = page(name)
+    return Reply(found.text, headers=PAGE_HEADERS, content_type=found.content_type)

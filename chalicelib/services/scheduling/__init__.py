@@ -40,6 +40,7 @@ from chalicelib.services.scheduling.actions import (
     cancel_action,
     check_action,
     history,
+    recently_failed,
     schedule_action,
     upcoming,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "parse_at_expression",
     "put_schedule",
     "queue_status",
+    "recently_failed",
     "reconcile",
     "schedule_action",
     "schedule_name",

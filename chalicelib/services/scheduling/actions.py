@@ -9,7 +9,7 @@ the one it replaced (``undo_schedule_write``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.db.engine import session_scope
@@ -153,6 +153,13 @@ def _locked_video(session: Any, video_id: int) -> Video:
 def upcoming(limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
     with session_scope() as session:
         return schedules_repo.upcoming(session, limit)
+
+
+def recently_failed(days: int, limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
+    """Scheduled actions that failed in the last ``days`` days, newest first, with their video's title."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    with session_scope() as session:
+        return schedules_repo.failed_since(session, since, limit)
 
 
 def history(video_id: int) -> list[VideoScheduleHistory]:

@@ -1,0 +1,89 @@
+"""The operations dashboard in a real browser: headless Chromium opens ``/api/dashboard`` on the
+local server, signs in with an admin token (in the URL fragment, then by pasting one) and
+must show the library, a video's title and its charts, with no console errors and nothing
+loaded from another host. The screenshot is kept beside the test's temporary files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.analytics_support import add_event, add_view, refresh, sql
+from tests.conftest import BASE_ENV, make_user, token_for
+from tests.integration.conftest import LocalServer, local_server
+from tests.support.browser import ConsoleErrors, chromium
+
+TITLE = "Harbour at dawn"
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[LocalServer]:
+    env = {**os.environ, **BASE_ENV, "DATABASE_URL": database_url}
+    with local_server(env, log=tmp_path / "server.log") as server:
+        yield server
+
+
+@pytest.fixture
+def library() -> int:
+    video_id = sql(
+        """INSERT INTO videos (filename, title, duration, file_size, width, height, orientation, quality, is_published)
+           VALUES ('dash/harbour.mp4', :t, 120, 1, 1280, 720, 'H', 'HD', true) RETURNING id""",
+        t=TITLE,
+    )[0][0]
+    now = datetime.now(UTC)
+    for day in range(5):
+        for viewer in range(day + 1):
+            view = add_view(video_id, watch=60, ip=f"{viewer:064d}", referer="https://news.example/harbour",
+                            at=now - timedelta(days=day, hours=1))  # fmt: skip
+            add_event(video_id, "play", view_id=view, at=now - timedelta(days=day, hours=1))
+    refresh()
+    return int(video_id)
+
+
+def test_the_dashboard_signs_in_and_shows_the_library_and_a_video(
+    served: LocalServer, library: int, tmp_path: Path
+) -> None:
+    token = token_for(make_user(role="SUPER_ADMIN"))
+    errors = ConsoleErrors()
+    other_hosts: list[str] = []
+    with chromium() as browser:
+        page = errors.watch(browser.new_page(viewport={"width": 1280, "height": 1000}))
+        page.on("request", lambda r: other_hosts.append(r.url) if not r.url.startswith(served.base) else None)
+        page.goto(f"{served}/api/dashboard#token={token}")
+        page.wait_for_selector(f"#top tbody a:text('{TITLE}')", timeout=20_000)
+        page.wait_for_selector("#video-title:text('" + TITLE + "')", timeout=20_000)
+        assert page.locator("#library-chart canvas").count() == 1
+        assert page.locator("#video-chart canvas").count() == 1
+        assert page.locator("#retention-chart canvas").count() == 1
+        assert "15" in page.inner_text("#totals")  # 1 + 2 + 3 + 4 + 5 views
+        assert page.inner_text("#referrers tbody").startswith("https://news.example/harbour")
+        assert "token" not in page.url  # the fragment is dropped once read
+        page.wait_for_selector("#live-total:text('now')")
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+        # A new tab knows no token: it asks for one, and a pasted one works the same.
+        fresh = errors.watch(browser.new_page())
+        fresh.goto(f"{served}/api/dashboard")
+        fresh.wait_for_selector("#sign-in:not([hidden])")
+        fresh.fill("#token", token)
+        fresh.click("#sign-in button")
+        fresh.wait_for_selector(f"#top tbody a:text('{TITLE}')", timeout=20_000)
+        fresh.click("#sign-out")  # perhaps while the video's figures are still loading: they stop
+        fresh.wait_for_selector("#sign-in:not([hidden])")
+        assert fresh.evaluate("window.sessionStorage.length") == 0
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+    assert errors == []
+    assert other_hosts == []  # scripts, styles and data all come from the API itself
+
+
+def test_a_token_without_an_admin_role_is_sent_back_to_sign_in(served: LocalServer) -> None:
+    token = token_for(make_user(role="USER"), "USER")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{served}/api/dashboard#token={token}")
+        page.wait_for_selector("#sign-in:not([hidden])")
+        assert "admin" in page.inner_text("#problem").lower()
