@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 from chalicelib.db.engine import database_url, to_sqlalchemy_url
 from chalicelib.db.models import Base
+from chalicelib.repositories.partitions import alembic_include
 
 target_metadata = Base.metadata
 
@@ -15,7 +16,7 @@ def run_migrations() -> None:
     url = context.config.attributes.get("database_url") or database_url()
     engine = create_engine(to_sqlalchemy_url(url), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
+        context.configure(connection=connection, target_metadata=target_metadata, include_object=alembic_include)
         with context.begin_transaction():
             # Serialise concurrent `alembic upgrade` runs (two deploys, two test workers).
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4100)")

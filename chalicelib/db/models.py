@@ -92,7 +92,8 @@ class VideoView(Base):
         Index("video_views_user_id_idx", "user_id"),
         Index("video_views_created_at_idx", "created_at"),
     )
-    # The migration also sets fillfactor = 80 (room for HOT updates by heartbeats).
+    # Partitioned by month of created_at (migration 0006, repositories/partitions.py), each
+    # partition with fillfactor = 80 (room for HOT updates by heartbeats).
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
@@ -112,7 +113,7 @@ class VideoView(Base):
     last_position_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     played: Mapped[str | None] = mapped_column(BIT(100))
     played_folded: Mapped[str | None] = mapped_column(BIT(100))
-    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), primary_key=True)
 
 
 class VideoEvent(Base):
@@ -129,7 +130,8 @@ class VideoEvent(Base):
     event_type: Mapped[str] = mapped_column(String(50))
     timestamp: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     is_team: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    # Partitioned by month of created_at, like video_views.
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), primary_key=True)
 
 
 class VideoScheduleHistory(Base):

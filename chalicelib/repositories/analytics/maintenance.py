@@ -52,8 +52,13 @@ _ZERO_STORED = text(
     WHERE id = :video_id
     """
 )
+# Whole months go by dropping their partition (repositories/partitions.py); only the default
+# partition's strays are deleted row by row.
 _DELETE_BATCH = {
-    table: text(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE created_at < :before LIMIT :batch)")
+    table: text(
+        f"""DELETE FROM {table}_default WHERE id IN (
+              SELECT id FROM {table}_default WHERE created_at < :before LIMIT :batch)"""
+    )
     for table in ("video_views", "video_events")
 }
 
@@ -73,5 +78,5 @@ def reset_video(connection: Connection, video_id: int) -> None:
 
 
 def delete_raw_batch(connection: Connection, table: str, before: datetime, batch: int) -> int:
-    """Delete up to ``batch`` raw rows of ``table`` created before ``before``."""
+    """Delete up to ``batch`` rows of ``table``'s default partition created before ``before``."""
     return connection.execute(_DELETE_BATCH[table], {"before": before, "batch": batch}).rowcount

@@ -14,12 +14,13 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
 from chalicelib.db.engine import transaction
+from chalicelib.repositories import partitions
 from chalicelib.repositories.analytics import audience, days, hours, live, raw, referrers, state, totals
 from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics.periods import Span, floor_hour, local_days
@@ -52,6 +53,7 @@ class RefreshResult:
     scopes_updated: int = 0
     days_written: int = 0
     zones_built: list[str] = field(default_factory=list)
+    partitions_created: list[str] = field(default_factory=list)
     finished: bool = True
 
 
@@ -70,7 +72,7 @@ def refresh(budget_seconds: float = TIME_BUDGET_SECONDS, settle: timedelta = SET
     ``settle``: rows younger than this are left for the next run (tests fold everything with 0).
     """
     deadline = time.monotonic() + budget_seconds
-    result = RefreshResult()
+    result = RefreshResult(partitions_created=_ensure_partitions())
     with_progress = True
     updated: set[int] = set()
     with_new_rows: set[int] = set()
@@ -95,6 +97,14 @@ def refresh(budget_seconds: float = TIME_BUDGET_SECONDS, settle: timedelta = SET
     with transaction() as connection:
         state.forget_idle_zones(connection, IDLE_ZONE_DAYS)
     return result
+
+
+def _ensure_partitions() -> list[str]:
+    """This month's and the next two months' partitions of the raw tables, created ahead of their rows."""
+    this_month = partitions.Month.of(datetime.now(UTC))
+    wanted = partitions.months(this_month, this_month.next().next())
+    with transaction() as connection:
+        return partitions.ensure(connection, wanted)
 
 
 def kept_from(instants: dict[str, datetime]) -> datetime | None:

@@ -1,23 +1,26 @@
-"""Retention of raw views and events: deleted once folded and older than ``VIDEO_ANALYTICS_RETENTION_DAYS``.
+"""Retention of raw views and events: gone once folded and older than ``VIDEO_ANALYTICS_RETENTION_DAYS``.
 
-Roll-ups (hours, days, totals, referrers) are kept for good, so every figure survives;
-only exact recounts over raw rows stop being possible before the retention floor, which
-is recorded (``raw_kept_from``) before anything is deleted so that reports never count
-exactly over rows that are gone. Rows are deleted in bounded batches, a transaction
-each, so no statement holds locks on millions of rows; a run stops at its time budget and
-the next one carries on.
+Roll-ups (hours, days, totals, referrers, audience) are kept for good, so every figure
+survives; only exact recounts over raw rows stop being possible before the retention
+floor, which is recorded (``raw_kept_from``) before anything is removed so that reports
+never count exactly over rows that are gone. Raw rows are partitioned by month: a month
+wholly before the floor is detached and dropped (no row-by-row delete, no vacuum debt); a
+month straddling the floor waits until it is wholly past it. Rows in the default
+partition (months nobody created) are deleted in bounded batches, a transaction each; a
+run stops at its time budget and the next one carries on.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 
 from chalicelib.config import get_settings
 from chalicelib.db.engine import transaction
 from chalicelib.observability import logger
+from chalicelib.repositories import partitions
 from chalicelib.repositories.analytics import maintenance, state
 from chalicelib.services.analytics.folding import PROGRESS_WINDOW
 from chalicelib.services.analytics.periods import floor_hour
@@ -29,6 +32,7 @@ TIME_BUDGET_SECONDS = 600.0
 @dataclass
 class RetentionResult:
     kept_from: str | None = None
+    partitions_dropped: list[str] = field(default_factory=list)
     views_deleted: int = 0
     events_deleted: int = 0
     finished: bool = True
@@ -50,6 +54,8 @@ def run(
         logger.info("Analytics retention: nothing folded yet, nothing deleted")
         return result
     result.kept_from = floor.isoformat()
+    with transaction() as connection:
+        result.partitions_dropped = partitions.drop_before(connection, floor)
     deadline = time.monotonic() + budget_seconds
     for table in ("video_events", "video_views"):
         while True:
