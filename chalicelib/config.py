@@ -57,6 +57,10 @@ class Settings:
 
     stage: str = "local"
     database_url: str = ""
+    # Analytics reports read here when set (an Aurora reader endpoint): a full URL, or just a
+    # host that replaces the writer URL's host (the deployed stack passes its reader endpoint).
+    database_reader_url: str = ""
+    database_reader_host: str = ""
     database_secret_name: str = ""
     # Seconds a database connect or read may take before the request is answered 503.
     database_timeout_seconds: int = 10
@@ -121,6 +125,8 @@ def load_settings() -> Settings:
     return Settings(
         stage=_env("STAGE", "local"),
         database_url=_env("DATABASE_URL"),
+        database_reader_url=_env("DATABASE_READER_URL"),
+        database_reader_host=_env("DATABASE_READER_HOST"),
         database_secret_name=_env("DATABASE_SECRET_NAME"),
         database_timeout_seconds=_env_int("DATABASE_TIMEOUT_SECONDS", 10, minimum=1),
         database_pool_wait_seconds=_env_int("DATABASE_POOL_WAIT_SECONDS", 5, minimum=1),

@@ -3,6 +3,8 @@ the main API's ``users`` table left alone, and connections that survive a restar
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,6 +14,7 @@ from sqlalchemy import create_engine, text
 from chalicelib.config import ConfigurationError
 from chalicelib.db.engine import get_engine, session_scope, to_sqlalchemy_url
 from chalicelib.db.models import Base
+from chalicelib.repositories.partitions import alembic_include
 from tests.conftest import scratch_database
 
 
@@ -43,7 +46,8 @@ def test_bad_database_urls_are_configuration_errors(bad: str) -> None:
 
 def test_models_match_the_migrated_schema() -> None:
     with get_engine().connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": alembic_include})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 
@@ -199,3 +203,63 @@ def test_the_hourly_analytics_migration_keeps_folded_days_whose_raw_rows_are_gon
         with scratch.engine.connect() as connection:
             rows = connection.execute(text("SELECT day, views FROM video_daily_rollups ORDER BY day")).all()
         assert [tuple(row) for row in rows] == [(date(2026, 1, 1), 5), (date(2026, 2, 1), 2)]
+
+
+def test_the_reader_url_is_the_writers_with_the_reader_host(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    from chalicelib.config import get_settings
+    from chalicelib.db.engine import reader_url
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://media:s3cret@writer.internal:6432/media?sslmode=require")
+    monkeypatch.setenv("DATABASE_READER_HOST", "reader.internal")
+    get_settings.cache_clear()
+    assert reader_url() == "postgresql://media:s3cret@reader.internal:6432/media?sslmode=require"
+    monkeypatch.setenv("DATABASE_READER_URL", "postgresql://ro@replica/media")
+    get_settings.cache_clear()
+    assert reader_url() == "postgresql://ro@replica/media"
+    monkeypatch.delenv("DATABASE_READER_URL")
+    monkeypatch.delenv("DATABASE_READER_HOST")
+    monkeypatch.setenv("DATABASE_URL", database_url)  # the test database again, for the cleanup
+    get_settings.cache_clear()
+    assert reader_url() is None
+
+
+def test_analytics_reports_read_from_the_reader_and_writes_stay_on_the_writer(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, client: Any, admin_headers: dict[str, str]
+) -> None:
+    """The reader here is another database holding other rows, so where each statement went shows."""
+    from chalicelib.config import get_settings
+    from chalicelib.db.engine import dispose_engine
+    from tests.analytics_support import add_view, report, sql
+
+    [(video_id,)] = sql(
+        "INSERT INTO videos (filename, duration, file_size, width, height, orientation, quality, is_published) "
+        "VALUES ('r.mp4', 60, 1, 2, 2, 'H', 'SD', true) RETURNING id"
+    )
+    add_view(video_id)
+    with scratch_database(database_url) as reader:
+        command.upgrade(reader.alembic, "head")
+        with reader.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, filename, duration, file_size, width, height, orientation, quality, "
+                    "is_published) VALUES (:id, 'r.mp4', 60, 1, 2, 2, 'H', 'SD', true)"
+                ),
+                {"id": video_id},
+            )
+            connection.execute(
+                text("INSERT INTO video_views (video_id) SELECT :id FROM generate_series(1, 3)"), {"id": video_id}
+            )
+        monkeypatch.setenv("DATABASE_READER_URL", reader.url)
+        get_settings.cache_clear()
+        dispose_engine()
+        try:
+            assert report(client, admin_headers, f"/api/videos/{video_id}/analytics")["totalViews"] == 3
+            tracked = client.http.post(
+                "/api/track/view", headers={"Content-Type": "application/json"}, body=f'{{"videoId": {video_id}}}'
+            )
+            assert tracked.status_code == 200
+            assert sql("SELECT count(*) FROM video_views") == [(2,)]  # the writer got the view
+        finally:
+            dispose_engine()
+            monkeypatch.delenv("DATABASE_READER_URL")
+            get_settings.cache_clear()

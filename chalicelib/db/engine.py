@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 _engine: Engine | None = None
+_reader: Engine | None = None
 
 
 def to_sqlalchemy_url(database_url: str) -> str:
@@ -69,6 +70,20 @@ def database_url() -> str:
 
         return database_url_from_secret(settings.database_secret_name)
     raise ConfigurationError("DATABASE_URL (or DATABASE_SECRET_NAME) is not set")
+
+
+def reader_url() -> str | None:
+    """Where analytics reads go: ``DATABASE_READER_URL``, else the writer URL with ``DATABASE_READER_HOST``."""
+    settings = get_settings()
+    if settings.database_reader_url:
+        return settings.database_reader_url
+    if settings.database_reader_host:
+        parts = urlsplit(database_url())
+        credentials, _, address = parts.netloc.rpartition("@")
+        port = address.rpartition(":")[2] if ":" in address else ""
+        host = settings.database_reader_host + (f":{port}" if port else "")
+        return urlunsplit(parts._replace(netloc=f"{credentials}@{host}" if credentials else host))
+    return None
 
 
 def create_engine_for(url: str) -> Engine:
@@ -130,12 +145,24 @@ def get_engine() -> Engine:
     return _engine
 
 
+def get_reader_engine() -> Engine:
+    """The engine of the analytics reads: the reader's when one is configured, else the writer's."""
+    global _reader
+    url = reader_url()
+    if url is None:
+        return get_engine()
+    if _reader is None:
+        _reader = create_engine_for(url)
+    return _reader
+
+
 def dispose_engine() -> None:
-    """Forget the container's engine (tests, or after the configuration changed)."""
-    global _engine
-    if _engine is not None:
-        _engine.dispose()
-    _engine = None
+    """Forget the container's engines (tests, or after the configuration changed)."""
+    global _engine, _reader
+    for engine in (_engine, _reader):
+        if engine is not None:
+            engine.dispose()
+    _engine = _reader = None
 
 
 @contextmanager
@@ -156,7 +183,8 @@ def transaction() -> Iterator[Connection]:
 
 @contextmanager
 def snapshot() -> Iterator[Connection]:
-    """A REPEATABLE READ transaction: every statement in it sees the same committed state.
+    """A REPEATABLE READ transaction on the reader (``DATABASE_READER_*``, else the writer): every statement
+    in it sees the same committed state, a replica's included.
 
     Reports read roll-ups and then the raw rows after the fold watermark; under READ
     COMMITTED a refresh committing between those statements would make them count rows
@@ -165,6 +193,6 @@ def snapshot() -> Iterator[Connection]:
     """
     from sqlalchemy import text
 
-    with get_engine().begin() as connection:
+    with get_reader_engine().begin() as connection:
         connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         yield connection
