@@ -26,6 +26,15 @@ $(LOCALSTACK_VENV)/.installed:
 
 localstack-venv: $(LOCALSTACK_VENV)/.installed
 
+# Checkov (the template's security scan) pins packages of its own: a virtualenv of its own too.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
 # The browser code the docs and dashboard pages load from the API itself (pinned npm packages).
 VENDORED := chalicelib/web/static/vendor/manifest.json
 $(VENDORED): web-assets/package.json web-assets/package-lock.json scripts/vendor_assets.py
@@ -36,7 +45,7 @@ assets: $(VENDORED)
 dev: $(VENV)/.installed assets
 	PORT=$(PORT) $(PY) -m scripts.dev
 
-test: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed assets
+test: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(CHECKOV_VENV)/.installed assets
 	DATABASE_URL=$(DB_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed
@@ -80,19 +89,22 @@ layer: $(VENV)/.installed assets
 	MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest MEDIA_THUMBNAIL_QUEUE_NAME=media-api-$(STAGE)-thumbnails \
 		$(PY) -m infra.layer_sizes --layers build/layers
 
-# One SAM template for STAGE: Chalice's API and functions merged with infra/template.json, linted.
+# One SAM template for STAGE: Chalice's API and functions merged with infra/template.json, one function
+# per endpoint group (infra/api_functions.py), linted (cfn-lint) and scanned (Checkov; every skip says why).
 AWS_REGION ?= us-east-1
 STACK_NAME ?= media-api-$(STAGE)
 PACKAGE_DIR = build/package-$(STAGE)
-package: $(VENV)/.installed layer
+package: $(VENV)/.installed $(CHECKOV_VENV)/.installed layer
 	$(PY) -m infra.render_template --stage $(STAGE) --output build/merge-$(STAGE).json
 	rm -rf $(PACKAGE_DIR)
 	AWS_DEFAULT_REGION=$(AWS_REGION) MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest \
 		MEDIA_THUMBNAIL_QUEUE_NAME=media-api-$(STAGE)-thumbnails $(VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/merge-$(STAGE).json $(PACKAGE_DIR)
+	$(PY) -m infra.api_functions $(PACKAGE_DIR)/sam.json
 	cp build/layers/ffprobe-layer-x86_64.zip build/layers/ffmpeg-layer-x86_64.zip $(PACKAGE_DIR)/
 	$(PY) -m infra.layer_sizes --layers build/layers --package $(PACKAGE_DIR)
 	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json
+	$(CHECKOV_VENV)/bin/checkov --file $(PACKAGE_DIR)/sam.json --framework cloudformation --compact --quiet
 	@echo "Packaged $(PACKAGE_DIR)/sam.json (+ deployment.zip, ffprobe-layer-x86_64.zip)"
 
 # A signing key pair for the CloudFront key group of STAGE (ECDSA P-256): infra/stream-keys/<stage>-*.pem.
@@ -115,4 +127,4 @@ deploy: package
 		--query 'Stacks[0].Outputs[?OutputKey==`EndpointURL` || OutputKey==`MediaBucketName`]' --output table
 
 clean:
-	rm -rf $(VENV) $(LOCALSTACK_VENV) .data build web-assets/node_modules chalicelib/web/static/vendor
+	rm -rf $(VENV) $(LOCALSTACK_VENV) $(CHECKOV_VENV) .data build web-assets/node_modules chalicelib/web/static/vendor

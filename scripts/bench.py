@@ -124,6 +124,7 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
         ),
     )
     connection.run(f"SELECT setval('videos_id_seq', {videos})")
+    _create_months(url, now - timedelta(days=days + 1), now)
     index_definitions = _drop_secondary_indexes(connection)
     weights = [1 / (rank**ZIPF_EXPONENT) for rank in range(2, videos + 1)]
     busy = int(views * busy_share)
@@ -178,6 +179,19 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
     return {"load_seconds": loaded, "total_seconds": time.perf_counter() - started}
 
 
+def _create_months(url: str, first: datetime, last: datetime) -> None:
+    """The monthly partitions the synthetic rows fall in (the migration made only the coming months)."""
+    from sqlalchemy import create_engine
+
+    from chalicelib.db.engine import to_sqlalchemy_url
+    from chalicelib.repositories import partitions
+
+    engine = create_engine(to_sqlalchemy_url(url))
+    with engine.begin() as connection:
+        partitions.ensure(connection, partitions.months(partitions.Month.of(first), partitions.Month.of(last)))
+    engine.dispose()
+
+
 def _drop_secondary_indexes(connection: Any) -> list[str]:
     """Drop the non-unique indexes of the two big tables; return their definitions to rebuild."""
     rows = connection.run(
@@ -189,7 +203,8 @@ def _drop_secondary_indexes(connection: Any) -> list[str]:
     )
     for name, _ in rows:
         connection.run(f'DROP INDEX "{name}"')
-    return [definition for _, definition in rows]
+    # A partitioned table's index reads "ON ONLY <table>", which would not build the partitions' indexes.
+    return [definition.replace(" ON ONLY ", " ON ") for _, definition in rows]
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -352,6 +367,11 @@ def analytics_cases(url: str, busy: int, typical: int) -> dict[str, dict[str, An
         "top (watchTime)": _get(headers, "/api/videos/analytics/top", metric="watchTime", limit="10"),
         "overview": _get(headers, "/api/videos/analytics/overview"),
         "overview, New York": _get(headers, "/api/videos/analytics/overview", tz="America/New_York"),
+        "live (busy video)": _get(headers, "/api/videos/{video_id}/analytics/live", busy),
+        "live (library)": _get(headers, "/api/videos/analytics/live"),
+        "retention (busy video, 30 days)": _get(
+            headers, "/api/videos/{video_id}/analytics/retention", busy, startDate=last_30["startDate"]
+        ),
         "aggregate (busy video)": proxy_event(
             "POST",
             "/api/videos/{video_id}/analytics/aggregate",
@@ -563,8 +583,32 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def cold_imports(runs: int = 7) -> dict[str, float]:
+    """Median import time, in a fresh interpreter, of each function's entry module."""
+    import subprocess
+
+    probe = "import time; started = time.perf_counter(); import {module}; print(time.perf_counter() - started)"
+    found = {}
+    for module in ("app", "chalicelib.entry.tracking"):
+        seconds = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", probe.format(module=module)], capture_output=True, text=True, check=True
+                ).stdout
+            )
+            for _ in range(runs)
+        ]
+        found[module] = statistics.median(seconds) * 1000
+    return found
+
+
 def report_tracking(url: str, requests: int) -> None:
-    print(f"\n1. Tracking ({requests} requests x {ROUNDS} rounds, interleaved, one container, median of rounds)")
+    imports = cold_imports()
+    print(
+        f"\n1. Tracking ({requests} requests x {ROUNDS} rounds, interleaved, one container, median of rounds); "
+        f"cold import: the tracking function's handler {imports['chalicelib.entry.tracking']:.0f} ms, "
+        f"the whole app {imports['app']:.0f} ms"
+    )
     tracking = bench_tracking(url, requests)
     plain, prepared = tracking["bare pg8000 INSERT (run)"], tracking["bare pg8000 INSERT (prepared)"]
     for name, figures in tracking.items():
@@ -575,6 +619,23 @@ def report_tracking(url: str, requests: int) -> None:
             f"   {name}: {figures['p50_ms'] / plain['p50_ms']:.2f}x a bare INSERT (p50), "
             f"{figures['p50_ms'] / prepared['p50_ms']:.2f}x a prepared one"
         )
+
+
+def report_retention(days: int) -> None:
+    """Retention at half the seeded history, so that whole months go: they are dropped, not deleted."""
+    from chalicelib.config import get_settings
+    from chalicelib.services.analytics import retention
+
+    keep = days // 2
+    os.environ["VIDEO_ANALYTICS_RETENTION_DAYS"] = str(keep)
+    get_settings.cache_clear()
+    started = time.perf_counter()
+    result = retention.run()
+    seconds = time.perf_counter() - started
+    print(
+        f"\n6. Retention ({keep} days): dropped {', '.join(result.partitions_dropped) or 'no partition'}, "
+        f"deleted {result.views_deleted:,} views and {result.events_deleted:,} events row by row, in {seconds:.2f} s"
+    )
 
 
 def report_sketches(url: str, cases: dict[str, dict[str, Any]]) -> None:
@@ -651,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n5. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
         for name, figures in bench_listing(url, args.samples).items():
             print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
+        report_retention(args.days)
     finally:
         if not args.keep:
             drop_database(server)

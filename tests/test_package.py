@@ -33,7 +33,9 @@ RESOURCE_WILDCARD_ALLOWED = {
     "ec2:UnassignPrivateIpAddresses",
     "scheduler:ListSchedules",
 }
-COMMON_SIDS = {"CreateOwnLogGroups", "WriteOwnLogs", "ReadDatabaseSecret", "VpcNetworkInterfaces"}
+COMMON_SIDS = {"CreateOwnLogGroups", "WriteOwnLogs", "ReadDatabaseSecret", "DecryptEnvironment", "VpcNetworkInterfaces"}
+API_FUNCTIONS = {"ApiTracking", "ApiVideos", "ApiActions", "ApiUploads", "ApiSchedules", "ApiAnalytics", "ApiPages"}
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +85,14 @@ def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    subprocess.run(
+        [sys.executable, "-m", "infra.api_functions", str(out / "sam.json")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return out
 
 
@@ -96,7 +106,7 @@ def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    policies = template["Resources"][role]["Properties"]["Policies"]
+    policies = template["Resources"][role]["Properties"].get("Policies", [])
     return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
 
 
@@ -117,7 +127,8 @@ def test_layers_hold_executable_static_tools_and_every_function_fits(layer_zip: 
             assert entry.filename == f"bin/{tool}"
             assert stat.S_IMODE(entry.external_attr >> 16) == 0o755
     sizes = totals(package_dir / "deployment.zip", layer_zip.parent)
-    assert sizes["make_video_thumbnail"][1] == ["FfmpegLayer"] and sizes["api_handler"][1] == ["FfprobeLayer"]
+    assert sizes["make_video_thumbnail"][1] == ["FfmpegLayer"] and sizes["ApiVideos"][1] == ["FfprobeLayer"]
+    assert sizes["ApiTracking"][1] == [] and "api_handler" not in sizes
     assert max(size for size, _ in sizes.values()) < LAMBDA_UNZIPPED_LIMIT
 
 
@@ -208,11 +219,11 @@ def test_ingest_function_consumes_the_templates_queue(template: dict[str, Any]) 
 
 def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
     functions = _functions(template)
-    assert {"APIHandler", "IngestUploadedVideo", "PublishScheduledVideo"} <= set(functions)
+    assert {"ApiVideos", "IngestUploadedVideo", "PublishScheduledVideo"} <= set(functions)
     for name, function in functions.items():
         properties = function["Properties"]
         variables = properties["Environment"]["Variables"]
-        probes = name in {"APIHandler", "IngestUploadedVideo"}
+        probes = name in {"ApiVideos", "IngestUploadedVideo"}
         frames = name == "MakeVideoThumbnail"
         assert (properties.get("Layers") == [{"Ref": "FfprobeLayer"}]) is probes, name
         assert (properties.get("Layers") == [{"Ref": "FfmpegLayer"}]) is frames, name
@@ -222,7 +233,7 @@ def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
         assert properties["Architectures"] == ["x86_64"]  # the layer is x86_64-only
         if probes:
             assert variables["FFPROBE_PATH"] == "/opt/bin/ffprobe"
-    api = functions["APIHandler"]["Properties"]["Environment"]["Variables"]
+    api = functions["ApiVideos"]["Properties"]["Environment"]["Variables"]
     assert api["VIDEO_SCHEDULE_TARGET_ARN"] == {"Fn::GetAtt": ["PublishScheduledVideo", "Arn"]}
     assert api["VIDEO_SCHEDULE_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
     assert int(api["FFPROBE_TIMEOUT_SECONDS"]) < 29  # API Gateway's integration timeout
@@ -271,6 +282,11 @@ def test_scheduler_role_can_only_invoke_the_publish_function(template: dict[str,
 def test_iam_policies_have_no_wildcards_where_an_arn_is_known(template: dict[str, Any]) -> None:
     roles = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
     assert len(roles) >= 5
+    # API Gateway's logging role carries AWS's managed policy for exactly that, and nothing else.
+    logging = template["Resources"]["ApiGatewayLoggingRole"]["Properties"]
+    assert [arn["Fn::Sub"].rsplit("/", 1)[-1] for arn in logging["ManagedPolicyArns"]] == [
+        "AmazonAPIGatewayPushToCloudWatchLogs"
+    ]
     for role in roles:
         for statement in _statements(template, role):
             assert statement["Effect"] == "Allow"
@@ -292,32 +308,117 @@ def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -
     role_of = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
     actions = {name: _actions(_statements(template, role)) for name, role in role_of.items()}
     assert len(set(role_of.values())) == len(role_of)  # one role per function
-    ingest, api, publish = actions["IngestUploadedVideo"], actions["APIHandler"], actions["PublishScheduledVideo"]
-    thumbnails = actions["MakeVideoThumbnail"]
+    ingest, publish, thumbnails = (
+        actions["IngestUploadedVideo"],
+        actions["PublishScheduledVideo"],
+        actions["MakeVideoThumbnail"],
+    )
     assert {"s3:GetObject", "s3:DeleteObject", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= ingest
     assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:PutObject" for a in ingest)
-    assert {"s3:GetObject", "s3:PutObject", "scheduler:CreateSchedule", "iam:PassRole", "sqs:SendMessage"} <= api
-    assert not any(a.startswith("sns:") or a in {"sqs:ReceiveMessage", "sqs:DeleteMessage"} for a in api)
-    assert "sns:Publish" in publish and not any(a.startswith(("s3:", "sqs:", "iam:")) for a in publish)
+    assert "sns:Publish" in publish and not any(a.startswith(("s3:", "iam:")) for a in publish)
     assert {"s3:GetObject", "s3:PutObject", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= thumbnails
     assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:DeleteObject" for a in thumbnails)
-    for role, queue_actions in ((role_of["APIHandler"], {"sqs:SendMessage"}), (role_of["IngestUploadedVideo"], None)):
-        for statement in _statements(template, role):
-            if queue_actions and queue_actions & set(_as_list(statement["Action"])):
-                assert statement["Resource"] == {"Fn::GetAtt": ["ThumbnailQueue", "Arn"]}
     [writes] = [s for s in _statements(template, role_of["MakeVideoThumbnail"]) if s["Action"] == "s3:PutObject"]
     assert writes["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/thumbnails/*"}
-    [key] = [s for s in _statements(template, role_of["APIHandler"]) if s.get("Sid") == "ReadStreamSigningKey"]
-    assert key["Resource"] == {"Ref": "StreamSigningKeySecret"}
-    for name in set(functions) - {"APIHandler", "IngestUploadedVideo", "PublishScheduledVideo", "MakeVideoThumbnail"}:
-        sids = {s.get("Sid") for s in _statements(template, role_of[name])}
-        assert not any(a.startswith(("s3:", "sqs:")) for a in actions[name]), name
-        assert sids >= COMMON_SIDS, name
-    pass_role = next(s for s in _statements(template, role_of["APIHandler"]) if s["Action"] == "iam:PassRole")
+    # The API, group by group: the public tracking function can touch nothing but the database.
+    common = {
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
+        "kms:Decrypt", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+    }  # fmt: skip
+    assert actions["ApiTracking"] == common and actions["ApiAnalytics"] == common
+    assert actions["ApiPages"] == common | {"scheduler:GetScheduleGroup"}
+    assert actions["ApiUploads"] == common | {"s3:PutObject", "s3:AbortMultipartUpload"}
+    assert actions["ApiSchedules"] - common == {
+        "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+        "scheduler:GetScheduleGroup", "iam:PassRole",
+    }  # fmt: skip
+    assert actions["ApiVideos"] - common == {"s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sqs:SendMessage",
+                                             "sqs:GetQueueUrl"}  # fmt: skip
+    assert actions["ApiActions"] - common == {"s3:GetObject", "s3:ListBucket", "s3:PutObject",
+                                              "s3:AbortMultipartUpload", "s3:DeleteObject"}  # fmt: skip
+    for name in API_FUNCTIONS - {"ApiTracking", "ApiAnalytics", "ApiPages", "ApiUploads", "ApiSchedules"}:
+        [key] = [s for s in _statements(template, role_of[name]) if s.get("Sid") == "ReadStreamSigningKey"]
+        assert key["Resource"] == {"Ref": "StreamSigningKeySecret"}  # only groups that present videos sign URLs
+    [queue] = [s for s in _statements(template, role_of["ApiVideos"]) if "sqs:SendMessage" in _as_list(s["Action"])]
+    assert queue["Resource"] == {"Fn::GetAtt": ["ThumbnailQueue", "Arn"]}
+    pass_role = next(s for s in _statements(template, role_of["ApiSchedules"]) if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com"
-    uploads = next(s for s in _statements(template, role_of["APIHandler"]) if "s3:PutObject" in _as_list(s["Action"]))
+    uploads = next(s for s in _statements(template, role_of["ApiUploads"]) if "s3:PutObject" in _as_list(s["Action"]))
     assert uploads["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/videos/*"}
+    for name in ("RefreshVideoAnalytics", "AnalyticsRetention", "ReconcileVideoSchedules"):
+        assert not any(a.startswith("s3:") for a in actions[name]), name
+        assert {s.get("Sid") for s in _statements(template, role_of[name])} >= COMMON_SIDS, name
+
+
+def test_each_endpoint_group_is_its_own_function_and_every_path_goes_to_its_group(template: dict[str, Any]) -> None:
+    from infra.api_functions import GROUPS, group_of_routes
+
+    functions = _functions(template)
+    assert "APIHandler" not in functions and set(functions) >= API_FUNCTIONS
+    by_function = {group.function: group for group in GROUPS}
+    for name in API_FUNCTIONS:
+        properties = functions[name]["Properties"]
+        group = by_function[name]
+        assert (properties["MemorySize"], properties["Timeout"]) == (group.memory, group.timeout)
+        assert properties["ReservedConcurrentExecutions"] == group.reserved_concurrency
+        permission = template["Resources"][f"{name}InvokePermission"]["Properties"]
+        assert permission["FunctionName"] == {"Ref": name} and permission["Principal"] == "apigateway.amazonaws.com"
+    assert functions["ApiTracking"]["Properties"]["Handler"] == "chalicelib.entry.tracking.app"
+    routes = group_of_routes()
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    seen = set()
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            expected = routes[path, method.upper()].function
+            assert "${" + expected + ".Arn}" in uri, (method, path, uri)
+            seen.add(expected)
+    assert seen == API_FUNCTIONS
+    assert routes["/api/track/heartbeat", "POST"].function == "ApiTracking"
+    assert routes["/api/videos/{video_id}/analytics/retention", "GET"].function == "ApiAnalytics"
+    assert routes["/api/dashboard", "GET"].function == "ApiPages"
+
+
+def test_reserved_concurrency_fits_the_database_connection_budget(template: dict[str, Any]) -> None:
+    from infra.api_functions import CONNECTION_HEADROOM, connections_needed
+
+    reserved = [f["Properties"]["ReservedConcurrentExecutions"] for f in _functions(template).values()]
+    assert all(value >= 1 for value in reserved) and len(reserved) == len(_functions(template))
+    budget = template["Parameters"]["DatabaseConnectionBudget"]
+    assert budget["MinValue"] == sum(reserved) + CONNECTION_HEADROOM == connections_needed()
+    assert budget["Default"] >= budget["MinValue"]  # CloudFormation refuses a smaller budget at deploy time
+
+
+def test_the_template_passes_checkov_with_every_skip_explained(package_dir: Path) -> None:
+    assert CHECKOV.exists(), "make test installs Checkov in .venv-checkov"
+    result = subprocess.run(
+        [str(CHECKOV), "--file", str(package_dir / "sam.json"), "--framework", "cloudformation", "--quiet",
+         "--compact", "--output", "json"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    report = json.loads(result.stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert report["summary"]["failed"] == 0, [
+        (c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]
+    ]
+    assert report["summary"]["passed"] > 150
+    template = json.loads((package_dir / "sam.json").read_text())
+    skips = [
+        skip
+        for resource in template["Resources"].values()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips and all(len(skip["comment"]) > 40 for skip in skips)  # each says why
+
+
+def test_the_deployment_package_carries_chalices_runtime_but_not_its_cli(package_dir: Path) -> None:
+    names = zipfile.ZipFile(package_dir / "deployment.zip").namelist()
+    top = {name.split("/")[0] for name in names}
+    assert {"chalice", "chalicelib", "app.py", "sqlalchemy", "pg8000", "pydantic"} <= top
+    assert "chalice/app.py" in names and "chalice/cli/__init__.py" not in names
+    assert not top & {"pip", "setuptools", "wheel", "click", "yaml", "inquirer", "blessed", "wcwidth"}
 
 
 def test_render_refuses_an_unknown_stage_and_missing_functions() -> None:
@@ -433,7 +534,9 @@ def test_event_functions_run_under_their_packaged_handlers_with_log_context_and_
     app.py's middleware never runs for them: each must bring its own log context and flush."""
     from scripts.local_aws import ensure_resources, start_moto_server, stop_moto_servers
 
-    handlers = {name: f["Properties"]["Handler"] for name, f in _functions(template).items() if name != "APIHandler"}
+    handlers = {
+        name: f["Properties"]["Handler"] for name, f in _functions(template).items() if name not in API_FUNCTIONS
+    }
     assert set(handlers) == set(EVENT_FUNCTION_EVENTS)
     endpoint = start_moto_server()
     try:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
@@ -27,15 +25,20 @@ RETURNING c.hits,
 
 
 HIT_SQL = upsert_sql(":bucket")
-_HIT = text(HIT_SQL)
-_PURGE = text("DELETE FROM rate_limit_counters WHERE window_start < now() - interval '10 minutes'")
+PURGE_SQL = "DELETE FROM rate_limit_counters WHERE window_start < now() - interval '10 minutes'"
+# SQLAlchemy is imported in the functions below, not here: the tracking function (the
+# only user of upsert_sql) runs on pg8000 alone and should not pay for importing it.
 
 
 def hit(connection: Connection, bucket: str, client_key: str) -> tuple[int, int]:
     """Count one request; return ``(hits_in_window, seconds_left_in_window)``."""
-    row = connection.execute(_HIT, {"bucket": bucket, "client_key": client_key}).one()
+    from sqlalchemy import text
+
+    row = connection.execute(text(HIT_SQL), {"bucket": bucket, "client_key": client_key}).one()
     return int(row[0]), int(row[1])
 
 
 def purge_expired(connection: Connection) -> int:
-    return connection.execute(_PURGE).rowcount
+    from sqlalchemy import text
+
+    return connection.execute(text(PURGE_SQL)).rowcount
