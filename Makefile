@@ -104,7 +104,7 @@ package: $(VENV)/.installed $(CHECKOV_VENV)/.installed layer
 	cp build/layers/ffprobe-layer-x86_64.zip build/layers/ffmpeg-layer-x86_64.zip $(PACKAGE_DIR)/
 	$(PY) -m infra.layer_sizes --layers build/layers --package $(PACKAGE_DIR)
 	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json
-	$(CHECKOV_VENV)/bin/checkov --file $(PACKAGE_DIR)/sam.json --framework cloudformation --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file $(PACKAGE_DIR)/sam.json --framework cloudformation --compact --quiet --skip-download
 	@echo "Packaged $(PACKAGE_DIR)/sam.json (+ deployment.zip, ffprobe-layer-x86_64.zip)"
 
 # A signing key pair for the CloudFront key group of STAGE (ECDSA P-256): infra/stream-keys/<stage>-*.pem.
