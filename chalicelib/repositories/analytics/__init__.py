@@ -8,6 +8,8 @@
 * :mod:`.referrers` - views per referrer;
 * :mod:`.totals` - all-time figures per video and for the library, top videos;
 * :mod:`.viewers` - registered users who watched a video;
+* :mod:`.live` - concurrent viewers now and minute by minute (peaks);
+* :mod:`.audience` - per-day counts of views that played each hundredth of a video;
 * :mod:`.catalog` - the videos themselves: existence, row lock, counts;
 * :mod:`.maintenance` - resetting or forgetting a video's analytics, deleting old raw rows.
 
