@@ -263,3 +263,17 @@ def test_analytics_reports_read_from_the_reader_and_writes_stay_on_the_writer(
             dispose_engine()
             monkeypatch.delenv("DATABASE_READER_URL")
             get_settings.cache_clear()
+
+
+def test_report_snapshots_are_repeatable_read_without_jit_and_leave_the_connection_as_it_was() -> None:
+    """JIT compiling cost report queries 50-100 ms each (see ``snapshot``); the settings are the
+    transaction's own, so the pooled connection goes back with the server's defaults."""
+    from chalicelib.db.engine import snapshot
+
+    with snapshot() as connection:
+        assert connection.execute(text("SHOW transaction_isolation")).scalar() == "repeatable read"
+        assert connection.execute(text("SHOW jit")).scalar() == "off"
+    with get_engine().connect() as connection:
+        server_default = connection.execute(text("SELECT reset_val FROM pg_settings WHERE name = 'jit'")).scalar()
+        assert connection.execute(text("SHOW jit")).scalar() == server_default
+        assert connection.execute(text("SHOW transaction_isolation")).scalar() == "read committed"

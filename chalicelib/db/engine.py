@@ -190,9 +190,17 @@ def snapshot() -> Iterator[Connection]:
     COMMITTED a refresh committing between those statements would make them count rows
     twice or not at all. The isolation level is set in the transaction itself, so the
     pooled connection needs no reset afterwards.
+
+    JIT compilation is off for the transaction (``SET LOCAL``: nothing outlives it, so RDS Proxy
+    can still multiplex the connection). Report queries read a few rows per day, but the
+    planner guesses 1,000 rows for every ``generate_series`` call and for small per-span
+    subqueries, which lifts their estimated cost past ``jit_above_cost``: compiling then
+    took 50-100 ms for a statement that runs in a few. The refresh, whose folds do read
+    millions of rows, keeps the server's setting.
     """
     from sqlalchemy import text
 
     with get_reader_engine().begin() as connection:
         connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        connection.execute(text("SET LOCAL jit = off"))
         yield connection
