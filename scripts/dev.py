@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,8 +85,15 @@ def prepare_demo_library() -> None:
     from scripts.demo_data import ensure_demo_library
 
     added = ensure_demo_library(ROOT / ".data" / "demo-media")
-    if added:
+    if not added:
+        return
+    if shutil.which("ffmpeg"):
         _say(f"{added} demo videos added (their thumbnails are made by the dispatcher within seconds)")
+    else:
+        _say(
+            f"{added} demo videos added as metadata only: ffmpeg is not installed, so they have no media to play "
+            "and no thumbnails (install ffmpeg, e.g. `apt-get install ffmpeg`, delete .data/, run make dev again)"
+        )
 
 
 def prepare_aws() -> None:
