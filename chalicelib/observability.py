@@ -39,7 +39,8 @@ def event_function(handler: Handler) -> Handler:
             run = logger.inject_lambda_context(lambda _event, _context: _timed(handler, args), clear_state=True)
             return run({}, context)
         finally:
-            metrics.flush_metrics(raise_on_empty_metrics=False)
+            if metrics.metric_set:  # an empty flush only warns ("No application metrics to publish")
+                metrics.flush_metrics(raise_on_empty_metrics=False)
 
     return wrapper  # type: ignore[return-value]
 
