@@ -17,7 +17,9 @@ events spread over 120 days, folds them (the first scheduled refresh), then prin
 
 Every figure is the median of several runs. Not a test: nothing here asserts a time.
 Options: ``--views N --events N --videos N --days N --busy-share F --keep`` (keep the
-database); ``--views 10000000`` is the 10M run of the README.
+database); ``--views 10000000`` is the 10M run of the README. ``--database NAME --reuse``
+measures the analytics (2.) again on a database an earlier ``--keep`` run left, without
+seeding or folding: for trying a query change in minutes rather than an hour.
 """
 
 from __future__ import annotations
@@ -58,12 +60,12 @@ def native_connection(url: str) -> Any:
     return pg8000.native.Connection(**pg8000_connect_kwargs(url))
 
 
-def create_database(server: str) -> str:
+def create_database(server: str, name: str = BENCH_DB) -> str:
     admin = native_connection(server)
-    admin.run(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    admin.run(f'CREATE DATABASE "{BENCH_DB}"')
+    admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.run(f'CREATE DATABASE "{name}"')
     admin.close()
-    url = with_database(server, BENCH_DB)
+    url = with_database(server, name)
     from alembic import command
     from alembic.config import Config
 
@@ -73,14 +75,14 @@ def create_database(server: str) -> str:
     return url
 
 
-def drop_database(server: str) -> None:
+def drop_database(server: str, name: str = BENCH_DB) -> None:
     from chalicelib.db import fastpath
     from chalicelib.db.engine import dispose_engine
 
     dispose_engine()
     fastpath.dispose()
     admin = native_connection(server)
-    admin.run(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
 
 
@@ -646,7 +648,7 @@ def report_sketches(url: str, cases: dict[str, dict[str, Any]]) -> None:
         print(f"   {name:<32} {answered:>10,} vs {exact:>10,}   error {error:+.2f}% ({kind})")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=1000)
     parser.add_argument("--views", type=int, default=1_000_000)
@@ -656,12 +658,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy-share", type=float, default=0.1, help="share of the views on the busiest video")
     parser.add_argument("--requests", type=int, default=1000, help="tracking requests per round")
     parser.add_argument("--samples", type=int, default=25, help="runs of each analytics query")
-    parser.add_argument("--keep", action="store_true", help="keep the media_bench database")
-    args = parser.parse_args(argv)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--database", default=BENCH_DB, help="the database to create (or reuse)")
+    parser.add_argument("--reuse", action="store_true", help="measure analytics again on a kept database")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
 
     _bench_environment()
     server = server_url()
-    url = create_database(server)
+    if args.reuse:
+        return remeasure_analytics(with_database(server, args.database), args.samples)
+    url = create_database(server, args.database)
     os.environ["DATABASE_URL"] = url
     from chalicelib.config import get_settings
 
@@ -715,7 +725,24 @@ def main(argv: list[str] | None = None) -> int:
         report_retention(args.days)
     finally:
         if not args.keep:
-            drop_database(server)
+            drop_database(server, args.database)
+    return 0
+
+
+def remeasure_analytics(url: str, samples: int) -> int:
+    """Section 2 again on a kept database, as it stands (its folds, its unfolded tail)."""
+    from chalicelib.config import get_settings
+
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    busy, busy_views, typical, _ = busy_and_typical(url)
+    print(
+        f"media-api bench --reuse  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {machine()}\n"
+        f"2. Analytics again (p50/p99 of {samples} runs; busy video {busy}: {busy_views:,} raw views left, "
+        f"typical video {typical})"
+    )
+    for name, figures in bench_analytics(analytics_cases(url, busy, typical), samples).items():
+        print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
     return 0
 
 
