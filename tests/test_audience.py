@@ -134,6 +134,25 @@ def test_live_viewers_are_those_heard_from_in_the_last_30_seconds(
     assert client.http.get("/api/videos/999/analytics/live", headers=admin_headers).status_code == 404
 
 
+def test_a_view_started_longer_ago_than_the_live_horizon_is_not_live(
+    lambda_app: Any, client: Any, admin_headers: dict[str, str], video: dict[str, Any]
+) -> None:
+    """The horizon bounds the live scan (``LIVE_HORIZON_HOURS``); both views here were heard from just now."""
+    from chalicelib.audience import LIVE_HORIZON_HOURS
+
+    old, recent = (start(lambda_app, video["id"], ip=f"203.0.113.{n}") for n in (1, 2))
+    for view, minutes in ((old, LIVE_HORIZON_HOURS * 60 + 1), (recent, LIVE_HORIZON_HOURS * 60 - 1)):
+        sql(
+            "UPDATE video_views SET created_at = created_at - make_interval(mins => :m) WHERE id = :id",
+            m=minutes,
+            id=view["viewId"],
+        )
+        assert beat(lambda_app, view, None)[0] == 200
+    assert sql("SELECT count(*) FROM video_views WHERE last_seen_at > now() - interval '30 seconds'") == [(2,)]
+    assert report(client, admin_headers, f"/api/videos/{video['id']}/analytics/live")["concurrentViewers"] == 1
+    assert report(client, admin_headers, "/api/videos/analytics/live")["concurrentViewers"] == 1
+
+
 def test_retention_is_the_same_raw_and_folded_and_folding_twice_counts_nothing_twice(
     lambda_app: Any, client: Any, admin_headers: dict[str, str], video: dict[str, Any]
 ) -> None:

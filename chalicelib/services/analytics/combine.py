@@ -15,10 +15,10 @@ The answer says which (``uniqueViewersExact``), so no figure claims more than it
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.events import EVENT_TYPES
 from chalicelib.repositories.analytics import days, hours, live, raw, totals
@@ -41,6 +41,23 @@ class Frame:
     teams: tuple[bool, ...]
     folded_until: datetime | None
     kept_from: datetime | None
+    # The raw tail, read once per report: a report's totals and its points read the same rows,
+    # and in one snapshot they cannot change (about a refresh interval of traffic, ~10 ms each).
+    tails: dict[tuple[str, datetime | None], list[Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def tail_views(self, connection: Connection, start: datetime | None, end: datetime | None) -> list[raw.TailView]:
+        """Views of [start, end) after the watermark (``start`` from :meth:`tail_start`)."""
+        views = self._tail("views", start, lambda: raw.tail_views(connection, self.scope, start, None, self.teams))
+        return views if end is None else [view for view in views if view.created_at < end]
+
+    def tail_events(self, connection: Connection, start: datetime | None, end: datetime | None) -> list[raw.TailEvent]:
+        events = self._tail("events", start, lambda: raw.tail_events(connection, self.scope, start, None, self.teams))
+        return events if end is None else [event for event in events if event.created_at < end]
+
+    def _tail(self, kind: str, start: datetime | None, read: Callable[[], list[Any]]) -> list[Any]:
+        if (kind, start) not in self.tails:
+            self.tails[kind, start] = read()
+        return self.tails[kind, start]
 
     def tail_start(self, start: datetime | None) -> datetime | None:
         """Raw rows from here on are not in the roll-ups."""
@@ -154,8 +171,8 @@ def all_time(connection: Connection, frame: Frame) -> tuple[Figures, Count]:
     whole = _Part()
     for row in totals.read(connection, frame.scope, frame.teams):
         whole.add_rolled(row.figures, row.viewers, row.viewers_exact, row.sketch)
-    events = raw.tail_events(connection, frame.scope, frame.tail_start(None), None, frame.teams)
-    for view in raw.tail_views(connection, frame.scope, frame.tail_start(None), None, frame.teams):
+    events = frame.tail_events(connection, frame.tail_start(None), None)
+    for view in frame.tail_views(connection, frame.tail_start(None), None):
         whole.add_tail(view)
     whole.figures = whole.figures + _event_figures(events)
     return whole.figures, whole.single() or _range_count(connection, frame, whole, None, None)
@@ -218,14 +235,14 @@ def _read_tail(
     if tail_start is None or tail_start >= end:
         return referrers
     index = SpanIndex(spans)
-    for view in raw.tail_views(connection, frame.scope, tail_start, end, frame.teams):
+    for view in frame.tail_views(connection, tail_start, end):
         position = index.position(view.created_at)
         if position is not None:
             parts[position].add_tail(view)
             if view.referer:
                 referrers[view.referer] += 1
     by_position: dict[int, list[raw.TailEvent]] = {}
-    for event in raw.tail_events(connection, frame.scope, tail_start, end, frame.teams):
+    for event in frame.tail_events(connection, tail_start, end):
         position = index.position(event.created_at)
         if position is not None:
             by_position.setdefault(position, []).append(event)

@@ -6,6 +6,7 @@ its figures use, with the unique-viewer sentence saying whether its count is exa
 
 from __future__ import annotations
 
+from chalicelib.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
 from chalicelib.events import EVENT_TYPES
 from chalicelib.sketch import STANDARD_ERROR
 
@@ -72,7 +73,10 @@ PEAK = (
     "peakConcurrentViewers is a point's busiest minute: views live during it, a view being live from its start "
     "to its last view, event or heartbeat (with includeTeam, the larger of the two groups' peaks)."
 )
-LIVE = "A viewer is live while its last view, event or heartbeat is at most 30 seconds old."
+LIVE = (
+    f"A viewer is live while its last view, event or heartbeat is at most {LIVE_SECONDS} seconds old "
+    f"(views started more than {LIVE_HORIZON_HOURS} hours ago are not counted)."
+)
 RETENTION = (
     "Each point is a hundredth of the video: viewers are the views that played any part of it (the span "
     "between two position samples of a view counts when the position advanced by about the time that passed; "
