@@ -142,6 +142,18 @@ def test_watch_time_is_capped_by_elapsed_time_and_by_duration(app: Any, video: d
     assert sql("SELECT watch_time_seconds FROM video_views")[0][0] == 300
 
 
+def test_a_heartbeat_more_than_48_hours_after_its_view_started_changes_nothing(app: Any, video: dict[str, Any]) -> None:
+    """Such heartbeats are not counted (README, watch time), so they are not written either: 200, no change."""
+    view_id, token = start_view(app, video["id"])
+    beat = {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 50, "position": 10}
+    sql("UPDATE video_views SET created_at = now() - interval '49 hours'")
+    assert post(app, "heartbeat", beat)[0] == 200
+    assert sql("SELECT watch_time_seconds, last_position_at FROM video_views") == [(0, None)]
+    sql("UPDATE video_views SET created_at = now() - interval '47 hours'")
+    assert post(app, "heartbeat", beat)[0] == 200
+    assert sql("SELECT watch_time_seconds, last_position_at IS NOT NULL FROM video_views") == [(50, True)]
+
+
 @pytest.mark.parametrize("token", [None, "", "AAAAAAAAAAAAAAAAAAAAAA", "forged"])
 def test_forged_or_missing_view_token_is_403(app: Any, video: dict[str, Any], token: str | None) -> None:
     view_id, _ = start_view(app, video["id"])

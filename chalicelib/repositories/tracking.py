@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.audience import sample_sql
+from chalicelib.audience import PROGRESS_HOURS, sample_sql
 from chalicelib.db import fastpath
 from chalicelib.repositories import rate_limits
 
@@ -21,6 +21,9 @@ from chalicelib.repositories import rate_limits
 DURATION_FACTOR = 3
 # ... nor the seconds since the view was created plus this slack (clock skew, buffering).
 ELAPSED_SLACK_SECONDS = 30
+# Views a heartbeat may still change (see PROGRESS_HOURS); spelled in each statement that reads
+# video_views by id, so that PostgreSQL prunes the older monthly partitions.
+_PROGRESSING = f"vw.created_at > now() - interval '{PROGRESS_HOURS} hours'"
 
 
 def _rate_limit_cte(bucket: str) -> str:
@@ -89,7 +92,7 @@ cur AS (
   SELECT vw.id, v.duration, {_CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")} AS capped,
          CAST(:position AS numeric) IS NULL OR CAST(:position AS numeric) <= v.duration + 1 AS position_ok
   FROM video_views vw JOIN videos v ON v.id = vw.video_id
-  WHERE vw.id = :view_id
+  WHERE vw.id = :view_id AND {_PROGRESSING}
 ),
 upd AS (
   -- GREATEST keeps the maximum: watch time never goes down, whatever order heartbeats land in.
@@ -97,10 +100,12 @@ upd AS (
   SET watch_time_seconds = GREATEST(vw.watch_time_seconds, cur.capped),
       {sample_sql("vw", "CAST(:position AS numeric)", "cur.duration")}
   FROM cur, rl
-  WHERE vw.id = cur.id AND rl.hits <= CAST(:limit AS int) AND cur.position_ok
+  WHERE vw.id = cur.id AND {_PROGRESSING} AND rl.hits <= CAST(:limit AS int) AND cur.position_ok
   RETURNING vw.watch_time_seconds
 )
-SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur),
+-- An older view is still found (200, nothing changed); OR and COALESCE evaluate their right-hand
+-- subqueries only when needed, so a live view costs no probe of the older partitions.
+SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur) OR EXISTS (SELECT 1 FROM video_views WHERE id = :view_id),
        COALESCE((SELECT watch_time_seconds FROM upd),
                 (SELECT watch_time_seconds FROM video_views WHERE id = :view_id)),
        COALESCE((SELECT position_ok FROM cur), true), (SELECT duration FROM cur)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from chalicelib.audience import PROGRESS_HOURS
 from chalicelib.db.engine import transaction
 from chalicelib.repositories import partitions
 from chalicelib.repositories.analytics import audience, days, hours, live, raw, referrers, state, totals
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 # Rows younger than this may belong to a transaction not yet committed: folded next time.
 SETTLE = timedelta(seconds=60)
 # Heartbeats and completions of views this old still reach the roll-ups; later ones do not.
-PROGRESS_WINDOW = timedelta(hours=48)
+PROGRESS_WINDOW = timedelta(hours=PROGRESS_HOURS)
 # A backlog (the first refresh after the migration, or after an outage) is folded a day per step.
 STEP = timedelta(days=1)
 # The stored all-time viewers of a scope are recounted exactly at each refresh up to this many
