@@ -18,8 +18,8 @@ events spread over 120 days, folds them (the first scheduled refresh), then prin
 Every figure is the median of several runs. Not a test: nothing here asserts a time.
 Options: ``--views N --events N --videos N --days N --busy-share F --keep`` (keep the
 database); ``--views 10000000`` is the 10M run of the README. ``--database NAME --reuse``
-measures the analytics (2.) again on a database an earlier ``--keep`` run left, without
-seeding or folding: for trying a query change in minutes rather than an hour.
+measures again on a database an earlier ``--keep`` run left, without seeding, the first fold
+or building zones: for trying a change in minutes rather than the hours a 10M seed takes.
 """
 
 from __future__ import annotations
@@ -660,18 +660,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=25, help="runs of each analytics query")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--database", default=BENCH_DB, help="the database to create (or reuse)")
-    parser.add_argument("--reuse", action="store_true", help="measure analytics again on a kept database")
+    parser.add_argument("--reuse", action="store_true", help="measure again on a kept database (no seed, no fold)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-
     _bench_environment()
     server = server_url()
-    if args.reuse:
-        return remeasure_analytics(with_database(server, args.database), args.samples)
-    url = create_database(server, args.database)
+    url = with_database(server, args.database) if args.reuse else create_database(server, args.database)
     os.environ["DATABASE_URL"] = url
     from chalicelib.config import get_settings
 
@@ -679,18 +676,51 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server_version = native_connection(url).run("SHOW server_version")[0][0]
         print(f"media-api bench  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {machine()}  PostgreSQL {server_version}")
-        loaded = seed(url, args.videos, args.views, args.events, args.days, args.busy_share)
-        print(
-            f"seeded {args.videos:,} videos, {args.views:,} views, {args.events:,} events over {args.days} days: "
-            f"COPY {loaded['load_seconds']:.1f} s, with indexes + VACUUM ANALYZE {loaded['total_seconds']:.1f} s"
-        )
-        seconds, refreshed = timed_refresh()
-        print(
-            f"first scheduled refresh (folds {refreshed.steps} days, a step each, into hours, UTC days and "
-            f"totals): {seconds:.1f} s"
-        )
-        busy, busy_views, typical, typical_views = busy_and_typical(url)
-        cases = analytics_cases(url, busy, typical)
+        if args.reuse:
+            raw_intact = describe_kept(url)
+        else:
+            seed_and_fold(url, args)
+            raw_intact = True
+        measure(url, args, build_zones=not args.reuse, raw_intact=raw_intact)
+    finally:
+        if not args.keep and not args.reuse:
+            drop_database(server, args.database)
+    return 0
+
+
+def seed_and_fold(url: str, args: argparse.Namespace) -> None:
+    loaded = seed(url, args.videos, args.views, args.events, args.days, args.busy_share)
+    print(
+        f"seeded {args.videos:,} videos, {args.views:,} views, {args.events:,} events over {args.days} days: "
+        f"COPY {loaded['load_seconds']:.1f} s, with indexes + VACUUM ANALYZE {loaded['total_seconds']:.1f} s"
+    )
+    seconds, refreshed = timed_refresh()
+    print(
+        f"first scheduled refresh (folds {refreshed.steps} days, a step each, into hours, UTC days and "
+        f"totals): {seconds:.1f} s"
+    )
+
+
+def describe_kept(url: str) -> bool:
+    """Say what a reused database holds; drop zone requests not yet built (building them takes as long
+    as the first fold: the zone cases are then answered from hours). True while no raw month was dropped."""
+    connection = native_connection(url)
+    views = connection.run("SELECT count(*) FROM video_views")[0][0]
+    state = dict(connection.run("SELECT name, at FROM analytics_state"))
+    connection.run("DELETE FROM analytics_zones WHERE materialized_at IS NULL")
+    zones = [row[0] for row in connection.run("SELECT zone FROM analytics_zones ORDER BY zone")]
+    connection.close()
+    print(
+        f"reusing a kept database: {views:,} raw views, folded until {state.get('folded_until')}, "
+        f"zones built: {', '.join(zones) or 'none'}"
+    )
+    return "raw_kept_from" not in state
+
+
+def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact: bool) -> None:
+    busy, busy_views, typical, typical_views = busy_and_typical(url)
+    cases = analytics_cases(url, busy, typical)
+    if build_zones:
         from app import app
 
         with quiet_stdout():  # the first report in a zone asks the refresh to keep its days
@@ -699,51 +729,31 @@ def main(argv: list[str] | None = None) -> int:
         seconds, refreshed = timed_refresh()
         print(f"building the days of 2 more zones ({refreshed.days_written} days): {seconds:.1f} s")
 
-        report_tracking(url, args.requests)
-        seconds, refreshed = timed_refresh(settle=True)
-        print(f"   a scheduled refresh folding them: {seconds:.2f} s")
-        track_tail(url, busy, args.tail_views)
-        print(
-            f"\n2. Analytics (p50/p99 of {args.samples} runs; busy video {busy}: {busy_views:,} views, "
-            f"typical video {typical}: {typical_views:,} views; {args.tail_views:,} views tracked since the last "
-            "refresh, 10% of them on the busy video)"
-        )
-        for name, figures in bench_analytics(cases, args.samples).items():
-            print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
-
-        report_sketches(url, cases)
-
-        seed_figures = bench_seed_approach(url, busy, max(5, args.samples // 5))
-        print(f"\n4. Seed approach on the busy video ({busy_views:,} views)")
-        print(
-            f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; roll-ups: "
-            f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
-        )
-        print(f"\n5. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
-        for name, figures in bench_listing(url, args.samples).items():
-            print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
-        report_retention(args.days)
-    finally:
-        if not args.keep:
-            drop_database(server, args.database)
-    return 0
-
-
-def remeasure_analytics(url: str, samples: int) -> int:
-    """Section 2 again on a kept database, as it stands (its folds, its unfolded tail)."""
-    from chalicelib.config import get_settings
-
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    busy, busy_views, typical, _ = busy_and_typical(url)
+    report_tracking(url, args.requests)
+    seconds, _ = timed_refresh(settle=True)
+    print(f"   a scheduled refresh folding them: {seconds:.2f} s")
+    track_tail(url, busy, args.tail_views)
     print(
-        f"media-api bench --reuse  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {machine()}\n"
-        f"2. Analytics again (p50/p99 of {samples} runs; busy video {busy}: {busy_views:,} raw views left, "
-        f"typical video {typical})"
+        f"\n2. Analytics (p50/p99 of {args.samples} runs; busy video {busy}: {busy_views:,} views, "
+        f"typical video {typical}: {typical_views:,} views; {args.tail_views:,} views tracked since the last "
+        "refresh, 10% of them on the busy video)"
     )
-    for name, figures in bench_analytics(analytics_cases(url, busy, typical), samples).items():
+    for name, figures in bench_analytics(cases, args.samples).items():
         print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
-    return 0
+    if raw_intact:
+        report_sketches(url, cases)
+    else:
+        print("\n3. Unique viewers: not compared (retention has dropped raw months of this database)")
+    seed_figures = bench_seed_approach(url, busy, max(5, args.samples // 5))
+    print(f"\n4. Seed approach on the busy video ({busy_views:,} views)")
+    print(
+        f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; roll-ups: "
+        f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
+    )
+    print(f"\n5. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
+    for name, figures in bench_listing(url, args.samples).items():
+        print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
+    report_retention(args.days)
 
 
 def _line(name: str, figures: dict[str, float]) -> None:
