@@ -571,3 +571,16 @@ def test_event_functions_run_under_their_packaged_handlers_with_log_context_and_
                 assert [line for line in lines if "_aws" in line], (name, "metrics were not flushed")
     finally:
         stop_moto_servers()
+
+
+def test_the_batch_functions_wait_on_the_database_longer_than_the_api_and_less_than_their_own_timeout(
+    template: dict[str, Any],
+) -> None:
+    """A backlog fold of one day of a 10M library outlasts the API's 10 s read timeout; the refresh
+    must not fail on it forever (each run would retry the same day)."""
+    functions = _functions(template)
+    for name in ("RefreshVideoAnalytics", "AnalyticsRetention"):
+        properties = functions[name]["Properties"]
+        waits = int(properties["Environment"]["Variables"]["DATABASE_TIMEOUT_SECONDS"])
+        assert 10 < waits < properties["Timeout"], name
+    assert "DATABASE_TIMEOUT_SECONDS" not in functions["ApiTracking"]["Properties"]["Environment"]["Variables"]
