@@ -704,12 +704,13 @@ def seed_and_fold(url: str, args: argparse.Namespace) -> None:
 
 
 def describe_kept(url: str) -> bool:
-    """Say what a reused database holds; drop zone requests not yet built (building them takes as long
-    as the first fold: the zone cases are then answered from hours). True while no raw month was dropped."""
+    """Say what a reused database holds; drop requests for extra zones not yet built (each takes about
+    as long as the first fold; their cases are then answered from hours), but never UTC's, whose days
+    every default report reads. True while no raw month was dropped."""
     connection = native_connection(url)
     views = connection.run("SELECT count(*) FROM video_views")[0][0]
     state = dict(connection.run("SELECT name, at FROM analytics_state"))
-    connection.run("DELETE FROM analytics_zones WHERE materialized_at IS NULL")
+    connection.run("DELETE FROM analytics_zones WHERE materialized_at IS NULL AND zone <> 'UTC'")
     zones = [row[0] for row in connection.run("SELECT zone FROM analytics_zones ORDER BY zone")]
     connection.close()
     print(
