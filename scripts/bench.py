@@ -659,6 +659,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=1000, help="tracking requests per round")
     parser.add_argument("--samples", type=int, default=25, help="runs of each analytics query")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--no-seed-way", action="store_true", help="skip 4. (a minute a run at 10M)")
     parser.add_argument("--database", default=BENCH_DB, help="the database to create (or reuse)")
     parser.add_argument("--reuse", action="store_true", help="measure again on a kept database (no seed, no fold)")
     return parser.parse_args(argv)
@@ -747,12 +748,15 @@ def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact
         report_sketches(url, cases)
     else:
         print("\n3. Unique viewers: not compared (retention has dropped raw months of this database)")
-    seed_figures = bench_seed_approach(url, busy, max(5, args.samples // 5))
-    print(f"\n4. Seed approach on the busy video ({busy_views:,} views)")
-    print(
-        f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; roll-ups: "
-        f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
-    )
+    if args.no_seed_way:
+        print("\n4. Seed approach: skipped (--no-seed-way)")
+    else:
+        seed_figures = bench_seed_approach(url, busy, max(5, args.samples // 5))
+        print(f"\n4. Seed approach on the busy video ({busy_views:,} views)")
+        print(
+            f"   rows into Python and count: {seed_figures['seed_ms']:.1f} ms; roll-ups: "
+            f"{seed_figures['ours_ms']:.1f} ms; {seed_figures['seed_ms'] / seed_figures['ours_ms']:.1f}x faster"
+        )
     print(f"\n5. Listing 100 videos, public (p50/p99 of {args.samples} runs; 200 signed URLs per answer)")
     for name, figures in bench_listing(url, args.samples).items():
         print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
