@@ -712,7 +712,10 @@ def describe_kept(url: str) -> bool:
     views = connection.run("SELECT count(*) FROM video_views")[0][0]
     state = dict(connection.run("SELECT name, at FROM analytics_state"))
     connection.run("DELETE FROM analytics_zones WHERE materialized_at IS NULL AND zone <> 'UTC'")
-    zones = [row[0] for row in connection.run("SELECT zone FROM analytics_zones ORDER BY zone")]
+    zones = [
+        row[0]
+        for row in connection.run("SELECT zone FROM analytics_zones WHERE materialized_at IS NOT NULL ORDER BY zone")
+    ]
     connection.close()
     print(
         f"reusing a kept database: {views:,} raw views, folded until {state.get('folded_until')}, "
