@@ -39,10 +39,15 @@ def event_function(handler: Handler) -> Handler:
             run = logger.inject_lambda_context(lambda _event, _context: _timed(handler, args), clear_state=True)
             return run({}, context)
         finally:
-            if metrics.metric_set:  # an empty flush only warns ("No application metrics to publish")
-                metrics.flush_metrics(raise_on_empty_metrics=False)
+            publish_metrics()
 
     return wrapper  # type: ignore[return-value]
+
+
+def publish_metrics() -> None:
+    """Print the EMF metrics gathered so far, if any (an empty flush only warns "No application metrics")."""
+    if metrics.metric_set:
+        metrics.flush_metrics(raise_on_empty_metrics=False)
 
 
 def _timed(handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from chalice.app import Request, Response
 
-from chalicelib.observability import metrics
+from chalicelib.observability import publish_metrics
 from chalicelib.web import cors
 from chalicelib.web.request import header
 
@@ -53,5 +53,4 @@ def flush_metrics(event: Request, get_response: Callable[[Request], Response]) -
     try:
         return get_response(event)
     finally:
-        if metrics.metric_set:
-            metrics.flush_metrics(raise_on_empty_metrics=False)
+        publish_metrics()
