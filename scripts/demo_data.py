@@ -49,12 +49,17 @@ def _has_videos() -> bool:
         return bool(session.scalar(select(func.count()).select_from(Video)))
 
 
+def can_make_clips() -> bool:
+    """Whether the demo library gets real media (and so thumbnails): ffmpeg makes the clips."""
+    return shutil.which("ffmpeg") is not None
+
+
 def ensure_demo_library(directory: Path) -> int:
     """Real demo clips in the media bucket, ingested; metadata-only rows when ffmpeg is missing."""
     ensure_admin()
     if _has_videos():
         return 0
-    if shutil.which("ffmpeg") is None:
+    if not can_make_clips():
         return ensure_demo_data()
     from chalicelib.services import ingest, media_storage, videos
 

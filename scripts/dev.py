@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -82,12 +81,12 @@ def prepare_database() -> None:
 
 def prepare_demo_library() -> None:
     """Playable demo clips in the emulator's bucket (once the AWS side exists), ingested like uploads."""
-    from scripts.demo_data import ensure_demo_library
+    from scripts.demo_data import can_make_clips, ensure_demo_library
 
     added = ensure_demo_library(ROOT / ".data" / "demo-media")
     if not added:
         return
-    if shutil.which("ffmpeg"):
+    if can_make_clips():
         _say(f"{added} demo videos added (their thumbnails are made by the dispatcher within seconds)")
     else:
         _say(
