@@ -153,3 +153,35 @@ def test_probe_reads_a_presigned_url_without_leaking_it(media_bucket: str, media
         ffprobe.probe(bad_url)
     assert "X-Amz-Signature" not in caught.value.message
     assert "Signature=" not in caught.value.message
+
+
+def _refusing_url() -> str:
+    """A URL on a port nothing listens on (moto checks no signatures, so no 403 to be had from it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/videos/403.mp4"
+
+
+def _read_with(tool: str, url: str) -> object:
+    from chalicelib.services import ffmpeg
+
+    return ffprobe.probe(url) if tool == "ffprobe" else ffmpeg.frame_at(url, 0.0)
+
+
+@pytest.mark.parametrize("tool", ["ffprobe", "ffmpeg"])
+def test_only_a_failed_fetch_is_503_not_a_url_that_happens_to_hold_403(
+    tool: str, media_bucket: str, media_files: MediaFiles
+) -> None:
+    """The tools echo the URL they read; "403" in its key or signature is no HTTP error."""
+    upload(media_files.not_video, "videos/403/404.mp4")
+    not_a_video = media_storage.presigned_get("videos/403/404.mp4", 60)
+    if tool == "ffprobe":
+        with pytest.raises(Unprocessable):
+            _read_with(tool, not_a_video)
+    else:
+        assert _read_with(tool, not_a_video) is None
+    missing = media_storage.presigned_get("videos/none/missing.mp4", 60)
+    for unreadable in (missing, _refusing_url()):
+        with pytest.raises(ServiceUnavailable, match=f"{tool} could not read the media object"):
+            _read_with(tool, unreadable)

@@ -64,7 +64,7 @@ def frame_at(source: str, seconds: float) -> Frame | None:
     ]  # fmt: skip
     completed = media_tools.run(command, tool="ffmpeg", setting="FFMPEG_PATH", timeout=timeout)
     if completed.returncode != 0:
-        if b"403" in completed.stderr or b"Connection refused" in completed.stderr:
+        if media_tools.could_not_fetch(completed.stderr, source):
             raise ServiceUnavailable("ffmpeg could not read the media object")
         return None
     luma = _LUMA.search(completed.stderr)

@@ -65,7 +65,7 @@ def run_ffprobe(source: str, *, timeout_seconds: int | None = None) -> dict[str,
         detail = completed.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1].replace(source, "media object") if detail else f"exit status {completed.returncode}"
         reason = _redact(reason)[:MAX_STDERR_CHARS]
-        if "403" in reason or "404" in reason or "Connection refused" in reason:
+        if media_tools.could_not_fetch(completed.stderr, source):
             raise ServiceUnavailable(f"ffprobe could not read the media object: {reason}")
         raise Unprocessable(f"The file is not a readable video: {reason}")
     try:

@@ -4,10 +4,15 @@ never a verdict on the file."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.observability import logger
+
+# How ffmpeg/ffprobe say the object could not be fetched (an expired or refused URL, a
+# missing object, a dead endpoint), as opposed to fetched bytes that are not a video.
+_CANNOT_FETCH = re.compile(rb"(?:Server returned|HTTP error) 40[34]\b|Connection refused")
 
 
 class ToolTimeout(ServiceUnavailable):
@@ -24,3 +29,13 @@ def run(command: list[str], *, tool: str, setting: str, timeout: int) -> subproc
     except subprocess.TimeoutExpired as exc:
         logger.warning(f"{tool} timed out", extra={"timeout_seconds": timeout})
         raise ToolTimeout(f"{tool} did not finish within {timeout} seconds") from exc
+
+
+def could_not_fetch(stderr: bytes, source: str) -> bool:
+    """Whether the tool failed to fetch ``source`` rather than to decode it.
+
+    The tool echoes the source URL in its messages, and a presigned URL's signature is
+    random hex that contains "403" or "404" now and then, so the URL is taken out first and
+    only the tool's own HTTP error lines count.
+    """
+    return _CANNOT_FETCH.search(stderr.replace(source.encode(), b"")) is not None
