@@ -23,6 +23,7 @@ from sqlalchemy import text
 from chalicelib.repositories.analytics.figures import (
     ADDITIVE,
     EVENT_COLUMNS,
+    SPANS,
     Figures,
     event_counts_sql,
     sum_columns,
@@ -129,6 +130,16 @@ _SUM = text(
     WHERE scope_id = :scope AND hour >= :start AND hour < :end AND team = ANY(CAST(:teams AS boolean[]))
     """
 )
+_VIEWS_PER_SPAN = text(
+    f"""
+    SELECT s.position, (
+      SELECT COALESCE(sum(h.views), 0) FROM analytics_hours h
+      WHERE h.scope_id = :scope AND h.hour >= s.start AND h.hour < s."end"
+        AND h.team = ANY(CAST(:teams AS boolean[]))
+    ) AS views
+    FROM {SPANS}
+    """
+)
 _IN_RANGE = text(
     f"""
     SELECT h.hour, h.viewers, h.sketch, h.peak_viewers, {", ".join(f"h.{name}" for name in ADDITIVE)}
@@ -201,6 +212,14 @@ def figures_between(
     return Figures.of(
         connection.execute(_SUM, {"scope": scope, "start": start, "end": end, "teams": list(teams)}).one()
     )
+
+
+def views_per_span(
+    connection: Connection, scope: int, spans: list[tuple[datetime, datetime]], teams: tuple[bool, ...]
+) -> dict[int, int]:
+    """The folded views of each span of whole hours (0-based position), in one statement."""
+    params = {"scope": scope, "teams": list(teams), "starts": [s for s, _ in spans], "ends": [e for _, e in spans]}
+    return {int(row.position) - 1: int(row.views) for row in connection.execute(_VIEWS_PER_SPAN, params)}
 
 
 def in_range(

@@ -75,17 +75,26 @@ def _tail_events(library: bool) -> str:
                WHERE e.created_at >= :start AND e.created_at < :end {_TEAMS.format(alias="e")} {scope}"""
 
 
-def _per_span(library: bool) -> str:
+def _per_span(aggregate: str) -> Callable[[bool], str]:
+    """``aggregate`` over the views of each span, in one statement."""
+
     # A subquery per span: each is one index range scan, however far apart the spans are
     # (a join would scan everything between the first span and the last).
-    scope = "" if library else "AND vw.video_id = :scope"
-    return f"""
-    SELECT s.position, (
-      SELECT count(DISTINCT {_VIEWER}) FROM video_views vw
-      WHERE vw.created_at >= s.start AND vw.created_at < s."end" {_TEAMS.format(alias="vw")} {scope}
-    ) AS viewers
-    FROM {SPANS}
-    """
+    def build(library: bool) -> str:
+        scope = "" if library else "AND vw.video_id = :scope"
+        return f"""
+        SELECT s.position, (
+          SELECT {aggregate} FROM video_views vw
+          WHERE vw.created_at >= s.start AND vw.created_at < s."end" {_TEAMS.format(alias="vw")} {scope}
+        ) AS found
+        FROM {SPANS}
+        """
+
+    return build
+
+
+_VIEWERS_PER_SPAN = _per_span(f"count(DISTINCT {_VIEWER})")
+_VIEWS_PER_SPAN = _per_span("count(*)")
 
 
 _BY_SCOPE = text(
@@ -163,10 +172,27 @@ def exact_viewers_per_span(
     connection: Connection, scope: int, spans: Iterable[tuple[datetime, datetime]], teams: tuple[bool, ...]
 ) -> dict[int, int]:
     """Distinct viewers of each span (0-based position), in one statement."""
+    return _each_span(connection, _VIEWERS_PER_SPAN, scope, spans, teams)
+
+
+def count_views_per_span(
+    connection: Connection, scope: int, spans: Iterable[tuple[datetime, datetime]], teams: tuple[bool, ...]
+) -> dict[int, int]:
+    """Views started in each span (0-based position), in one statement."""
+    return _each_span(connection, _VIEWS_PER_SPAN, scope, spans, teams)
+
+
+def _each_span(
+    connection: Connection,
+    build: Callable[[bool], str],
+    scope: int,
+    spans: Iterable[tuple[datetime, datetime]],
+    teams: tuple[bool, ...],
+) -> dict[int, int]:
     pairs = list(spans)
     params = {"scope": scope, "teams": list(teams), "starts": [s for s, _ in pairs], "ends": [e for _, e in pairs]}
-    rows = connection.execute(_statement(_per_span, scope == LIBRARY), params)
-    return {int(row.position) - 1: int(row.viewers) for row in rows}
+    rows = connection.execute(_statement(build, scope == LIBRARY), params)
+    return {int(row.position) - 1: int(row.found) for row in rows}
 
 
 def exact_viewers_by_scope(connection: Connection, start: datetime, end: datetime) -> dict[tuple[int, bool], int]:

@@ -195,17 +195,28 @@ def views_between(connection: Connection, frame: Frame, start: datetime, end: da
     return folded.views + tail
 
 
-def views_since(connection: Connection, frame: Frame, since: datetime) -> int:
-    """Views started since ``since``: whole folded hours, plus raw rows for the partial first hour and the tail."""
-    first_full_hour = floor_hour(since)
-    if first_full_hour < since:
-        first_full_hour += HOUR
-    if frame.folded_until is None or frame.folded_until <= first_full_hour:
-        return raw.count_views(connection, frame.scope, since, None, frame.teams)
-    folded = hours.figures_between(connection, frame.scope, first_full_hour, frame.folded_until, frame.teams)
-    partial = raw.count_views(connection, frame.scope, since, first_full_hour, frame.teams)
-    tail = raw.count_views(connection, frame.scope, frame.folded_until, None, frame.teams)
-    return folded.views + partial + tail
+def views_since_each(connection: Connection, frame: Frame, instants: Sequence[datetime]) -> list[int]:
+    """Views started since each instant, in two statements whatever their number: the whole folded
+    hours after it, raw rows for its partial first hour, and the tail already read for the report.
+    """
+    folded: list[tuple[datetime, datetime]] = []
+    partial: list[tuple[datetime, datetime]] = []
+    for since in instants:
+        first_full_hour = floor_hour(since)
+        if first_full_hour < since:
+            first_full_hour += HOUR
+        watermark = frame.folded_until or since
+        folded.append((first_full_hour, max(first_full_hour, watermark)))
+        partial.append((since, max(since, min(first_full_hour, watermark))))
+    tail = frame.tail_views(connection, frame.tail_start(None), None)
+    hour_views = hours.views_per_span(connection, frame.scope, folded, frame.teams) if frame.folded_until else {}
+    raw_views = raw.count_views_per_span(connection, frame.scope, partial, frame.teams)
+    return [
+        hour_views.get(position, 0)
+        + raw_views.get(position, 0)
+        + sum(1 for view in tail if view.created_at >= max(since, frame.folded_until or since))
+        for position, since in enumerate(instants)
+    ]
 
 
 def _read_days(connection: Connection, frame: Frame, zone: str, spans: Sequence[Span], parts: list[_Part]) -> None:

@@ -17,7 +17,7 @@ from chalicelib.observability import logger
 from chalicelib.repositories.analytics import catalog, raw, referrers, state, totals, viewers
 from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics import definitions
-from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, first_view, series, views_since
+from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, first_view, series, views_since_each
 from chalicelib.services.analytics.folding import kept_from
 from chalicelib.services.analytics.periods import MAX_HOURLY_DAYS, Span, local_days, local_hours, today_in
 from chalicelib.services.timezones import resolve
@@ -122,7 +122,7 @@ def overview(window: Window) -> Overview:
         counts = catalog.counts(connection)
         frame, kept_zones = _frame(connection, raw.LIBRARY, window)
         figures, count = all_time(connection, frame)
-        last_24h, last_7d, last_30d = (views_since(connection, frame, now - timedelta(days=n)) for n in (1, 7, 30))
+        last_24h, last_7d, last_30d = views_since_each(connection, frame, [now - timedelta(days=n) for n in (1, 7, 30)])
         last = today_in(zone, now)
         spans = local_days(zone, last - timedelta(days=OVERVIEW_DAYS - 1), last)
         materialized = _materialized(kept_zones, zone_name, "day")
