@@ -265,15 +265,20 @@ def test_analytics_reports_read_from_the_reader_and_writes_stay_on_the_writer(
             get_settings.cache_clear()
 
 
-def test_report_snapshots_are_repeatable_read_without_jit_and_leave_the_connection_as_it_was() -> None:
-    """JIT compiling cost report queries 50-100 ms each (see ``snapshot``); the settings are the
-    transaction's own, so the pooled connection goes back with the server's defaults."""
+def test_report_snapshots_are_repeatable_read_without_jit_or_workers_and_leave_the_connection_as_it_was() -> None:
+    """JIT compiling cost report queries 50-100 ms each, parallel workers 20-30 ms (see ``snapshot``);
+    the settings are the transaction's own, so the pooled connection goes back with the server's defaults."""
     from chalicelib.db.engine import snapshot
 
+    tuned = ("jit", "max_parallel_workers_per_gather")
     with snapshot() as connection:
         assert connection.execute(text("SHOW transaction_isolation")).scalar() == "repeatable read"
         assert connection.execute(text("SHOW jit")).scalar() == "off"
+        assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
     with get_engine().connect() as connection:
-        server_default = connection.execute(text("SELECT reset_val FROM pg_settings WHERE name = 'jit'")).scalar()
-        assert connection.execute(text("SHOW jit")).scalar() == server_default
+        for name in tuned:
+            server_default = connection.execute(
+                text("SELECT reset_val FROM pg_settings WHERE name = :name"), {"name": name}
+            ).scalar()
+            assert connection.execute(text(f"SHOW {name}")).scalar() == server_default
         assert connection.execute(text("SHOW transaction_isolation")).scalar() == "read committed"

@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 _LAST_ACTIVITY = "COALESCE(vw.last_seen_at, vw.created_at)"
+_TEAMS = "vw.is_team = ANY(CAST(:teams AS boolean[]))"
 _RECENT = f"""vw.created_at > now() - interval '{LIVE_HORIZON_HOURS} hours'
     AND {_LAST_ACTIVITY} > now() - interval '{LIVE_SECONDS} seconds'
-    AND vw.is_team = ANY(CAST(:teams AS boolean[]))"""
+    AND {_TEAMS}"""
 
 
 @dataclass(frozen=True)
@@ -43,41 +44,40 @@ _ALL = text(
     """
 )
 _NOW = text("SELECT now()")
-# Minutes during which each view was live (from its start to its last activity), counted.
+# Minutes during which each view was live (from its start to its last activity), counted;
+# up to :last, or to the transaction's now() when it is null.
+_LAST = "COALESCE(CAST(:last AS timestamptz), now())"
 _MINUTES = f"""
     WITH active AS (
       SELECT vw.video_id, vw.is_team AS team,
              greatest(date_trunc('minute', vw.created_at), date_trunc('minute', CAST(:start AS timestamptz)))
                AS first_minute,
-             least(date_trunc('minute', {_LAST_ACTIVITY}), date_trunc('minute', CAST(:last AS timestamptz)))
+             least(date_trunc('minute', {_LAST_ACTIVITY}), date_trunc('minute', {_LAST}))
                AS last_minute
       FROM video_views vw
       WHERE vw.created_at >= CAST(:start AS timestamptz) - interval '{LIVE_HORIZON_HOURS} hours'
-        AND vw.created_at <= :last AND {_LAST_ACTIVITY} >= :start {{scope}}
+        AND vw.created_at <= {_LAST} AND {_LAST_ACTIVITY} >= :start {{scope}}
     )
-    SELECT video_id, team, minute, count(*) AS viewers
+    SELECT {{columns}}, count(*) AS viewers
     FROM active, generate_series(first_minute, last_minute, interval '1 minute') AS minute
     GROUP BY {{grouping}}
 """
 _PER_VIDEO_AND_LIBRARY = "GROUPING SETS ((video_id, team, minute), (team, minute))"
 _FOLD_PEAKS = text(
     f"""
-    WITH per_minute AS ({_MINUTES.format(scope="", grouping=_PER_VIDEO_AND_LIBRARY)})
+    WITH per_minute AS ({_MINUTES.format(scope="", columns="video_id, team, minute", grouping=_PER_VIDEO_AND_LIBRARY)})
     INSERT INTO analytics_hours AS h (scope_id, hour, team, peak_viewers)
     SELECT COALESCE(video_id, 0), date_trunc('hour', minute, 'UTC'), team, max(viewers)
     FROM per_minute GROUP BY 1, 2, 3
     ON CONFLICT (scope_id, hour, team) DO UPDATE SET peak_viewers = EXCLUDED.peak_viewers
     """
 )
+_PER_TEAM = "team, minute"
 _SCOPE_MINUTES = {
     library: text(
         f"""
-        WITH per_minute AS ({_MINUTES.format(scope=scope, grouping="minute, team, video_id")})
-        SELECT minute, max(per_team) AS viewers FROM (
-          SELECT minute, team, sum(viewers) AS per_team FROM per_minute
-          WHERE team = ANY(CAST(:teams AS boolean[])) GROUP BY minute, team
-        ) AS teams
-        GROUP BY minute
+        WITH per_minute AS ({_MINUTES.format(scope=f"{scope} AND {_TEAMS}", columns=_PER_TEAM, grouping=_PER_TEAM)})
+        SELECT minute, max(viewers) AS viewers FROM per_minute GROUP BY minute
         """
     )
     for library, scope in ((True, ""), (False, "AND vw.video_id = :scope"))
@@ -107,5 +107,5 @@ def fold_peaks(connection: Connection, start: datetime, end: datetime) -> None:
 def minutes(connection: Connection, scope: int, start: datetime, teams: tuple[bool, ...]) -> list[tuple[datetime, int]]:
     """Concurrent viewers of each minute since ``start`` (the tail after the last fold); with both team
     flags, the larger group's, as the folded hours keep them."""
-    params = {"scope": scope, "start": start, "last": now(connection), "teams": list(teams)}
+    params = {"scope": scope, "start": start, "last": None, "teams": list(teams)}
     return [(row.minute, int(row.viewers)) for row in connection.execute(_SCOPE_MINUTES[scope == 0], params)]
