@@ -202,6 +202,29 @@ class AnalyticsDay(_Figures, Base):
     team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     viewers_exact: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
+    # Index-only reads of a scope's days without their sketches (migration 0007).
+    __table_args__ = (
+        Index(
+            "analytics_days_figures_idx",
+            "scope_id",
+            "zone",
+            "day",
+            "team",
+            postgresql_include=[
+                "viewers",
+                "viewers_exact",
+                "peak_viewers",
+                "views",
+                "watch_time_seconds",
+                "completed_views",
+                "play_events",
+                "pause_events",
+                "seek_events",
+                "complete_events",
+            ],
+        ),
+    )
+
 
 class AnalyticsReferrer(Base):
     """Views per referrer per video per UTC hour (scheme, host and path only)."""
@@ -219,6 +242,16 @@ class AnalyticsReferrerDay(Base):
     """Views per referrer per video per UTC day, summed from the hours (reports read whole days here)."""
 
     __tablename__ = "analytics_referrer_days"
+    # Index-only reads of a video's referrers over a range of days (migration 0007).
+    __table_args__ = (
+        Index(
+            "analytics_referrer_days_video_team_day_idx",
+            "video_id",
+            "team",
+            "day",
+            postgresql_include=["referer", "views"],
+        ),
+    )
 
     video_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

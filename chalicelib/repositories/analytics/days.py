@@ -75,19 +75,23 @@ _WRITE = text(
          AS u({", ".join(_COLUMN_TYPES)})
     """
 )
-_READ = {
-    with_sketch: text(
-        f"""
-        SELECT day, team, viewers, viewers_exact, {"sketch" if with_sketch else "NULL AS sketch"}, peak_viewers,
-               {", ".join(ADDITIVE)}
-        FROM analytics_days
-        WHERE scope_id = :scope AND zone = :zone AND day >= :first AND day <= :last
-          AND team = ANY(CAST(:teams AS boolean[]))
-        ORDER BY day, team
-        """
-    )
-    for with_sketch in (False, True)
-}
+# Every column here is in analytics_days_figures_idx: an index-only scan (the sketch is read apart).
+_READ = text(
+    f"""
+    SELECT day, team, viewers, viewers_exact, peak_viewers, {", ".join(ADDITIVE)}
+    FROM analytics_days
+    WHERE scope_id = :scope AND zone = :zone AND day >= :first AND day <= :last
+      AND team = ANY(CAST(:teams AS boolean[]))
+    ORDER BY day, team
+    """
+)
+_DAY_SKETCHES = text(
+    """
+    SELECT day, team, sketch FROM analytics_days
+    WHERE scope_id = :scope AND zone = :zone AND day >= :first AND day <= :last
+      AND team = ANY(CAST(:teams AS boolean[])) AND sketch IS NOT NULL
+    """
+)
 
 
 def hour_sketches(connection: Connection, start: datetime, end: datetime) -> Iterator[tuple[int, bool, bytes]]:
@@ -128,17 +132,19 @@ def refresh_progress(connection: Connection, zone: str, day: date, start: dateti
 
 
 def read(
-    connection: Connection,
-    scope: int,
-    zone: str,
-    first: date,
-    last: date,
-    teams: tuple[bool, ...],
-    *,
-    with_sketch: bool,
+    connection: Connection, scope: int, zone: str, first: date, last: date, teams: tuple[bool, ...]
 ) -> list[DayRow]:
+    """A scope's days in [first, last], without their sketches (see :func:`sketches`)."""
     params = {"scope": scope, "zone": zone, "first": first, "last": last, "teams": list(teams)}
     return [
-        DayRow(scope, row.day, bool(row.team), Figures.of(row), int(row.viewers), bool(row.viewers_exact), row.sketch)
-        for row in connection.execute(_READ[with_sketch], params)
+        DayRow(scope, row.day, bool(row.team), Figures.of(row), int(row.viewers), bool(row.viewers_exact))
+        for row in connection.execute(_READ, params)
     ]
+
+
+def sketches(
+    connection: Connection, scope: int, zone: str, first: date, last: date, teams: tuple[bool, ...]
+) -> dict[tuple[date, bool], bytes]:
+    """The viewer sketches of a scope's days, by ``(day, team)`` (days without one are left out)."""
+    params = {"scope": scope, "zone": zone, "first": first, "last": last, "teams": list(teams)}
+    return {(row.day, bool(row.team)): bytes(row.sketch) for row in connection.execute(_DAY_SKETCHES, params)}

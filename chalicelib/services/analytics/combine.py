@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.events import EVENT_TYPES
@@ -90,6 +90,23 @@ class Series:
     tail_referrers: Counter[str]
 
 
+class _DaySketches:
+    """The sketches of a report's days, read in one statement the first time an estimate needs one.
+
+    A day's figures come from an index-only scan; its 16 KB sketch is read only to merge
+    it, and most reports merge none (each day's own count is stored, the all-time one too).
+    """
+
+    def __init__(self, connection: Connection, frame: Frame, zone: str, first: date, last: date) -> None:
+        self._read = lambda: days.sketches(connection, frame.scope, zone, first, last, frame.teams)
+        self._found: dict[tuple[date, bool], bytes] | None = None
+
+    def get(self, key: tuple[date, bool]) -> bytes | None:
+        if self._found is None:
+            self._found = self._read()
+        return self._found.get(key)
+
+
 @dataclass
 class _Part:
     """What is known of one point (or a whole range) while it is being read."""
@@ -99,16 +116,27 @@ class _Part:
     blobs: list[bytes] = field(default_factory=list)
     legacy: int = 0  # viewers of roll-up rows without a sketch
     keys: set[str] = field(default_factory=set)  # viewers of tail views
+    # Day rows whose sketch is read only if an estimate needs it: (sketches, (day, team), viewers).
+    deferred: list[tuple[_DaySketches, tuple[date, bool], int]] = field(default_factory=list)
 
     def add_rolled(self, figures: Figures, viewers: int, exact: bool, blob: bytes | None) -> None:
+        if self._add_figures(figures, viewers, exact):
+            if blob is None:
+                self.legacy += viewers
+            else:
+                self.blobs.append(blob)
+
+    def add_day(self, row: days.DayRow, sketches: _DaySketches) -> None:
+        if self._add_figures(row.figures, row.viewers, row.viewers_exact):
+            self.deferred.append((sketches, (row.day, row.team), row.viewers))
+
+    def _add_figures(self, figures: Figures, viewers: int, exact: bool) -> bool:
+        """Add a roll-up row's figures; True when it has views (and so viewers to count)."""
         self.figures = self.figures + figures
         if figures.views == 0:
-            return
+            return False
         self.counts.append(Count(viewers, exact))
-        if blob is None:
-            self.legacy += viewers
-        else:
-            self.blobs.append(blob)
+        return True
 
     def add_tail(self, view: raw.TailView) -> None:
         self.figures = self.figures + Figures(1, view.watch_time_seconds, int(view.completed))
@@ -125,6 +153,13 @@ class _Part:
         return None
 
     def estimate(self) -> Count:
+        for sketches, key, viewers in self.deferred:
+            blob = sketches.get(key)
+            if blob is None:
+                self.legacy += viewers
+            else:
+                self.blobs.append(blob)
+        self.deferred = []
         sketch = Sketch.of_keys(self.keys)
         for blob in self.blobs:
             sketch.merge_blob(blob)
@@ -154,6 +189,7 @@ def series(
         whole.figures = whole.figures + part.figures
         whole.counts.extend(part.counts)
         whole.blobs.extend(part.blobs)
+        whole.deferred.extend(part.deferred)
         whole.legacy += part.legacy
         whole.keys |= part.keys
     with_views = [point for point in points if point.figures.views]
@@ -221,10 +257,12 @@ def views_since_each(connection: Connection, frame: Frame, instants: Sequence[da
 
 def _read_days(connection: Connection, frame: Frame, zone: str, spans: Sequence[Span], parts: list[_Part]) -> None:
     by_day = {span.label: part for span, part in zip(spans, parts, strict=True)}
-    for row in days.read(connection, frame.scope, zone, spans[0].label, spans[-1].label, frame.teams, with_sketch=True):
+    first, last = spans[0].label, spans[-1].label
+    sketches = _DaySketches(connection, frame, zone, first, last)
+    for row in days.read(connection, frame.scope, zone, first, last, frame.teams):
         part = by_day.get(row.day)
         if part is not None:
-            part.add_rolled(row.figures, row.viewers, row.viewers_exact, row.sketch)
+            part.add_day(row, sketches)
 
 
 def _read_hours(connection: Connection, frame: Frame, spans: Sequence[Span], parts: list[_Part]) -> None:
