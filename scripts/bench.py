@@ -478,8 +478,8 @@ def vacuum_rollups(url: str) -> None:
     connection.run(f"VACUUM ANALYZE {', '.join(ROLLUPS)}")
     connection.close()
     seconds = time.perf_counter() - started
-    note = ", which this server would not do itself: autovacuum is off" if autovacuum == "off" else ""
-    print(f"VACUUM ANALYZE of the roll-ups, as autovacuum would after such a fold{note}: {seconds:.1f} s")
+    whose = "autovacuum's job, off on this server" if autovacuum == "off" else "as autovacuum would"
+    print(f"VACUUM ANALYZE of the roll-ups ({whose}): {seconds:.1f} s")
 
 
 def timed_refresh(settle: bool = False) -> tuple[float, Any]:
