@@ -31,6 +31,7 @@ import math
 import sys
 from array import array
 from collections.abc import Iterable
+from functools import lru_cache
 
 PRECISION = 14
 REGISTERS = 1 << PRECISION
@@ -63,6 +64,9 @@ def viewer_key(user_id: int | None, ip_hash: str | None, view_id: int) -> str:
     return f"v:{view_id}"
 
 
+# Reports hash the same tail viewers for each point, range and total they estimate, and a
+# warm function sees the same viewers poll after poll: remembered (about 3 MB when full).
+@lru_cache(maxsize=16_384)
 def register_of(key: str) -> tuple[int, int]:
     """``(register, value)`` of a viewer key, as :data:`REGISTER_SQL` and :data:`VALUE_SQL` compute them."""
     hashed = int(hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()[:16], 16)

@@ -10,10 +10,9 @@ refresh, once per day folded.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import text
 
@@ -29,8 +28,9 @@ _VIEWER = VIEWER_KEY_SQL.format(p="vw.")
 _TEAMS = "AND {alias}.is_team = ANY(CAST(:teams AS boolean[]))"
 
 
-@dataclass(frozen=True)
-class TailView:
+# Named tuples rather than dataclasses: a busy tail is thousands of rows per report, and a
+# tuple is built several times faster than a frozen dataclass.
+class TailView(NamedTuple):
     created_at: datetime
     viewer: str
     team: bool
@@ -39,8 +39,7 @@ class TailView:
     referer: str | None
 
 
-@dataclass(frozen=True)
-class TailEvent:
+class TailEvent(NamedTuple):
     created_at: datetime
     event_type: str
     team: bool

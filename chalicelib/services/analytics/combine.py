@@ -138,9 +138,14 @@ class _Part:
         self.counts.append(Count(viewers, exact))
         return True
 
-    def add_tail(self, view: raw.TailView) -> None:
-        self.figures = self.figures + Figures(1, view.watch_time_seconds, int(view.completed))
-        self.keys.add(view.viewer)
+    def add_tail(self, views: Sequence[raw.TailView]) -> None:
+        """Add raw views after the watermark (summed first: one Figures per part, not per view)."""
+        if not views:
+            return
+        watch = sum(view.watch_time_seconds for view in views)
+        completed = sum(1 for view in views if view.completed)
+        self.figures = self.figures + Figures(len(views), watch, completed)
+        self.keys.update(view.viewer for view in views)
 
     def single(self) -> Count | None:
         """The exact count when one source holds every view of the part."""
@@ -208,8 +213,7 @@ def all_time(connection: Connection, frame: Frame) -> tuple[Figures, Count]:
     for row in totals.read(connection, frame.scope, frame.teams):
         whole.add_rolled(row.figures, row.viewers, row.viewers_exact, row.sketch)
     events = frame.tail_events(connection, frame.tail_start(None), None)
-    for view in frame.tail_views(connection, frame.tail_start(None), None):
-        whole.add_tail(view)
+    whole.add_tail(frame.tail_views(connection, frame.tail_start(None), None))
     whole.figures = whole.figures + _event_figures(events)
     return whole.figures, whole.single() or _range_count(connection, frame, whole, None, None)
 
@@ -284,12 +288,15 @@ def _read_tail(
     if tail_start is None or tail_start >= end:
         return referrers
     index = SpanIndex(spans)
+    views_at: dict[int, list[raw.TailView]] = {}
     for view in frame.tail_views(connection, tail_start, end):
         position = index.position(view.created_at)
         if position is not None:
-            parts[position].add_tail(view)
+            views_at.setdefault(position, []).append(view)
             if view.referer:
                 referrers[view.referer] += 1
+    for position, views in views_at.items():
+        parts[position].add_tail(views)
     by_position: dict[int, list[raw.TailEvent]] = {}
     for event in frame.tail_events(connection, tail_start, end):
         position = index.position(event.created_at)
