@@ -563,3 +563,49 @@ def test_queries_use_the_indexes(video: dict[str, Any], database_url: str) -> No
     for build in (raw._TAIL_VIEWS, raw._EXACT, raw._COUNT):
         plan = "\n".join(str(row[0]) for row in sql("EXPLAIN " + str(raw._statement(build, False)), **params))
         assert f"{month}_video_id_created_at" in plan and f"Seq Scan on {month}" not in plan, plan
+
+
+def test_a_report_reads_days_and_referrer_days_from_their_covering_indexes(database_url: str) -> None:
+    """The refresh writes a day of every scope at once, so a video's days lie a heap page apart;
+    its report reads them index-only (migration 0007), without touching the heap or the sketches."""
+    sql(
+        """
+        INSERT INTO analytics_days (scope_id, zone, day, team, views, viewers, sketch)
+        SELECT s, 'UTC', date '2026-01-01' + d, false, 10, 5, decode(repeat('00', 2000), 'hex')
+        FROM generate_series(1, 200) s, generate_series(0, 119) d
+        """
+    )
+    sql(
+        """
+        INSERT INTO analytics_referrer_days (video_id, day, team, referer, views)
+        SELECT s, date '2026-01-01' + d, false, 'https://site' || r || '.example/', 1
+        FROM generate_series(1, 200) s, generate_series(0, 119) d, generate_series(1, 5) r
+        """
+    )
+    from tests.conftest import admin_connection
+
+    native = admin_connection(database_url)
+    native.run("VACUUM ANALYZE analytics_days, analytics_referrer_days")  # as autovacuum would
+    native.close()
+    from chalicelib.repositories.analytics import days, referrers
+
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)
+    range_of_days = {"first": start.date(), "last": end.date()}
+    ends = {"start": start, "end": end, "days_start": start, "days_end": end}
+    plans = {
+        "analytics_days_figures_idx": sql(
+            "EXPLAIN " + str(days._READ), scope=7, zone="UTC", teams=[False], **range_of_days
+        ),
+        "analytics_referrer_days_video_team_day_idx": sql(
+            "EXPLAIN " + str(referrers._TOP),
+            video_id=7,
+            teams=[False],
+            limit=10,
+            tail_referers=[],
+            tail_views=[],
+            **ends,
+        ),
+    }
+    for index, rows in plans.items():
+        plan = "\n".join(str(row[0]) for row in rows)
+        assert f"Index Only Scan using {index}" in plan, plan
