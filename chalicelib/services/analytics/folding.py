@@ -24,6 +24,7 @@ from chalicelib.db.engine import transaction
 from chalicelib.repositories import partitions
 from chalicelib.repositories.analytics import audience, days, hours, live, raw, referrers, state, totals
 from chalicelib.repositories.analytics.figures import Figures
+from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT
 from chalicelib.services.analytics.periods import Span, floor_hour, local_days
 from chalicelib.services.timezones import resolve
 from chalicelib.sketch import Sketch
@@ -37,9 +38,6 @@ SETTLE = timedelta(seconds=60)
 PROGRESS_WINDOW = timedelta(hours=PROGRESS_HOURS)
 # A backlog (the first refresh after the migration, or after an outage) is folded a day per step.
 STEP = timedelta(days=1)
-# The stored all-time viewers of a scope are recounted exactly at each refresh up to this many
-# views (a few ms each); above, they are the sketch's estimate (reports recount up to 10,000).
-STORED_EXACT_LIMIT = 2_000
 # A zone nobody asked for in this long stops being kept.
 IDLE_ZONE_DAYS = 30
 TIME_BUDGET_SECONDS = 240.0
@@ -289,11 +287,12 @@ def _exact_totals(
     end: datetime,
     instants: dict[str, datetime],
 ) -> dict[tuple[int, bool], int]:
-    """Exact all-time viewers of the scopes with new views, few views in all and all their raw rows."""
+    """Exact all-time viewers of the scopes with new views, few views in all (``EXACT_VIEWS_LIMIT``) and
+    all their raw rows; the others keep the sketch's estimate."""
     views: dict[int, int] = defaultdict(int)
     for (scope, _), total in figures.items():
         views[scope] += total.views
-    small = [scope for scope in with_new_rows if views[scope] <= STORED_EXACT_LIMIT]
+    small = [scope for scope in with_new_rows if views[scope] <= EXACT_VIEWS_LIMIT]
     kept = kept_from(instants)
     if kept is not None and small:
         first = totals.first_hours(connection, small)
