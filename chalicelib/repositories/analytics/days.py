@@ -88,7 +88,7 @@ _READ = text(
 _DAY_SKETCHES = text(
     """
     SELECT day, team, sketch FROM analytics_days
-    WHERE scope_id = :scope AND zone = :zone AND day >= :first AND day <= :last
+    WHERE scope_id = :scope AND zone = :zone AND day = ANY(CAST(:days AS date[]))
       AND team = ANY(CAST(:teams AS boolean[])) AND sketch IS NOT NULL
     """
 )
@@ -143,8 +143,8 @@ def read(
 
 
 def sketches(
-    connection: Connection, scope: int, zone: str, first: date, last: date, teams: tuple[bool, ...]
+    connection: Connection, scope: int, zone: str, days: list[date], teams: list[bool]
 ) -> dict[tuple[date, bool], bytes]:
-    """The viewer sketches of a scope's days, by ``(day, team)`` (days without one are left out)."""
-    params = {"scope": scope, "zone": zone, "first": first, "last": last, "teams": list(teams)}
+    """The viewer sketches of a scope's ``days`` and ``teams``, by ``(day, team)`` (rows without one left out)."""
+    params = {"scope": scope, "zone": zone, "days": days, "teams": teams}
     return {(row.day, bool(row.team)): bytes(row.sketch) for row in connection.execute(_DAY_SKETCHES, params)}

@@ -93,20 +93,26 @@ class Series:
 
 
 class _DaySketches:
-    """The sketches of a report's days, read in one statement the first time an estimate needs one.
+    """The sketches of a report's days, read only when an estimate has to merge them.
 
     A day's figures come from an index-only scan; its 16 KB sketch is read only to merge
-    it, and most reports merge none (each day's own count is stored, the all-time one too).
+    it, and most reports merge none (each day's own count is stored, the all-time one too)
+    or one (today's, when it holds the tail). Each estimate reads the sketches it lacks
+    in one statement.
     """
 
-    def __init__(self, connection: Connection, frame: Frame, zone: str, first: date, last: date) -> None:
-        self._read = lambda: days.sketches(connection, frame.scope, zone, first, last, frame.teams)
-        self._found: dict[tuple[date, bool], bytes] | None = None
+    def __init__(self, connection: Connection, frame: Frame, zone: str) -> None:
+        self._connection, self._frame, self._zone = connection, frame, zone
+        self._found: dict[tuple[date, bool], bytes | None] = {}
 
-    def get(self, key: tuple[date, bool]) -> bytes | None:
-        if self._found is None:
-            self._found = self._read()
-        return self._found.get(key)
+    def get_many(self, keys: Iterable[tuple[date, bool]]) -> dict[tuple[date, bool], bytes | None]:
+        wanted = set(keys)
+        missing = wanted - self._found.keys()
+        if missing:
+            wanted_days, teams = sorted({day for day, _ in missing}), sorted({team for _, team in missing})
+            found = days.sketches(self._connection, self._frame.scope, self._zone, wanted_days, teams)
+            self._found.update({key: found.get(key) for key in missing})
+        return {key: self._found[key] for key in wanted}
 
 
 @dataclass
@@ -160,13 +166,15 @@ class _Part:
         return None
 
     def estimate(self) -> Count:
-        for sketches, key, viewers in self.deferred:
-            blob = sketches.get(key)
-            if blob is None:
-                self.legacy += viewers
-            else:
-                self.blobs.append(blob)
-        self.deferred = []
+        if self.deferred:
+            found = self.deferred[0][0].get_many(key for _, key, _ in self.deferred)
+            for _, key, viewers in self.deferred:
+                blob = found[key]
+                if blob is None:
+                    self.legacy += viewers
+                else:
+                    self.blobs.append(blob)
+            self.deferred = []
         sketch = Sketch.of_keys(self.keys)
         for blob in self.blobs:
             sketch.merge_blob(blob)
@@ -263,9 +271,8 @@ def views_since_each(connection: Connection, frame: Frame, instants: Sequence[da
 
 def _read_days(connection: Connection, frame: Frame, zone: str, spans: Sequence[Span], parts: list[_Part]) -> None:
     by_day = {span.label: part for span, part in zip(spans, parts, strict=True)}
-    first, last = spans[0].label, spans[-1].label
-    sketches = _DaySketches(connection, frame, zone, first, last)
-    for row in days.read(connection, frame.scope, zone, first, last, frame.teams):
+    sketches = _DaySketches(connection, frame, zone)
+    for row in days.read(connection, frame.scope, zone, spans[0].label, spans[-1].label, frame.teams):
         part = by_day.get(row.day)
         if part is not None:
             part.add_day(row, sketches)
