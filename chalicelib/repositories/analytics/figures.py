@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.events import EVENT_TYPES
@@ -15,6 +17,12 @@ _NO_EVENTS = (0,) * len(EVENT_TYPES)
 SPANS = (
     'unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) WITH ORDINALITY AS s(start, "end", position)'
 )
+
+
+def span_params(spans: Iterable[tuple[datetime, datetime]]) -> dict[str, list[datetime]]:
+    """The ``:starts`` and ``:ends`` parameters of :data:`SPANS` (row ``position`` n is the n-th span, from 1)."""
+    pairs = list(spans)
+    return {"starts": [start for start, _ in pairs], "ends": [end for _, end in pairs]}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from chalicelib.repositories.analytics.figures import (
     SPANS,
     Figures,
     event_counts_sql,
+    span_params,
     sum_columns,
 )
 from chalicelib.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
@@ -218,7 +219,7 @@ def views_per_span(
     connection: Connection, scope: int, spans: list[tuple[datetime, datetime]], teams: tuple[bool, ...]
 ) -> dict[int, int]:
     """The folded views of each span of whole hours (0-based position), in one statement."""
-    params = {"scope": scope, "teams": list(teams), "starts": [s for s, _ in spans], "ends": [e for _, e in spans]}
+    params = {"scope": scope, "teams": list(teams), **span_params(spans)}
     return {int(row.position) - 1: int(row.views) for row in connection.execute(_VIEWS_PER_SPAN, params)}
 
 

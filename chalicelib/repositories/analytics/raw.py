@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import text
 
-from chalicelib.repositories.analytics.figures import SPANS
+from chalicelib.repositories.analytics.figures import SPANS, span_params
 from chalicelib.sketch import VIEWER_KEY_SQL
 
 if TYPE_CHECKING:
@@ -188,8 +188,7 @@ def _each_span(
     spans: Iterable[tuple[datetime, datetime]],
     teams: tuple[bool, ...],
 ) -> dict[int, int]:
-    pairs = list(spans)
-    params = {"scope": scope, "teams": list(teams), "starts": [s for s, _ in pairs], "ends": [e for _, e in pairs]}
+    params = {"scope": scope, "teams": list(teams), **span_params(spans)}
     rows = connection.execute(_statement(build, scope == LIBRARY), params)
     return {int(row.position) - 1: int(row.found) for row in rows}
 
