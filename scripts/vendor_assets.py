@@ -1,12 +1,13 @@
 """`make assets`: the third-party browser code the API serves itself, from pinned npm packages.
 
-The docs page (Swagger UI) and the dashboard (uPlot) load their scripts and styles
-from the API, never from a third-party host. ``web-assets/package-lock.json`` pins
-each package with its integrity hash; this installs them (``npm ci``, install scripts
-off: swagger-ui-dist's only one is a telemetry ping) and copies the few files the
-pages use, with their licences, into ``chalicelib/web/static/vendor/``, which
-``chalice package`` ships inside the deployment package. A manifest records the
-versions, which the pages put in their asset URLs so browsers cache them safely.
+The docs page (Swagger UI), the dashboard (uPlot) and the pages that play videos
+(hls.js) load their scripts and styles from the API, never from a third-party host.
+``web-assets/package-lock.json`` pins each package with its integrity hash; this
+installs them (``npm ci``, install scripts off: swagger-ui-dist's only one is a
+telemetry ping) and copies the few files the pages use, with their licences, into
+``chalicelib/web/static/vendor/``, which ``chalice package`` ships inside the
+deployment package. A manifest records the versions, which the pages put in their
+asset URLs so browsers cache them safely.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ FILES = {
     "uplot.js": ("uplot", "dist/uPlot.iife.min.js"),
     "uplot.css": ("uplot", "dist/uPlot.min.css"),
     "uplot-LICENSE.txt": ("uplot", "LICENSE"),
+    # HLS over Media Source Extensions for browsers without native HLS (Chromium, Firefox): the
+    # light build plays what the ladder makes (muxed H.264/AAC variants) without the subtitle,
+    # alternate-audio and DRM code of the full one (390 KB instead of 620 KB minified).
+    "hls.js": ("hls.js", "dist/hls.light.min.js"),
+    "hls-LICENSE.txt": ("hls.js", "LICENSE"),
 }
 
 

@@ -35,6 +35,8 @@ ASSETS = {
     "uplot.js": "vendor/uplot.js",
     "uplot.css": "vendor/uplot.css",
     "uplot-LICENSE.txt": "vendor/uplot-LICENSE.txt",
+    "hls.js": "vendor/hls.js",
+    "hls-LICENSE.txt": "vendor/hls-LICENSE.txt",
     "docs.js": "docs.js",
     "dashboard.js": "dashboard.js",
     "pages.css": "pages.css",
