@@ -3,7 +3,7 @@
 Every setting the service understands is declared here and nowhere else, so the
 README's table of variables and this module can be checked against each other.
 Secrets that are not in the environment (``DATABASE_URL`` in a deployed stage)
-are resolved lazily through :mod:`chalicelib.secrets` on first use.
+are resolved lazily through :mod:`chalicelib.adapters.secrets` on first use.
 """
 
 from __future__ import annotations

@@ -427,7 +427,7 @@ def sketch_errors(url: str, cases: dict[str, dict[str, Any]]) -> list[tuple[str,
         "AT TIME ZONE 'UTC' - interval '29 days'",
         "overview": "SELECT count(DISTINCT {key}) FROM video_views vw WHERE NOT is_team",
     }
-    from chalicelib.sketch import VIEWER_KEY_SQL
+    from chalicelib.domain.sketch import VIEWER_KEY_SQL
 
     connection = native_connection(url)
     found = []
@@ -513,7 +513,7 @@ def bench_listing(url: str, samples: int) -> dict[str, dict[str, float]]:
     per-window cache) and cold (every URL signed again), by S3 presigning and by CloudFront
     signing, beside the same listing with URL minting taken out."""
     from app import app
-    from chalicelib.services import playback
+    from chalicelib.adapters import url_signing
     from scripts.apigw import proxy_event
 
     connection = native_connection(url)
@@ -524,8 +524,8 @@ def bench_listing(url: str, samples: int) -> dict[str, dict[str, float]]:
     def measure(cold: bool) -> dict[str, float]:
         def once() -> None:
             if cold:
-                playback._s3_url.cache_clear()
-                playback._cloudfront_url.cache_clear()
+                url_signing._s3_url.cache_clear()
+                url_signing._cloudfront_url.cache_clear()
             _expect_ok(app, event)
 
         once()
@@ -546,19 +546,19 @@ def bench_listing(url: str, samples: int) -> dict[str, dict[str, float]]:
 
 @contextlib.contextmanager
 def _without_url_minting() -> Iterator[None]:
-    from chalicelib.services import playback
+    from chalicelib.adapters import url_signing
 
-    original = playback.signed_url
-    fixed = playback.SignedUrl("https://media.example/x", datetime.now(UTC))
+    original = url_signing.signed_url
+    fixed = url_signing.SignedUrl("https://media.example/x", datetime.now(UTC))
 
-    def unsigned(key: str, *, now: float | None = None) -> playback.SignedUrl:
+    def unsigned(key: str, *, now: float | None = None) -> url_signing.SignedUrl:
         return fixed
 
-    playback.signed_url = unsigned
+    url_signing.signed_url = unsigned
     try:
         yield
     finally:
-        playback.signed_url = original
+        url_signing.signed_url = original
 
 
 @contextlib.contextmanager
@@ -568,10 +568,9 @@ def _cloudfront_signing() -> Iterator[None]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from moto import mock_aws
 
-    from chalicelib import secrets
-    from chalicelib.aws import client, reset_clients
+    from chalicelib.adapters import secrets, url_signing
+    from chalicelib.adapters.aws import client, reset_clients
     from chalicelib.config import get_settings
-    from chalicelib.services import playback
 
     settings = {
         "VIDEO_STREAM_CDN_DOMAIN": "d111111abcdef8.cloudfront.net",
@@ -589,14 +588,14 @@ def _cloudfront_signing() -> Iterator[None]:
         os.environ.update(settings)
         get_settings.cache_clear()
         secrets.reset_cache()
-        playback.reset()
+        url_signing.reset()
         try:
             yield
         finally:
             for name in settings:
                 os.environ.pop(name, None)
             get_settings.cache_clear()
-            playback.reset()
+            url_signing.reset()
             reset_clients()
 
 

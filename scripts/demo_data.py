@@ -61,7 +61,8 @@ def ensure_demo_library(directory: Path) -> int:
         return 0
     if not can_make_clips():
         return ensure_demo_data()
-    from chalicelib.services import ingest, media_storage, videos
+    from chalicelib.adapters import media_storage
+    from chalicelib.services import ingest, videos
 
     for filename, title, producer, creator, width, height, duration, published in DEMO_VIDEOS:
         clip = _make_clip(directory, width, height, min(duration, DEMO_CLIP_SECONDS))

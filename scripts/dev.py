@@ -96,7 +96,7 @@ def prepare_demo_library() -> None:
 
 
 def prepare_aws() -> None:
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
     from scripts import local_aws
 

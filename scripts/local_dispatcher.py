@@ -33,10 +33,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from chalicelib.adapters import scheduler
 from chalicelib.config import get_settings
 from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 from chalicelib.observability import logger
-from chalicelib.services import scheduling
+from chalicelib.services.scheduling.execution import HANDLER_NAME
+from chalicelib.services.scheduling.times import iso, parse_at_expression
 from scripts.local_schedules import LocalScheduleRunner, ScheduleExpressionError
 
 # Lambda retries a failed asynchronous invocation twice.
@@ -54,8 +56,8 @@ def invoke_handler(payload: Mapping[str, Any]) -> Any:
 
     from app import app
 
-    handler = app.handler_map[scheduling.HANDLER_NAME]
-    return handler(dict(payload), LambdaContext(scheduling.HANDLER_NAME, memory_size=256))
+    handler = app.handler_map[HANDLER_NAME]
+    return handler(dict(payload), LambdaContext(HANDLER_NAME, memory_size=256))
 
 
 def dispatch_due(now: datetime | None = None) -> int:
@@ -63,13 +65,13 @@ def dispatch_due(now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     settings = get_settings()
     completed = 0
-    for summary in scheduling.list_schedules(settings):
+    for summary in scheduler.list_schedules(settings):
         if summary.get("State", "ENABLED") != "ENABLED":
             continue
-        schedule = scheduling.get_schedule(str(summary["Name"]), settings)
+        schedule = scheduler.get_schedule(str(summary["Name"]), settings)
         if schedule is None:
             continue
-        due = scheduling.parse_at_expression(
+        due = parse_at_expression(
             str(schedule.get("ScheduleExpression", "")), schedule.get("ScheduleExpressionTimezone")
         )
         if due is not None and due <= now and _deliver(schedule, due, now):
@@ -80,7 +82,7 @@ def dispatch_due(now: datetime | None = None) -> int:
 def scheduler_input(schedule: Mapping[str, Any], due: datetime) -> str:
     """The target input as Scheduler sends it, with its context placeholders filled in."""
     text = str(schedule.get("Target", {}).get("Input") or "{}")
-    return text.replace("<aws.scheduler.scheduled-time>", scheduling.iso(due)).replace(
+    return text.replace("<aws.scheduler.scheduled-time>", iso(due)).replace(
         "<aws.scheduler.schedule-arn>", str(schedule.get("Arn", ""))
     )
 
@@ -119,14 +121,14 @@ def _after_completion(schedule: Mapping[str, Any], key: tuple[str, str]) -> None
 def _delete_if_unchanged(schedule: Mapping[str, Any]) -> None:
     """Delete the schedule unless the API replaced it while the handler ran."""
     settings = get_settings()
-    current = scheduling.get_schedule(str(schedule["Name"]), settings)
+    current = scheduler.get_schedule(str(schedule["Name"]), settings)
     if current is None:
         return
     same = current.get("ScheduleExpression") == schedule.get("ScheduleExpression") and current.get("Target", {}).get(
         "Input"
     ) == schedule.get("Target", {}).get("Input")
     if same:
-        scheduling.delete_schedule(str(schedule["Name"]), settings)
+        scheduler.delete_schedule(str(schedule["Name"]), settings)
 
 
 def _give_up(schedule: Mapping[str, Any], text: str, reason: str) -> None:
@@ -134,7 +136,7 @@ def _give_up(schedule: Mapping[str, Any], text: str, reason: str) -> None:
     _attempts.pop((str(schedule["Name"]), text), None)
     dlq_arn = schedule.get("Target", {}).get("DeadLetterConfig", {}).get("Arn")
     if dlq_arn:
-        from chalicelib.aws import client
+        from chalicelib.adapters.aws import client
 
         sqs = client("sqs")
         queue_url = sqs.get_queue_url(QueueName=str(dlq_arn).rsplit(":", 1)[-1])["QueueUrl"]
@@ -181,7 +183,7 @@ def dispatch_queue(queue_name: str, function_name: str) -> int:
     on an exception it stays in flight until the visibility timeout, is received
     again, and goes to the dead-letter queue after ``maxReceiveCount`` receives.
     """
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     sqs = client("sqs")
     queue_url = str(sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])
@@ -265,7 +267,7 @@ def run_forever(stop: threading.Event, interval: float = 2.0, runner: LocalSched
     :func:`scripts.local_aws.ensure_resources` are the ones used. The runner is
     made here (after that), and its first tick runs every ``rate()`` function.
     """
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
 
     get_settings.cache_clear()
     reset_clients()

@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from chalicelib.services.scheduling import queue_status
+from chalicelib.services.scheduling.status import queue_status
 
 
 def _line(item: dict[str, Any]) -> str:

@@ -101,7 +101,7 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
     """Every test starts from the same settings and an empty database."""
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
     from chalicelib.db.engine import dispose_engine
 
@@ -117,11 +117,11 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     get_settings.cache_clear()
     reset_clients()
     dispose_engine()
+    from chalicelib.adapters import url_signing
     from chalicelib.db import fastpath
-    from chalicelib.services import playback
 
     fastpath.dispose()
-    playback.reset()
+    url_signing.reset()
 
 
 @pytest.fixture
@@ -243,7 +243,7 @@ def aws() -> Iterator[None]:
     """moto in-process for every AWS call the test makes."""
     from moto import mock_aws
 
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
 
     with mock_aws():
         reset_clients()
@@ -262,6 +262,6 @@ def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def scheduler(resources: dict[str, str]) -> Any:
     """moto's EventBridge Scheduler, with the resources above in place."""
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     return client("scheduler")

@@ -88,7 +88,7 @@ def moto_endpoint_fixture() -> Iterator[str]:
 @pytest.fixture(name="media_bucket")
 def media_bucket_fixture(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The app's AWS clients on the moto server, its state reset, and an empty media bucket; yields the name."""
-    from chalicelib.aws import client, reset_clients
+    from chalicelib.adapters.aws import client, reset_clients
     from chalicelib.config import get_settings
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10)
@@ -103,7 +103,7 @@ def media_bucket_fixture(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def upload(path: Path, key: str, content_type: str = "video/mp4") -> None:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
     from chalicelib.config import get_settings
 
     client("s3").put_object(

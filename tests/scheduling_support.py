@@ -20,7 +20,7 @@ BERLIN_WINTER_NINE = "2030-01-15T09:00"
 
 def use_resources(monkeypatch: pytest.MonkeyPatch, *, require_endpoint: bool) -> dict[str, str]:
     """Create the scheduling resources in the current emulator and point the settings at them."""
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
     from scripts.local_aws import ensure_resources
 
@@ -129,7 +129,7 @@ def closed_port_endpoint() -> str:
 
 
 def point_aws_at(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from sqlalchemy import text
 
-from chalicelib.aws import client as aws_client
+from chalicelib.adapters.aws import client as aws_client
 from chalicelib.db.engine import get_engine
 from tests.conftest import TEST_JWT_SECRET, token_for
 from tests.media import MediaFiles, media_bucket_fixture, media_files_fixture, moto_endpoint_fixture, upload  # noqa: F401

@@ -138,7 +138,7 @@ def test_a_view_started_longer_ago_than_the_live_horizon_is_not_live(
     lambda_app: Any, client: Any, admin_headers: dict[str, str], video: dict[str, Any]
 ) -> None:
     """The horizon bounds the live scan (``LIVE_HORIZON_HOURS``); both views here were heard from just now."""
-    from chalicelib.audience import LIVE_HORIZON_HOURS
+    from chalicelib.domain.audience import LIVE_HORIZON_HOURS
 
     old, recent = (start(lambda_app, video["id"], ip=f"203.0.113.{n}") for n in (1, 2))
     for view, minutes in ((old, LIVE_HORIZON_HOURS * 60 + 1), (recent, LIVE_HORIZON_HOURS * 60 - 1)):

@@ -1,7 +1,7 @@
 """Cold start: importing the Lambda entry point must not import boto3.
 
 boto3 costs about 80 ms of import on every cold start; only code paths that call
-AWS load it (through chalicelib/aws.py). A fresh interpreter shows what app.py pulls in.
+AWS load it (through chalicelib/adapters/aws.py). A fresh interpreter shows what app.py pulls in.
 """
 
 from __future__ import annotations

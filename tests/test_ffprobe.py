@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters import ffprobe, media_storage
 from chalicelib.config import get_settings
-from chalicelib.errors import ServiceUnavailable, Unprocessable
-from chalicelib.services import ffprobe, media_storage
+from chalicelib.domain.errors import ServiceUnavailable, Unprocessable
 from tests.media import MediaFiles, media_bucket_fixture, media_files_fixture, moto_endpoint_fixture, upload  # noqa: F401
 
 
@@ -164,7 +164,7 @@ def _refusing_url() -> str:
 
 
 def _read_with(tool: str, url: str) -> object:
-    from chalicelib.services import ffmpeg
+    from chalicelib.adapters import ffmpeg
 
     return ffprobe.probe(url) if tool == "ffprobe" else ffmpeg.frame_at(url, 0.0)
 

@@ -11,7 +11,7 @@ from chalicelib.db.engine import dispose_engine
 
 
 def test_health_ok_with_database_and_scheduler(client: Any, aws: None) -> None:
-    from chalicelib.aws import client as aws_client
+    from chalicelib.adapters.aws import client as aws_client
 
     aws_client("scheduler").create_schedule_group(Name=get_settings().schedule_group_name)
     response = client.http.get("/api/health")

@@ -199,7 +199,7 @@ def test_non_video_and_foreign_events_are_dropped_without_rows(
 def test_unavailable_ffprobe_raises_so_sqs_retries(
     client: Any, media_bucket: str, media_files: MediaFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.errors import ServiceUnavailable
+    from chalicelib.domain.errors import ServiceUnavailable
     from chalicelib.functions.ingest import handle_notification
 
     upload(media_files.landscape, "videos/0f/a.mp4")
@@ -278,7 +278,7 @@ def test_full_metadata_path_still_registers_without_s3(client: Any, admin_header
 
 
 def _keys(prefix: str) -> list[str]:
-    from chalicelib.aws import client as aws_client
+    from chalicelib.adapters.aws import client as aws_client
 
     listed = aws_client("s3").list_objects_v2(Bucket=get_settings().media_bucket, Prefix=prefix)
     return [item["Key"] for item in listed.get("Contents", [])]
@@ -311,8 +311,8 @@ def test_a_refused_upload_is_listed_newest_first_and_its_object_deleted(
 def test_a_probe_that_keeps_timing_out_is_refused_on_the_last_delivery_only(
     client: Any, media_bucket: str, media_files: MediaFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from chalicelib.adapters import ffprobe
     from chalicelib.functions.ingest import handle_notification
-    from chalicelib.services import ffprobe
 
     upload(media_files.landscape, "videos/0t/long.mp4")
 

@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 import pytest
 from sqlalchemy import text
 
-from chalicelib.aws import client as aws_client
+from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import get_settings
 from chalicelib.db.engine import get_engine
 from chalicelib.functions.ingest import INGEST_QUEUE_NAME

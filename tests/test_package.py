@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters import ffprobe
 from chalicelib.config import get_settings
-from chalicelib.services import ffprobe
 from tests.media import (
     MediaFiles,
     media_files_fixture,  # noqa: F401

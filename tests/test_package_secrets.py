@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from chalicelib import secrets
-from chalicelib.aws import client
+from chalicelib.adapters import secrets
+from chalicelib.adapters.aws import client
 from chalicelib.config import ConfigurationError, get_settings
 from chalicelib.db import engine
 

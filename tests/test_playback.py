@@ -65,15 +65,15 @@ def test_a_stream_url_serves_ranges_so_players_can_seek(
 def test_stream_urls_live_for_the_configured_time_and_are_reused_within_a_window(
     client: Any, stored: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.services import playback
+    from chalicelib.adapters import url_signing
 
     monkeypatch.setenv("VIDEO_STREAM_URL_TTL_SECONDS", "3600")
     get_settings.cache_clear()
     first = client.http.get(f"/api/videos/{stored['id']}").json_body
     expires = time.mktime(time.strptime(first["streamUrlExpiresAt"], "%Y-%m-%dT%H:%M:%S.000Z")) - time.timezone
-    assert 3600 <= expires - time.time() <= 3600 + playback.WINDOW_SECONDS
+    assert 3600 <= expires - time.time() <= 3600 + url_signing.WINDOW_SECONDS
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(first["streamUrl"]).query)
-    assert 3600 <= int(query["X-Amz-Expires"][0]) <= 3600 + playback.WINDOW_SECONDS
+    assert 3600 <= int(query["X-Amz-Expires"][0]) <= 3600 + url_signing.WINDOW_SECONDS
     assert client.http.get(f"/api/videos/{stored['id']}").json_body["streamUrl"] == first["streamUrl"]
 
 
@@ -115,9 +115,8 @@ def _verify_cloudfront(url: str, public_key: Any) -> int:
 def test_with_a_cdn_stream_and_thumbnail_urls_are_cloudfront_signed_urls(
     client: Any, create_video: Any, aws: None, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from chalicelib import secrets
-    from chalicelib.aws import client as aws_client
-    from chalicelib.services import playback
+    from chalicelib.adapters import secrets, url_signing
+    from chalicelib.adapters.aws import client as aws_client
 
     pem, public_key = _key_pem(kind)
     aws_client("secretsmanager").create_secret(Name="media-api/test/stream-key", SecretString=pem)
@@ -126,7 +125,7 @@ def test_with_a_cdn_stream_and_thumbnail_urls_are_cloudfront_signed_urls(
     monkeypatch.setenv("VIDEO_STREAM_PRIVATE_KEY_SECRET", "media-api/test/stream-key")
     get_settings.cache_clear()
     secrets.reset_cache()
-    playback.reset()
+    url_signing.reset()
     video = create_video(published=True, filename="videos/cc/Launch day.mp4")
 
     url = client.http.get(f"/api/videos/{video['id']}").json_body["streamUrl"]
@@ -140,9 +139,8 @@ def test_minting_cdn_urls_calls_aws_once_per_container_not_per_url(
     """The key is read from Secrets Manager at cold start; signing itself is local."""
     from moto import mock_aws
 
-    from chalicelib import secrets
-    from chalicelib.aws import client as aws_client
-    from chalicelib.services import playback
+    from chalicelib.adapters import secrets, url_signing
+    from chalicelib.adapters.aws import client as aws_client
 
     pem, public_key = _key_pem("ecdsa")
     aws_client("secretsmanager").create_secret(Name="stream-key", SecretString=pem)
@@ -151,10 +149,10 @@ def test_minting_cdn_urls_calls_aws_once_per_container_not_per_url(
     monkeypatch.setenv("VIDEO_STREAM_PRIVATE_KEY_SECRET", "stream-key")
     get_settings.cache_clear()
     secrets.reset_cache()
-    playback.reset()
-    playback.signed_url("videos/warm/up.mp4")  # cold start: the one Secrets Manager call
+    url_signing.reset()
+    url_signing.signed_url("videos/warm/up.mp4")  # cold start: the one Secrets Manager call
     with mock_aws():  # a fresh, empty AWS: any call for the key now would fail
-        urls = [playback.signed_url(f"videos/{n}/clip.mp4").url for n in range(100)]
+        urls = [url_signing.signed_url(f"videos/{n}/clip.mp4").url for n in range(100)]
     assert len(set(urls)) == 100
     for url in urls[:3]:
         _verify_cloudfront(url, public_key)

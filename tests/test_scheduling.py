@@ -122,7 +122,7 @@ def test_timezone_defaults_to_the_configured_zone(
 ) -> None:
     """Called on the service: the test client re-applies .chalice/config.json's default (UTC) per request."""
     from chalicelib.config import get_settings
-    from chalicelib.services.scheduling import schedule_action
+    from chalicelib.services.scheduling.actions import schedule_action
 
     vid = create_video()["id"]
     monkeypatch.setenv("VIDEO_SCHEDULE_DEFAULT_TIMEZONE", "Europe/Berlin")
@@ -443,7 +443,7 @@ def test_pending_schedules_metric_is_emitted(
     client: Any, admin_headers: dict[str, str], create_video: Any, scheduler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chalicelib.observability import metrics
-    from chalicelib.services.scheduling import scheduler_status
+    from chalicelib.services.scheduling.status import scheduler_status
 
     schedule(client, admin_headers, create_video()["id"], BERLIN_WINTER_NINE, "UTC")
     metrics.clear_metrics()
@@ -459,7 +459,7 @@ def test_pending_schedules_metric_is_emitted(
 def test_queue_status_lists_pending_and_failed(
     client: Any, admin_headers: dict[str, str], create_video: Any, scheduler: Any
 ) -> None:
-    from chalicelib.services.scheduling import queue_status
+    from chalicelib.services.scheduling.status import queue_status
     from scripts.schedules import render
 
     vid = create_video()["id"]

@@ -155,7 +155,7 @@ def test_malformed_events_are_ignored(client: Any, event: dict[str, Any]) -> Non
 
 
 def _subscribe_queue(resources: dict[str, str]) -> str:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     sqs = client("sqs")
     url = sqs.create_queue(QueueName="schedule-notifications")["QueueUrl"]
@@ -170,7 +170,7 @@ def _subscribe_queue(resources: dict[str, str]) -> str:
 
 
 def _received(url: str) -> list[dict[str, Any]]:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     messages = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     return [json.loads(message["Body"]) for message in messages]
@@ -187,14 +187,15 @@ def test_notifications_on_completion_and_failure(
     admin_id: int, create_video: Any, resources: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Called on the service: the test client would re-apply the config's "false" to the function."""
-    from chalicelib.services.scheduling import execute_scheduled_action, schedule_action
+    from chalicelib.services.scheduling.actions import schedule_action
+    from chalicelib.services.scheduling.execution import execute_scheduled_action
 
     url = _subscribe_queue(resources)
     done, broken = create_video()["id"], create_video()["id"]
     _enable_notifications(monkeypatch)
     schedule_action(done, "publish", in_minutes(5), "UTC", admin_id)
     schedule_action(broken, "publish", in_minutes(5), "UTC", admin_id)
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     scheduler = client("scheduler")
     execute_scheduled_action(schedule_input(scheduler, f"video-{done}-publish"))
@@ -209,8 +210,9 @@ def test_notifications_on_completion_and_failure(
 def test_no_notification_when_disabled(
     admin_id: int, create_video: Any, resources: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.aws import client
-    from chalicelib.services.scheduling import execute_scheduled_action, schedule_action
+    from chalicelib.adapters.aws import client
+    from chalicelib.services.scheduling.actions import schedule_action
+    from chalicelib.services.scheduling.execution import execute_scheduled_action
 
     url = _subscribe_queue(resources)
     vid = create_video()["id"]
@@ -224,9 +226,10 @@ def test_no_notification_when_disabled(
 def test_notification_failure_never_fails_the_action(
     admin_id: int, create_video: Any, resources: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
     from chalicelib.config import get_settings
-    from chalicelib.services.scheduling import execute_scheduled_action, schedule_action
+    from chalicelib.services.scheduling.actions import schedule_action
+    from chalicelib.services.scheduling.execution import execute_scheduled_action
 
     vid = create_video()["id"]
     monkeypatch.setenv("VIDEO_SCHEDULE_NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:missing")
@@ -265,7 +268,7 @@ def test_reconcile_executes_an_overdue_row_without_schedule(
     client: Any, admin_headers: dict[str, str], admin_id: int, create_video: Any, scheduler: Any
 ) -> None:
     from chalicelib.config import get_settings
-    from chalicelib.services.scheduling import reconcile
+    from chalicelib.services.scheduling.reconciliation import reconcile
 
     vid = create_video()["id"]
     job = scheduled(client, admin_headers, vid, minutes=5)
@@ -284,7 +287,7 @@ def test_reconcile_deletes_orphan_schedules_but_not_young_ones(
     from sqlalchemy import text
 
     from chalicelib.db.engine import get_engine
-    from chalicelib.services.scheduling import reconcile
+    from chalicelib.services.scheduling.reconciliation import reconcile
 
     vid = create_video()["id"]
     job = scheduled(client, admin_headers, vid, minutes=60)
@@ -300,8 +303,9 @@ def test_reconcile_deletes_orphan_schedules_but_not_young_ones(
 def test_reconcile_repairs_a_schedule_carrying_another_history_row(
     client: Any, admin_headers: dict[str, str], create_video: Any, scheduler: Any, resources: dict[str, str]
 ) -> None:
+    from chalicelib.adapters.scheduler import ScheduleSpec, put_schedule
     from chalicelib.config import get_settings
-    from chalicelib.services.scheduling import ScheduleSpec, put_schedule, reconcile
+    from chalicelib.services.scheduling.reconciliation import reconcile
 
     vid = create_video()["id"]
     job = scheduled(client, admin_headers, vid, minutes=60)
@@ -316,7 +320,7 @@ def test_reconcile_repairs_a_schedule_carrying_another_history_row(
 def test_reconcile_clears_the_field_of_an_abandoned_failure(
     client: Any, admin_headers: dict[str, str], create_video: Any, scheduler: Any
 ) -> None:
-    from chalicelib.services.scheduling import reconcile
+    from chalicelib.services.scheduling.reconciliation import reconcile
 
     vid = create_video()["id"]
     payload = schedule_input(scheduler, scheduled(client, admin_headers, vid))
@@ -366,7 +370,7 @@ def test_dispatcher_fires_due_schedules_only_and_deletes_them(
 def test_dispatcher_retries_then_dead_letters(
     client: Any, admin_headers: dict[str, str], create_video: Any, scheduler: Any, resources: dict[str, str]
 ) -> None:
-    from chalicelib.aws import client as aws_client
+    from chalicelib.adapters.aws import client as aws_client
     from scripts.local_dispatcher import HANDLER_RETRIES, dispatch_due
 
     vid = create_video()["id"]
@@ -405,7 +409,7 @@ def test_embedded_moto_server_path_of_make_dev(
     """What `make dev` does without an emulator: moto server, resources, schedule, dispatcher fires."""
     import urllib.request
 
-    from chalicelib.services.scheduling import schedule_action
+    from chalicelib.services.scheduling.actions import schedule_action
     from scripts.local_aws import ensure_resources, start_moto_server, stop_moto_servers
     from scripts.local_dispatcher import dispatch_due
     from tests.scheduling_support import point_aws_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.sketch import DENSE, SPARSE, STANDARD_ERROR, Sketch, register_of, union
+from chalicelib.domain.sketch import DENSE, SPARSE, STANDARD_ERROR, Sketch, register_of, union
 
 
 def keys(count: int, prefix: str = "i:") -> list[str]:
@@ -55,7 +55,7 @@ def test_sql_and_python_hash_a_viewer_alike() -> None:
     from sqlalchemy import text
 
     from chalicelib.db.engine import transaction
-    from chalicelib.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL
+    from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL
 
     sample = ["u:1", "u:42", "i:" + "a" * 64, "v:7", *keys(500)]
     hashed = HASH_SQL.format(key="k")

@@ -63,7 +63,7 @@ def fetch(url: str) -> tuple[str, bytes]:
 
 
 def thumbnail_objects() -> list[str]:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     listed = client("s3").list_objects_v2(Bucket=get_settings().media_bucket, Prefix="thumbnails/")
     return [item["Key"] for item in listed.get("Contents", [])]
@@ -100,7 +100,7 @@ def test_each_ingested_clip_gets_a_poster_frame_with_its_aspect_ratio(
 def test_a_black_opening_is_skipped_for_a_lit_frame(
     client: Any, admin_headers: dict[str, str], media_bucket: str, media_files: MediaFiles
 ) -> None:
-    from chalicelib.services import ffmpeg, media_storage
+    from chalicelib.adapters import ffmpeg, media_storage
 
     video = ingest(client, admin_headers, media_files.black_start, "videos/bs/black-start.mp4")
     url = media_storage.presigned_get("videos/bs/black-start.mp4", 120)
@@ -116,7 +116,8 @@ def test_redelivery_makes_no_second_thumbnail(
     media_files: MediaFiles,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chalicelib.services import ffmpeg, thumbnails
+    from chalicelib.adapters import ffmpeg
+    from chalicelib.services import thumbnails
 
     video = ingest(client, admin_headers, media_files.portrait, "videos/p/p.mp4")
     again = client.http.post("/api/videos", headers=admin_headers, body=json_body({"filename": "videos/p/p.mp4"}))

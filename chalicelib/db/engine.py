@@ -66,7 +66,7 @@ def database_url() -> str:
     if settings.database_url:
         return settings.database_url
     if settings.database_secret_name:
-        from chalicelib.secrets import database_url_from_secret
+        from chalicelib.adapters.secrets import database_url_from_secret
 
         return database_url_from_secret(settings.database_secret_name)
     raise ConfigurationError("DATABASE_URL (or DATABASE_SECRET_NAME) is not set")

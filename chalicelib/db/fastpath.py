@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import errors
 from chalicelib.config import get_settings
 from chalicelib.db.engine import database_url, pg8000_connect_kwargs
 from chalicelib.db.failures import is_unavailable, sqlstate
+from chalicelib.domain import errors
 from chalicelib.observability import logger
 
 # A connection unused for longer than this is pinged before it is used again.

@@ -107,7 +107,7 @@ class VideoView(Base):
     # Recorded with an admin token: left out of every figure unless a report asks for team views.
     is_team: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # Last activity (live viewers), the last position sample and the hundredths played
-    # (chalicelib/audience.py); NULL: nothing since the view started at 0.
+    # (chalicelib/domain/audience.py); NULL: nothing since the view started at 0.
     last_seen_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     last_position: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     last_position_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)

@@ -16,11 +16,11 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
+from chalicelib.adapters.ffprobe import ProbeTimeout
 from chalicelib.config import get_settings
-from chalicelib.errors import NotFound, PayloadTooLarge, Unprocessable
+from chalicelib.domain.errors import NotFound, PayloadTooLarge, Unprocessable
 from chalicelib.observability import event_function, logger
 from chalicelib.services import ingest
-from chalicelib.services.ffprobe import ProbeTimeout
 
 bp = Blueprint(__name__)
 

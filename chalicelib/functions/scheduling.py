@@ -6,7 +6,7 @@ Scheduler schedule: Scheduler invokes it (asynchronously) with the schedule's
 very same handler with the very same payload, since the emulators never fire.
 
 ``reconcile_video_schedules`` repairs drift between history rows and Scheduler
-every 15 minutes (see :func:`chalicelib.services.scheduling.reconcile`).
+every 15 minutes (see :func:`chalicelib.services.scheduling.reconciliation.reconcile`).
 """
 
 from __future__ import annotations
@@ -16,21 +16,22 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.observability import event_function
-from chalicelib.services import scheduling
+from chalicelib.services.scheduling.execution import HANDLER_NAME, execute_scheduled_action
+from chalicelib.services.scheduling.reconciliation import reconcile
 
 bp = Blueprint(__name__)
 
 RECONCILE_RATE = "rate(15 minutes)"
 
 
-@bp.lambda_function(name=scheduling.HANDLER_NAME)
+@bp.lambda_function(name=HANDLER_NAME)
 @event_function
 def publish_scheduled_video(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Publish or unpublish one video; raises (so the delivery is retried) when it could not."""
-    return scheduling.execute_scheduled_action(event)
+    return execute_scheduled_action(event)
 
 
 @bp.schedule(RECONCILE_RATE, name="reconcile_video_schedules", description="Repair scheduled publish drift")
 @event_function
 def reconcile_video_schedules(event: Any) -> dict[str, int]:
-    return scheduling.reconcile()
+    return reconcile()

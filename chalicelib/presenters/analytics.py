@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.domain.figures import Figures
 from chalicelib.presenters.formats import iso_utc
-from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.repositories.analytics.totals import TopRow
 from chalicelib.repositories.analytics.viewers import RegisteredViewer
 from chalicelib.schemas import analytics as schema

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from chalicelib import timestamps
+from chalicelib.domain import timestamps
 
 
 def iso_utc(value: datetime | None) -> str | None:

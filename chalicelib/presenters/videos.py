@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chalicelib import timestamps
+from chalicelib.adapters import url_signing
 from chalicelib.db.models import Video
+from chalicelib.domain import timestamps
 from chalicelib.presenters.formats import iso_utc, number
 from chalicelib.schemas.videos import VideoAnswer
-from chalicelib.services import playback
 
 
 def video_fields(video: Video) -> dict[str, object]:
@@ -15,7 +15,7 @@ def video_fields(video: Video) -> dict[str, object]:
     Only callers allowed to see a video get its answer (the public only published
     videos), so whoever sees a video may play it.
     """
-    stream = playback.signed_url(video.filename)
+    stream = url_signing.signed_url(video.filename)
     return {
         "id": video.id,
         "filename": video.filename,
@@ -49,7 +49,7 @@ def thumbnail_url(video: Video) -> str | None:
     if video.thumbnail_url:
         return video.thumbnail_url
     if video.thumbnail_key:
-        return playback.signed_url(video.thumbnail_key).url
+        return url_signing.signed_url(video.thumbnail_key).url
     return None
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.audience import PROGRESS_HOURS, sample_sql
 from chalicelib.db import fastpath
+from chalicelib.domain.audience import PROGRESS_HOURS, sample_sql
 from chalicelib.repositories import rate_limits
 
 # A view's watch time can never exceed this many times the video's duration (replays, loops).

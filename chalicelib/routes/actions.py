@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.adapters import url_signing
 from chalicelib.presenters.videos import video_answer, video_fields
 from chalicelib.schemas.actions import PreviewLink, PreviewVideo
 from chalicelib.schemas.videos import VideoAnswer
-from chalicelib.services import playback, video_actions, videos
+from chalicelib.services import video_actions, videos
 from chalicelib.services.preview import issue_preview_link
 from chalicelib.web.request import RequestContext
 from chalicelib.web.responses import Reply
@@ -53,6 +54,6 @@ def preview_link(ctx: RequestContext, video_id: int) -> PreviewLink:
 def preview_video(ctx: RequestContext, token: str) -> Reply:
     """Public: the token is the credential. Never cached, since the stream URL expires."""
     fields = video_fields(video_actions.preview(token))
-    expires_in = playback.signed_url(str(fields["filename"])).expires_in()
+    expires_in = url_signing.signed_url(str(fields["filename"])).expires_in()
     body = PreviewVideo.model_validate({**fields, "stream_url_expires_in": expires_in})
     return Reply(body, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

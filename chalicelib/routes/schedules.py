@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.db.models import VideoScheduleHistory
+from chalicelib.domain.timestamps import iso_utc as instant
 from chalicelib.presenters.formats import iso_utc
 from chalicelib.schemas.base import SuccessWithMessage
 from chalicelib.schemas.schedules import (
@@ -19,8 +20,8 @@ from chalicelib.schemas.schedules import (
     UpcomingSchedule,
     UpcomingSchedules,
 )
-from chalicelib.services import scheduling
-from chalicelib.timestamps import iso_utc as instant
+from chalicelib.services.scheduling import actions as scheduling
+from chalicelib.services.scheduling.times import schedule_name
 from chalicelib.web.request import RequestContext
 from chalicelib.web.routing import api_route
 
@@ -99,7 +100,7 @@ def upcoming_schedules(ctx: RequestContext) -> UpcomingSchedules:
     return UpcomingSchedules(
         schedules=[
             UpcomingSchedule(
-                job_id=scheduling.schedule_name(row.video_id, row.action),
+                job_id=schedule_name(row.video_id, row.action),
                 video_id=row.video_id,
                 title=title,
                 action=row.action,  # type: ignore[arg-type]
@@ -127,7 +128,7 @@ def failed_schedules(ctx: RequestContext) -> FailedSchedules:
         {
             "schedules": [
                 {
-                    "job_id": scheduling.schedule_name(row.video_id, row.action),
+                    "job_id": schedule_name(row.video_id, row.action),
                     "video_id": row.video_id,
                     "title": title,
                     "action": row.action,

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import errors
+from chalicelib.domain import errors
 from chalicelib.schemas.base import Success
 from chalicelib.schemas.tracking import (
     MAX_BATCH_ITEMS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.domain.timestamps import iso_utc
 from chalicelib.schemas.uploads import (
     FailuresQuery,
     IngestFailureAnswer,
@@ -17,7 +18,6 @@ from chalicelib.schemas.uploads import (
     UploadUrlBody,
 )
 from chalicelib.services import ingest
-from chalicelib.timestamps import iso_utc
 from chalicelib.web.request import RequestContext
 from chalicelib.web.routing import api_route
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, create_model
 from pydantic_core import PydanticCustomError
 
-from chalicelib.events import EVENT_TYPES
+from chalicelib.domain.events import EVENT_TYPES
 from chalicelib.schemas.base import Answer, Query, Success
 from chalicelib.web.inputs import Instant, QueryDate, QueryInt
 
@@ -86,7 +86,7 @@ class Totals(Answer):
 
 
 def _event_counts_model() -> Any:
-    """One integer per event type, in the order of ``chalicelib.events`` (the one list of them)."""
+    """One integer per event type, in the order of ``chalicelib.domain.events`` (the one list of them)."""
     fields: dict[str, Any] = {kind: (int, ...) for kind in EVENT_TYPES}
     return create_model("EventCounts", __base__=Answer, **fields)
 

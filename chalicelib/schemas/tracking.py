@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, StrictInt
 from pydantic_core import PydanticCustomError
 
-from chalicelib.events import EventType
+from chalicelib.domain.events import EventType
 from chalicelib.schemas.base import Answer, BeaconBody
 from chalicelib.web.inputs import MAX_DB_INT, strip_forbidden_chars
 

@@ -1,2 +1,2 @@
 """Business rules. Services know nothing of HTTP: they take plain values and raise
-:mod:`chalicelib.errors` exceptions."""
+:mod:`chalicelib.domain.errors` exceptions."""

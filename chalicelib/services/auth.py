@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 
 from chalicelib.config import ADMIN_ROLES, get_settings
-from chalicelib.errors import NotAuthenticated
+from chalicelib.domain.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
 # Clock skew tolerated between the main API, which mints tokens, and this service: a token

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.timestamps import iso_utc
+from chalicelib.domain.timestamps import iso_utc
 
 STARTED_AT = time.monotonic()
 
@@ -27,7 +27,7 @@ def check_database() -> dict[str, Any]:
 
 def check_scheduler() -> dict[str, Any]:
     """Reachability of EventBridge Scheduler and the number of pending schedules."""
-    from chalicelib.services.scheduling import scheduler_status
+    from chalicelib.services.scheduling.status import scheduler_status
 
     try:
         return scheduler_status()

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from chalicelib.adapters import ffprobe, media_storage
 from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import IngestFailure, Video
-from chalicelib.errors import PayloadTooLarge, Unprocessable
+from chalicelib.domain.errors import PayloadTooLarge, Unprocessable
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories import ingest as ingest_repo
-from chalicelib.services import ffprobe, media_storage, thumbnails
+from chalicelib.services import thumbnails
 
 UPLOAD_URL_TTL_SECONDS = 3600
 # What an admin may give beside the filename when asking for a probe.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import jwt
 
 from chalicelib.config import get_settings
-from chalicelib.errors import Gone, NotAuthenticated
+from chalicelib.domain.errors import Gone, NotAuthenticated
 from chalicelib.services.auth import ALGORITHM, TOKEN_USE_CLAIM
 
 PREVIEW_AUDIENCE = "media-api:video-preview"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.errors import RateLimited
+from chalicelib.domain.errors import RateLimited
 from chalicelib.repositories import rate_limits
 
 # Requests per client per one-minute window.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
+from chalicelib.adapters import ffmpeg, media_storage, queues
 from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
-from chalicelib.errors import ServiceUnavailable, Unprocessable
+from chalicelib.domain.errors import Unprocessable
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories import videos as videos_repo
-from chalicelib.services import ffmpeg, media_storage
 
 THUMBNAIL_PREFIX = "thumbnails"
 UPLOAD_PREFIX = "videos/"
@@ -30,17 +30,7 @@ def thumbnail_key(video_key: str) -> str:
 
 def request_thumbnail(video_id: int) -> None:
     """Queue the making of a video's poster frame; 503 when the queue cannot be reached."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from chalicelib.aws import client
-
-    sqs = client("sqs")
-    try:
-        queue_url = sqs.get_queue_url(QueueName=get_settings().thumbnail_queue_name)["QueueUrl"]
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"videoId": video_id}))
-    except (BotoCoreError, ClientError) as exc:
-        logger.warning("Could not queue a thumbnail", extra={"video_id": video_id, "error": type(exc).__name__})
-        raise ServiceUnavailable("The thumbnail queue is unavailable, try again shortly") from exc
+    queues.send_json(get_settings().thumbnail_queue_name, {"videoId": video_id}, what="thumbnail")
 
 
 def video_ids_in(body: str) -> list[int]:

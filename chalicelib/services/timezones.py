@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from chalicelib.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput
 
 # In the tz database but not zones anyone evaluates dates in.
 _NOT_ZONES = frozenset({"Factory"})

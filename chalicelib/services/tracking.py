@@ -18,8 +18,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from chalicelib import errors
 from chalicelib.config import get_settings
+from chalicelib.domain import errors
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
 from chalicelib.services.privacy import rate_limit_key, referrer_without_query, stored_ip_hash, truncate_user_agent

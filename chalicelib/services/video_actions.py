@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from chalicelib.adapters import media_storage
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import Video
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.observability import logger
 from chalicelib.repositories import videos as videos_repo
-from chalicelib.services import media_storage
 from chalicelib.services.preview import decode_preview_token
 
 COPY_SUFFIX = " (Copy)"

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import Video
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.repositories import videos as videos_repo
 from chalicelib.repositories.videos import VideoFilters
 

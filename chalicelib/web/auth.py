@@ -13,7 +13,7 @@ from typing import Literal
 
 from chalice.app import Request
 
-from chalicelib import errors
+from chalicelib.domain import errors
 from chalicelib.services.auth import Principal, decode_access_token
 from chalicelib.web.request import header
 

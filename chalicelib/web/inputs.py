@@ -114,7 +114,7 @@ QueryDate = Annotated[
 """A date query parameter (``startDate``, ``endDate``)."""
 
 Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-"""An instant in answers: ISO 8601 UTC with milliseconds and ``Z`` (see :mod:`chalicelib.timestamps`)."""
+"""An instant in answers: ISO 8601 UTC with milliseconds and ``Z`` (see :mod:`chalicelib.domain.timestamps`)."""
 
 
 def _http_url(value: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from chalice.app import Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from chalicelib import errors
+from chalicelib.domain import errors
 from chalicelib.services.auth import Principal
 from chalicelib.web.inputs import BAD_REQUEST_ERRORS, strip_forbidden_chars
 

@@ -11,7 +11,7 @@ from typing import Any
 from chalice import Response
 from pydantic import BaseModel
 
-from chalicelib import errors
+from chalicelib.domain import errors
 from chalicelib.observability import logger
 
 JSON = "application/json"

@@ -24,7 +24,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
-from chalicelib import errors
+from chalicelib.domain import errors
 from chalicelib.web import cors
 from chalicelib.web.auth import AuthMode, authenticate
 from chalicelib.web.inputs import MAX_DB_INT

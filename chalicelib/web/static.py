@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.errors import NotFound, ServiceUnavailable
+from chalicelib.domain.errors import NotFound, ServiceUnavailable
 
 if TYPE_CHECKING:
     from chalicelib.web.responses import Reply

@@ -1,7 +1,7 @@
 """Live viewers, peaks per minute and audience retention.
 
 Each view keeps its last position sample and a bitmap of the hundredths of the video it
-played (``chalicelib/audience.py``); hours and days keep their peak of concurrent viewers;
+played (``chalicelib/domain/audience.py``); hours and days keep their peak of concurrent viewers;
 ``analytics_audience_days`` holds, per video and UTC day, how many views played each
 hundredth. All new view columns are nullable without a default, so adding them rewrites
 nothing on a table of millions of rows: a view without a sample counts as at 0 at its start.

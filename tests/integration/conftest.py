@@ -98,7 +98,7 @@ def localstack_endpoint() -> Iterator[str]:
 @pytest.fixture
 def localstack(localstack_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point every AWS client of the app at the session's LocalStack."""
-    from chalicelib.aws import reset_clients
+    from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", localstack_endpoint)

@@ -225,7 +225,7 @@ def moto() -> Iterator[MotoProcess]:
 def test_a_frozen_aws_endpoint_gives_503_within_10_seconds_and_changes_nothing(
     moto: MotoProcess, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, admin_id: int
 ) -> None:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
     from tests.scheduling_support import history_rows, in_minutes, use_resources
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
@@ -283,7 +283,7 @@ def test_a_frozen_aws_endpoint_gives_503_within_10_seconds_and_changes_nothing(
     assert [(row["action"], row["status"]) for row in history_rows(video)] == [("unpublish", "pending")]
     # A call that timed out may still have reached AWS once it woke up (here: the DeleteSchedule of
     # the refused cancel). The reconcile step puts Scheduler back in line with the database.
-    from chalicelib.services.scheduling import reconcile
+    from chalicelib.services.scheduling.reconciliation import reconcile
 
     reconcile(now=datetime.now(UTC) + timedelta(minutes=3))
     scheduled = client("scheduler").list_schedules(GroupName=aws["VIDEO_SCHEDULE_GROUP"])["Schedules"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chalicelib.aws import client as aws_client
+from chalicelib.adapters.aws import client as aws_client
 from chalicelib.db.engine import get_engine
 from chalicelib.functions.ingest import INGEST_QUEUE_NAME
 from scripts.local_aws import ensure_resources

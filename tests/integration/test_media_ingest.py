@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chalicelib.aws import client as aws_client
+from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import get_settings
 from chalicelib.db.engine import get_engine
 from tests.conftest import json_body

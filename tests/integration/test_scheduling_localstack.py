@@ -214,7 +214,7 @@ def test_daylight_saving_cases(
 def test_reconcile_repairs_both_sides(
     client: Any, admin_headers: dict[str, str], create_video: Any, ls_scheduler: Any, resources: dict[str, str]
 ) -> None:
-    from chalicelib.services.scheduling import reconcile
+    from chalicelib.services.scheduling.reconciliation import reconcile
 
     lost, orphan = create_video()["id"], create_video()["id"]
     schedule(client, admin_headers, lost, in_minutes(30))

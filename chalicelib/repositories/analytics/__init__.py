@@ -1,6 +1,6 @@
 """Every SQL statement of analytics, one module per capability.
 
-* :mod:`.figures` - the figures every roll-up row holds, typed (no ``row[3]``);
+* :mod:`.figures` - the columns every roll-up row holds, read as typed figures (no ``row[3]``);
 * :mod:`.state` - the fold watermark, the refresh lock and the time zones kept;
 * :mod:`.hours` - raw views and events folded into UTC hours, and hours read back;
 * :mod:`.days` - calendar days of the zones kept, written by the refresh and read by reports;

@@ -1,6 +1,6 @@
 """Audience retention: how many views played each hundredth of a video, per UTC day.
 
-Each view's ``played`` bitmap grows while it is watched (``chalicelib/audience.py``). The
+Each view's ``played`` bitmap grows while it is watched (``chalicelib/domain/audience.py``). The
 refresh adds the bits it has not counted yet (``played`` minus ``played_folded``) to the
 day of the view's start and marks them counted, in one statement: run twice, it counts
 nothing twice. A curve over a range then reads one row per day, plus the bits of recent
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from chalicelib.audience import POINTS, ZEROS
+from chalicelib.domain.audience import POINTS, ZEROS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from chalicelib.repositories.analytics.figures import ADDITIVE, EVENT_COLUMNS, Figures
+from chalicelib.domain.figures import Figures
+from chalicelib.repositories.analytics.figures import ADDITIVE, EVENT_COLUMNS, figures_of
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -137,7 +138,7 @@ def read(
     """A scope's days in [first, last], without their sketches (see :func:`sketches`)."""
     params = {"scope": scope, "zone": zone, "first": first, "last": last, "teams": list(teams)}
     return [
-        DayRow(scope, row.day, bool(row.team), Figures.of(row), int(row.viewers), bool(row.viewers_exact))
+        DayRow(scope, row.day, bool(row.team), figures_of(row), int(row.viewers), bool(row.viewers_exact))
         for row in connection.execute(_READ, params)
     ]
 

@@ -1,18 +1,18 @@
-"""The figures every analytics roll-up row holds, typed; event columns follow :data:`EVENT_TYPES`."""
+"""The SQL side of the figures every analytics roll-up row holds: column names, sums, and rows read as
+:class:`~chalicelib.domain.figures.Figures`; event columns follow :data:`EVENT_TYPES`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.events import EVENT_TYPES
+from chalicelib.domain.events import EVENT_TYPES
+from chalicelib.domain.figures import Figures
 
 EVENT_COLUMNS = tuple(f"{kind}_events" for kind in EVENT_TYPES)
 # Figures that add up across hours, days and scopes (distinct viewers do not).
 ADDITIVE = ("views", "watch_time_seconds", "completed_views", *EVENT_COLUMNS)
-_NO_EVENTS = (0,) * len(EVENT_TYPES)
 # A report's spans as rows ``s(start, end, position)``, from two timestamp arrays: one statement for all points.
 SPANS = (
     'unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) WITH ORDINALITY AS s(start, "end", position)'
@@ -25,56 +25,16 @@ def span_params(spans: Iterable[tuple[datetime, datetime]]) -> dict[str, list[da
     return {"starts": [start for start, _ in pairs], "ends": [end for _, end in pairs]}
 
 
-@dataclass(frozen=True)
-class Figures:
-    """A period's figures. Adding two periods sums them, except the peak of concurrent viewers,
-    which is the larger of the two (a day's peak is its busiest hour's)."""
-
-    views: int = 0
-    watch_time_seconds: int = 0
-    completed_views: int = 0
-    events: tuple[int, ...] = _NO_EVENTS  # counts in EVENT_TYPES order
-    peak_viewers: int = 0
-
-    @classmethod
-    def of(cls, row: Any) -> Figures:
-        """From a result row with a column per figure (named as in :data:`ADDITIVE`, and ``peak_viewers``)."""
-        mapping = row._mapping
-        return cls(
-            views=int(mapping["views"] or 0),
-            watch_time_seconds=int(mapping["watch_time_seconds"] or 0),
-            completed_views=int(mapping["completed_views"] or 0),
-            events=tuple(int(mapping[column] or 0) for column in EVENT_COLUMNS),
-            peak_viewers=int(mapping.get("peak_viewers") or 0),
-        )
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            self.views + other.views,
-            self.watch_time_seconds + other.watch_time_seconds,
-            self.completed_views + other.completed_views,
-            tuple(a + b for a, b in zip(self.events, other.events, strict=True)),
-            max(self.peak_viewers, other.peak_viewers),
-        )
-
-    def __sub__(self, other: Figures) -> Figures:
-        """The change of the additive figures (the peak is not a sum: it is left out)."""
-        return Figures(
-            self.views - other.views,
-            self.watch_time_seconds - other.watch_time_seconds,
-            self.completed_views - other.completed_views,
-            tuple(a - b for a, b in zip(self.events, other.events, strict=True)),
-        )
-
-    def event_counts(self) -> dict[str, int]:
-        return dict(zip(EVENT_TYPES, self.events, strict=True))
-
-
-def total(figures: list[Figures]) -> Figures:
-    result = Figures()
-    for item in figures:
-        result = result + item
-    return result
+def figures_of(row: Any) -> Figures:
+    """The figures of a result row with a column per figure (named as in :data:`ADDITIVE`, and ``peak_viewers``)."""
+    mapping = row._mapping
+    return Figures(
+        views=int(mapping["views"] or 0),
+        watch_time_seconds=int(mapping["watch_time_seconds"] or 0),
+        completed_views=int(mapping["completed_views"] or 0),
+        events=tuple(int(mapping[column] or 0) for column in EVENT_COLUMNS),
+        peak_viewers=int(mapping.get("peak_viewers") or 0),
+    )
 
 
 def sum_columns(alias: str = "") -> str:

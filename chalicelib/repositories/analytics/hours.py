@@ -5,7 +5,7 @@ completion grow while it is watched:
 
 * :func:`fold_new` recomputes hours whose raw rows are new since the last fold: every
   figure, the exact distinct viewers, and each hour's viewer sketch (the registers come
-  from SQL, the sketch is built in Python, see :mod:`chalicelib.sketch`);
+  from SQL, the sketch is built in Python, see :mod:`chalicelib.domain.sketch`);
 * :func:`refresh_progress` updates only watch time and completed views of older hours
   still within reach of late heartbeats.
 """
@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from chalicelib.domain.figures import Figures
+from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
 from chalicelib.repositories.analytics.figures import (
     ADDITIVE,
     EVENT_COLUMNS,
     SPANS,
-    Figures,
     event_counts_sql,
+    figures_of,
     span_params,
     sum_columns,
 )
-from chalicelib.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -203,14 +204,14 @@ def refresh_progress(connection: Connection, start: datetime, end: datetime) -> 
 def figures_by_scope(connection: Connection, start: datetime, end: datetime) -> dict[tuple[int, bool], Figures]:
     """The summed figures of every scope and team over the hours [start, end)."""
     rows = connection.execute(_BY_SCOPE, {"start": start, "end": end})
-    return {(int(row.scope_id), bool(row.team)): Figures.of(row) for row in rows}
+    return {(int(row.scope_id), bool(row.team)): figures_of(row) for row in rows}
 
 
 def figures_between(
     connection: Connection, scope: int, start: datetime, end: datetime, teams: tuple[bool, ...]
 ) -> Figures:
     """The summed figures of the folded hours in [start, end)."""
-    return Figures.of(
+    return figures_of(
         connection.execute(_SUM, {"scope": scope, "start": start, "end": end, "teams": list(teams)}).one()
     )
 
@@ -228,7 +229,7 @@ def in_range(
 ) -> list[tuple[datetime, HourRow]]:
     """Every folded hour of [start, end) (for points not materialised as days), one index range scan."""
     rows = connection.execute(_IN_RANGE, {"scope": scope, "start": start, "end": end, "teams": list(teams)})
-    return [(row.hour, HourRow(Figures.of(row), int(row.viewers), row.sketch)) for row in rows]
+    return [(row.hour, HourRow(figures_of(row), int(row.viewers), row.sketch)) for row in rows]
 
 
 def first_hour(connection: Connection, scope: int, teams: tuple[bool, ...]) -> datetime | None:

@@ -1,7 +1,7 @@
 """Concurrent viewers: views whose last activity is recent, now and minute by minute (peaks).
 
 A view is live while its last view, event or heartbeat is at most ``LIVE_SECONDS`` old
-(``chalicelib/audience.py``). The queries scan only the views of the last
+(``chalicelib/domain/audience.py``). The queries scan only the views of the last
 ``LIVE_HORIZON_HOURS`` (the ``created_at`` index), so their cost follows a day's traffic.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from chalicelib.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
+from chalicelib.domain.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import text
 
+from chalicelib.domain.sketch import VIEWER_KEY_SQL
 from chalicelib.repositories.analytics.figures import SPANS, span_params
-from chalicelib.sketch import VIEWER_KEY_SQL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

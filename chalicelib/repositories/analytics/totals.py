@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from chalicelib.repositories.analytics.figures import Figures
+from chalicelib.domain.figures import Figures
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from chalicelib import errors
 from chalicelib.db.engine import snapshot
+from chalicelib.domain import errors
 from chalicelib.repositories.analytics import audience, catalog, state
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.combine import Frame, first_view, views_between

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.events import EVENT_TYPES
+from chalicelib.domain.events import EVENT_TYPES
+from chalicelib.domain.figures import Figures
+from chalicelib.domain.sketch import Sketch
 from chalicelib.repositories.analytics import days, hours, live, raw, totals
-from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics.periods import HOUR, Span, SpanIndex, floor_hour
-from chalicelib.sketch import Sketch
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -6,9 +6,9 @@ its figures use, with the unique-viewer sentence saying whether its count is exa
 
 from __future__ import annotations
 
-from chalicelib.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
-from chalicelib.events import EVENT_TYPES
-from chalicelib.sketch import STANDARD_ERROR
+from chalicelib.domain.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
+from chalicelib.domain.events import EVENT_TYPES
+from chalicelib.domain.sketch import STANDARD_ERROR
 
 VIEW = (
     "A view is one POST /api/track/view: a player loading the video once. Views recorded with an admin "

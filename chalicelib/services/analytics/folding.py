@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from chalicelib.audience import PROGRESS_HOURS
 from chalicelib.db.engine import transaction
+from chalicelib.domain.audience import PROGRESS_HOURS
+from chalicelib.domain.figures import Figures
+from chalicelib.domain.sketch import Sketch
 from chalicelib.repositories import partitions
 from chalicelib.repositories.analytics import audience, days, hours, live, raw, referrers, state, totals
-from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT
 from chalicelib.services.analytics.periods import Span, floor_hour, local_days
 from chalicelib.services.timezones import resolve
-from chalicelib.sketch import Sketch
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -1,7 +1,7 @@
 """Live viewers: how many players are watching now, per video and for the library.
 
 Answered from the views of the last day whose last activity is at most 30 s old (see
-``chalicelib/audience.py``): one indexed scan, cheap enough to poll every 10 s.
+``chalicelib/domain/audience.py``): one indexed scan, cheap enough to poll every 10 s.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib import errors
 from chalicelib.db.engine import snapshot
+from chalicelib.domain import errors
 from chalicelib.repositories.analytics import catalog, live
 
 BUSIEST_LIMIT = 100

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import errors
 from chalicelib.db.engine import transaction
+from chalicelib.domain import errors
 from chalicelib.repositories.analytics import catalog, maintenance, state
 
 if TYPE_CHECKING:

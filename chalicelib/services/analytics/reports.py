@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from chalicelib import errors
 from chalicelib.db.engine import snapshot, transaction
+from chalicelib.domain import errors
+from chalicelib.domain.figures import Figures
 from chalicelib.observability import logger
 from chalicelib.repositories.analytics import catalog, raw, referrers, state, totals, viewers
-from chalicelib.repositories.analytics.figures import Figures
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, first_view, series, views_since_each
 from chalicelib.services.analytics.folding import kept_from

@@ -25,56 +25,13 @@ The package, one module per concern (each depends only on those above it):
 
 * ``times``: IANA zones, wall-clock parsing and daylight-saving rules, the
   allowed window, ``at()`` expressions, schedule names;
-* ``gateway``: every EventBridge Scheduler call (``ScheduleSpec``, put, delete,
-  get, list, undo), failures mapped to 503;
 * ``actions``: the admin-facing schedule, cancel, upcoming and history;
 * ``execution``: the handler's work for one delivered schedule;
 * ``reconciliation``: the 15-minute drift repair;
 * ``status``: the health check's Scheduler section and ``make schedules``.
 
-This module re-exports the names the routes, functions, scripts and tests use.
+Every EventBridge Scheduler call (``ScheduleSpec``, put, delete, get, list, undo;
+failures mapped to 503) is in :mod:`chalicelib.adapters.scheduler`. Import the
+module you need: this package imports nothing, so the adapter can use ``times``
+without a cycle.
 """
-
-from chalicelib.services.scheduling.actions import (
-    Scheduled,
-    cancel_action,
-    check_action,
-    history,
-    recently_failed,
-    schedule_action,
-    upcoming,
-)
-from chalicelib.services.scheduling.execution import HANDLER_NAME, execute_scheduled_action
-from chalicelib.services.scheduling.gateway import (
-    ScheduleSpec,
-    delete_schedule,
-    get_schedule,
-    list_schedules,
-    put_schedule,
-)
-from chalicelib.services.scheduling.reconciliation import reconcile
-from chalicelib.services.scheduling.status import queue_status, scheduler_status
-from chalicelib.services.scheduling.times import iso, parse_at_expression, schedule_name
-
-__all__ = [
-    "HANDLER_NAME",
-    "ScheduleSpec",
-    "Scheduled",
-    "cancel_action",
-    "check_action",
-    "delete_schedule",
-    "execute_scheduled_action",
-    "get_schedule",
-    "history",
-    "iso",
-    "list_schedules",
-    "parse_at_expression",
-    "put_schedule",
-    "queue_status",
-    "recently_failed",
-    "reconcile",
-    "schedule_action",
-    "schedule_name",
-    "scheduler_status",
-    "upcoming",
-]

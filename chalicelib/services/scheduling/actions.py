@@ -12,14 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.db.engine import session_scope
-from chalicelib.db.models import Video, VideoScheduleHistory
-from chalicelib.errors import InvalidInput, NotFound, PermissionDenied, Unprocessable
-from chalicelib.observability import logger
-from chalicelib.repositories import schedules as schedules_repo
-from chalicelib.repositories import videos as videos_repo
-from chalicelib.repositories.schedules import CANCELLED, PENDING
-from chalicelib.services.scheduling.gateway import (
+from chalicelib.adapters.scheduler import (
     ScheduleSpec,
     check_group,
     delete_schedule,
@@ -27,6 +20,13 @@ from chalicelib.services.scheduling.gateway import (
     require_config,
     undo_schedule_write,
 )
+from chalicelib.db.engine import session_scope
+from chalicelib.db.models import Video, VideoScheduleHistory
+from chalicelib.domain.errors import InvalidInput, NotFound, PermissionDenied, Unprocessable
+from chalicelib.observability import logger
+from chalicelib.repositories import schedules as schedules_repo
+from chalicelib.repositories import videos as videos_repo
+from chalicelib.repositories.schedules import CANCELLED, PENDING
 from chalicelib.services.scheduling.times import check_window, iso, parse_instant, resolve_zone, schedule_name
 
 ACTIONS = ("publish", "unpublish")

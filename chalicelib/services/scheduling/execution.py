@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.adapters.scheduler import metrics_failure
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import Video, VideoScheduleHistory
 from chalicelib.observability import logger, metrics
@@ -20,7 +21,6 @@ from chalicelib.repositories import schedules as schedules_repo
 from chalicelib.repositories import videos as videos_repo
 from chalicelib.repositories.schedules import COMPLETED, FAILED, OUTSTANDING, SKIPPED
 from chalicelib.services.scheduling.actions import ACTIONS, pending_column
-from chalicelib.services.scheduling.gateway import metrics_failure
 from chalicelib.services.scheduling.times import iso
 
 HANDLER_NAME = "publish_scheduled_video"
@@ -133,7 +133,7 @@ def _record_failure(request: ScheduledEvent, exc: Exception) -> None:
 
 
 def _notify(request: ScheduledEvent, status: str, error: str | None) -> None:
-    from chalicelib.services.notifications import notify_schedule_outcome
+    from chalicelib.adapters.notifications import notify_schedule_outcome
 
     notify_schedule_outcome(
         {

@@ -13,12 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.config import Settings
-from chalicelib.db.engine import session_scope
-from chalicelib.observability import logger
-from chalicelib.repositories import schedules as schedules_repo
-from chalicelib.services.scheduling.execution import execute_scheduled_action
-from chalicelib.services.scheduling.gateway import (
+from chalicelib.adapters.scheduler import (
     ScheduleSpec,
     check_group,
     delete_schedule,
@@ -27,6 +22,11 @@ from chalicelib.services.scheduling.gateway import (
     put_schedule,
     require_config,
 )
+from chalicelib.config import Settings
+from chalicelib.db.engine import session_scope
+from chalicelib.observability import logger
+from chalicelib.repositories import schedules as schedules_repo
+from chalicelib.services.scheduling.execution import execute_scheduled_action
 from chalicelib.services.scheduling.times import MIN_LEAD, SCHEDULE_NAME_PATTERN, iso
 
 # A failed row with no retry left after this long stops showing as the video's pending instant.

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters.scheduler import ScheduleSpec, scheduler_client
 from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories import schedules as schedules_repo
 from chalicelib.repositories.schedules import FAILED
-from chalicelib.services.scheduling.gateway import ScheduleSpec, scheduler_client
 
 
 def scheduler_status() -> dict[str, Any]:

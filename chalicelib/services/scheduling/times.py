@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.config import get_settings
-from chalicelib.errors import InvalidInput, Unprocessable
+from chalicelib.domain.errors import InvalidInput, Unprocessable
+from chalicelib.domain.timestamps import iso_utc
 from chalicelib.services import timezones
-from chalicelib.timestamps import iso_utc
 
 # Scheduler fires within the minute of its at() time; anything sooner than this is "now", not a schedule.
 MIN_LEAD = timedelta(minutes=1)
@@ -104,7 +104,7 @@ def parse_at_expression(expression: str, zone_name: str | None) -> datetime | No
 
 
 def iso(instant: datetime) -> str:
-    """The wire format of ``scheduledFor`` (see :mod:`chalicelib.timestamps`)."""
+    """The wire format of ``scheduledFor`` (see :mod:`chalicelib.domain.timestamps`)."""
     return iso_utc(instant)
 
 

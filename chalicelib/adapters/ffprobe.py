@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters import media_tools
 from chalicelib.config import get_settings
-from chalicelib.errors import ServiceUnavailable, Unprocessable
-from chalicelib.services import media_tools
+from chalicelib.domain.errors import ServiceUnavailable, Unprocessable
 from chalicelib.services.videos import derive_orientation, derive_quality
 
 PROBE_ARGS = ("-v", "error", "-print_format", "json", "-show_format", "-show_streams")

@@ -72,7 +72,7 @@ def _s3_url(key: str, expires: int, signed_at: int, identity: tuple[str, str]) -
 
     Cached per key and expiry window: ``signed_at`` only sets the first URL's lifetime.
     """
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     bucket, _endpoint = identity
     lifetime = min(MAX_S3_EXPIRY_SECONDS, max(1, expires - signed_at))
@@ -115,6 +115,6 @@ def _signing_key(secret_name: str) -> _SigningKey:
     """Read once per container from Secrets Manager (Powertools Parameters, cached) and parsed once."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    from chalicelib.secrets import stream_signing_key_pem
+    from chalicelib.adapters.secrets import stream_signing_key_pem
 
     return _SigningKey(load_pem_private_key(stream_signing_key_pem(secret_name).encode(), password=None))

@@ -1,10 +1,10 @@
-"""The EventBridge Scheduler gateway: every call this service makes to Scheduler.
+"""EventBridge Scheduler: every call this service makes to Scheduler.
 
 One place builds the one-shot schedule (``schedule_request``: at() expression,
 FlexibleTimeWindow OFF, ActionAfterCompletion DELETE, retry policy, dead-letter
 queue) and turns any Scheduler failure into a 503 (``_scheduler_call``), so the
 caller's database transaction rolls back. boto3/botocore are imported lazily
-(through :mod:`chalicelib.aws`) to keep them off the cold-start path.
+(through :mod:`chalicelib.adapters.aws`) to keep them off the cold-start path.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.db.models import VideoScheduleHistory
-from chalicelib.errors import ServiceUnavailable
+from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.observability import logger, metrics
 from chalicelib.services.scheduling.times import NAME_PATTERN, at_expression, iso, schedule_name
 
@@ -63,7 +63,7 @@ def metrics_failure(name: str) -> None:
 
 
 def scheduler_client() -> Any:
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     return client("scheduler")
 

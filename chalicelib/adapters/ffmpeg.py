@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chalicelib.adapters import media_tools
 from chalicelib.config import get_settings
-from chalicelib.errors import ServiceUnavailable, Unprocessable
-from chalicelib.services import media_tools
+from chalicelib.domain.errors import ServiceUnavailable, Unprocessable
 
 MAX_SIDE = 1280
 # Mean luma (0-255) below which a frame counts as black.

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from chalicelib.aws import client
+from chalicelib.adapters.aws import client
 from chalicelib.config import get_settings
-from chalicelib.errors import InvalidInput, NotFound, ServiceUnavailable
+from chalicelib.domain.errors import InvalidInput, NotFound, ServiceUnavailable
 from chalicelib.observability import logger
 
 UPLOAD_PREFIX = "videos"

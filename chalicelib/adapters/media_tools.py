@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from chalicelib.errors import ServiceUnavailable
+from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.observability import logger
 
 # How ffmpeg/ffprobe say the object could not be fetched (an expired or refused URL, a

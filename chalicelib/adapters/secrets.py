@@ -26,7 +26,7 @@ def _provider() -> Any:
     """One Powertools provider per container, on the project's own client (honours AWS_ENDPOINT_URL)."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     return SecretsProvider(boto3_client=client("secretsmanager"))
 

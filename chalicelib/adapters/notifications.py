@@ -29,7 +29,7 @@ def notify_schedule_outcome(outcome: dict[str, Any]) -> bool:
         return False
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from chalicelib.aws import client
+    from chalicelib.adapters.aws import client
 
     status, action = str(outcome.get("status", "")), str(outcome.get("action", ""))
     subject = f"Scheduled {action} of video {outcome.get('videoId')}: {status}"[:SUBJECT_MAX_CHARS]
