@@ -9,10 +9,12 @@ are resolved lazily through :mod:`chalicelib.adapters.secrets` on first use.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 ADMIN_ROLES = frozenset({"SUPER_ADMIN", "INFLUENCE_ADMIN", "MAP_ADMIN"})
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class ConfigurationError(RuntimeError):
@@ -47,6 +49,13 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _env_schema(name: str) -> str:
+    raw = _env(name) or "public"
+    if not _SCHEMA_NAME.match(raw):
+        raise ConfigurationError(f"{name} must be a lower-case SQL identifier (a-z, 0-9, _), got {raw!r}")
+    return raw
+
+
 def _env_list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in _env(name).split(",") if item.strip())
 
@@ -62,6 +71,9 @@ class Settings:
     database_reader_url: str = ""
     database_reader_host: str = ""
     database_secret_name: str = ""
+    # The PostgreSQL schema of the service's tables (its own one beside another application's tables);
+    # ``users`` is read wherever the search path finds it, ``public`` included.
+    database_schema: str = "public"
     # Seconds a database connect or read may take before the request is answered 503.
     database_timeout_seconds: int = 10
     # Seconds a request waits for a free pooled connection before it is answered 503.
@@ -118,6 +130,11 @@ class Settings:
     def view_token_key(self) -> str:
         return self.view_token_secret or self.jwt_access_secret
 
+    @property
+    def search_path(self) -> str | None:
+        """The search path of every connection: the service's schema, then ``public`` (None: the server's)."""
+        return None if self.database_schema == "public" else f"{self.database_schema}, public"
+
 
 def load_settings() -> Settings:
     """Read every setting from the environment (no caching; see :func:`get_settings`)."""
@@ -128,6 +145,7 @@ def load_settings() -> Settings:
         database_reader_url=_env("DATABASE_READER_URL"),
         database_reader_host=_env("DATABASE_READER_HOST"),
         database_secret_name=_env("DATABASE_SECRET_NAME"),
+        database_schema=_env_schema("DATABASE_SCHEMA"),
         database_timeout_seconds=_env_int("DATABASE_TIMEOUT_SECONDS", 10, minimum=1),
         database_pool_wait_seconds=_env_int("DATABASE_POOL_WAIT_SECONDS", 5, minimum=1),
         tracking_pool_size=_env_int("DATABASE_TRACKING_POOL_SIZE", 4, minimum=1),

@@ -57,7 +57,18 @@ def pg8000_connect_kwargs(database_url: str) -> dict[str, Any]:
         "port": parsed.port or 5432,
         "database": parsed.database or "postgres",
         "unix_sock": parsed.query.get("unix_sock"),
+        "startup_params": startup_params(),
     }
+
+
+def startup_params() -> dict[str, str]:
+    """Session settings sent when a connection opens: ``DATABASE_SCHEMA``'s search path, at no extra round trip.
+
+    Every statement names tables unqualified, so the search path alone puts the service in
+    its own schema (beside another application's tables of the same names in ``public``).
+    """
+    path = get_settings().search_path
+    return {"search_path": path} if path else {}
 
 
 def database_url() -> str:
@@ -100,7 +111,11 @@ def create_engine_for(url: str) -> Engine:
         max_overflow=4,
         pool_recycle=300,
         pool_timeout=settings.database_pool_wait_seconds,
-        connect_args={"timeout": settings.database_timeout_seconds, "application_name": "media-api"},
+        connect_args={
+            "timeout": settings.database_timeout_seconds,
+            "application_name": "media-api",
+            "startup_params": startup_params(),
+        },
     )
     event.listen(engine.pool, "checkout", _ping_on_checkout)
     return engine

@@ -24,10 +24,11 @@ TABLES = ("video_views", "video_events")
 STORAGE = {"video_views": "WITH (fillfactor = 80)", "video_events": ""}
 _MONTHLY = re.compile(r"^(video_views|video_events)_(\d{4})_(\d{2})$")
 _PARTITION = re.compile(r"^(video_views|video_events)_(\d{4}_\d{2}|default)$")
+# The table the search path finds (``DATABASE_SCHEMA``), not a namesake in another schema.
 _CHILDREN = text(
     """
     SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :table
+    WHERE i.inhparent = CAST(CAST(:table AS text) AS regclass)
     """
 )
 

@@ -21,17 +21,22 @@ def _created_at() -> sa.Column:
 
 
 def upgrade() -> None:
-    # `users` belongs to the main API, which shares this database; create it only
-    # where it does not exist yet (a fresh dev or test database).
+    # `users` belongs to the main API, which shares this database; create it only where
+    # the search path finds none (a fresh dev or test database). With DATABASE_SCHEMA the
+    # main API's `users` in public is the one found, and used.
     op.execute(
         """
-        CREATE TABLE IF NOT EXISTS users (
-            id serial PRIMARY KEY,
-            email text UNIQUE NOT NULL,
-            name text,
-            role text NOT NULL DEFAULT 'USER',
-            created_at timestamptz NOT NULL DEFAULT now()
-        )
+        DO $$ BEGIN
+          IF to_regclass('users') IS NULL THEN
+            CREATE TABLE users (
+                id serial PRIMARY KEY,
+                email text UNIQUE NOT NULL,
+                name text,
+                role text NOT NULL DEFAULT 'USER',
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+          END IF;
+        END $$
         """
     )
     op.create_table(
