@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # The database every target uses: DATABASE_URL when set, else the embedded server.
 DB_URL = $${DATABASE_URL:-$$($(PY) -m scripts.embedded_db url)}
 
-.PHONY: dev test lint typecheck migrate token schedules localstack localstack-venv bench assets layer package deploy stream-keys clean
+.PHONY: dev import test lint typecheck migrate token schedules localstack localstack-venv bench assets layer package deploy stream-keys clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench: $(VENV)/.installed
 
 token: $(VENV)/.installed
 	@$(PY) -m scripts.dev token
+
+# The module's library and history (docs/import.md): SOURCE_DATABASE_URL=... [SOURCE_MEDIA_DIR=...] [DRY_RUN=1].
+# Beside a running `make dev`, into its database, bucket and Scheduler with no extra environment.
+import: $(VENV)/.installed
+	@$(PY) -m scripts.import_module
 
 # Pending and recently failed scheduled actions (the seed's queue:status).
 schedules: $(VENV)/.installed

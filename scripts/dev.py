@@ -68,13 +68,17 @@ def admin_token() -> str:
     return issue_access_token(DEV_ADMIN_ID, "SUPER_ADMIN", ttl_seconds=12 * 3600)
 
 
-def prepare_database() -> None:
+def migrate() -> None:
     from alembic import command
     from alembic.config import Config
 
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+
+
+def prepare_database() -> None:
     from scripts.demo_data import ensure_admin
 
-    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+    migrate()
     ensure_admin()
     _say("migrations applied")
 

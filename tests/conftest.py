@@ -143,7 +143,7 @@ def truncate_all() -> None:
                 "TRUNCATE videos, video_views, video_events, video_schedule_history, ingest_failures, "
                 "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
                 "analytics_state, analytics_audience_days, "
-                "analytics_zones, rate_limit_counters, users RESTART IDENTITY CASCADE"
+                "analytics_zones, rate_limit_counters, import_checkpoints, import_ids, users RESTART IDENTITY CASCADE"
             )
         )
         connection.execute(text("INSERT INTO analytics_zones (zone) VALUES ('UTC')"))  # as migration 0004 leaves it

@@ -135,6 +135,12 @@ def put(key: str, data: bytes, content_type: str) -> None:
         )
 
 
+def upload_file(key: str, path: str, content_type: str) -> None:
+    """Store a local file of any size (an imported library's media): the managed transfer goes multipart."""
+    with s3_errors(key):
+        client("s3").upload_file(path, get_settings().media_bucket, key, ExtraArgs={"ContentType": content_type})
+
+
 def copy(source_key: str, target_key: str) -> None:
     """Server-side copy; the managed transfer switches to multipart copy above 5 GB."""
     bucket = get_settings().media_bucket

@@ -27,7 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, BIT
+from sqlalchemy.dialects.postgresql import ARRAY, BIT, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TIMESTAMPTZ = DateTime(timezone=True)
@@ -100,6 +100,8 @@ class VideoView(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # HMAC-SHA-256 of the client IP (64 hex chars), never the address itself.
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    # True for views imported from the module: ``ip_address`` is its plain SHA-256 of the address.
+    ip_legacy: Mapped[bool] = mapped_column(Boolean, server_default="false")
     user_agent: Mapped[str | None] = mapped_column(Text)
     referer: Mapped[str | None] = mapped_column(Text)
     watch_time_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -327,3 +329,27 @@ class RateLimitCounter(Base):
     client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(TIMESTAMPTZ, primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ImportCheckpoint(Base):
+    """How far an import from the module got, per source and step (``make import`` resumes here)."""
+
+    __tablename__ = "import_checkpoints"
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    step: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    detail: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+class ImportId(Base):
+    """The id an imported video or schedule row got here, and its media's state."""
+
+    __tablename__ = "import_ids"
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    legacy_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -65,10 +65,15 @@ class _Step:
     days: int
 
 
-def refresh(budget_seconds: float = TIME_BUDGET_SECONDS, settle: timedelta = SETTLE) -> RefreshResult:
+def refresh(
+    budget_seconds: float = TIME_BUDGET_SECONDS,
+    settle: timedelta = SETTLE,
+    on_step: Callable[[datetime], None] | None = None,
+) -> RefreshResult:
     """Fold new raw rows, then build the days of newly asked time zones; stop at the time budget.
 
     ``settle``: rows younger than this are left for the next run (tests fold everything with 0).
+    ``on_step``: told the watermark after each committed step (an import's progress bar).
     """
     deadline = time.monotonic() + budget_seconds
     result = RefreshResult(partitions_created=_ensure_partitions())
@@ -86,6 +91,8 @@ def refresh(budget_seconds: float = TIME_BUDGET_SECONDS, settle: timedelta = SET
         with_new_rows |= step.with_new_rows
         result.scopes_updated = len(updated)
         result.days_written += step.days
+        if on_step is not None:
+            on_step(step.folded_until)
         if step.caught_up:
             break
         if time.monotonic() > deadline:

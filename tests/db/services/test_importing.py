@@ -1,0 +1,214 @@
+"""Importing the module's library (in-process, moto for Scheduler; media in tests/integration/test_import.py).
+
+The source is a database of its own in the module's Prisma shape (``tests/support/legacy_module.py``);
+after the import every report equals the module's own formulas over the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from chalicelib.db.engine import get_engine
+from chalicelib.services.importing.run import Options, Summary, run_import
+from tests.conftest import admin_connection, make_user, scratch_database, token_for
+from tests.support import legacy_module
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def source_url(database_url: str) -> Iterator[str]:
+    with scratch_database(database_url, prefix="media_module") as scratch:
+        connection = admin_connection(scratch.url)
+        legacy_module.create_schema(connection.run)
+        legacy_module.fill(connection.run, now=NOW)
+        connection.close()
+        yield scratch.url
+
+
+@pytest.fixture
+def source(source_url: str) -> Iterator[Callable[..., list[Any]]]:
+    connection = admin_connection(source_url)
+    yield connection.run
+    connection.close()
+
+
+def sql(statement: str, **params: Any) -> list[Any]:
+    with get_engine().begin() as connection:
+        result = connection.execute(text(statement), params)
+        return list(result) if result.returns_rows else []
+
+
+def do_import(source_url: str, **options: Any) -> Summary:
+    return run_import(Options(source_url=source_url, **options))
+
+
+def analytics(client: Any, headers: dict[str, str], path: str) -> dict[str, Any]:
+    response = client.http.get(path, headers=headers)
+    assert response.status_code == 200, response.body
+    return dict(response.json_body)
+
+
+def report_figures(answer: dict[str, Any]) -> dict[str, Any]:
+    keys = ("totalViews", "uniqueViewers", "totalWatchTimeSeconds", "averageWatchTimeSeconds", "completionRate")
+    return {key: answer[key] for key in keys}
+
+
+def test_every_report_equals_the_modules_formulas_after_an_import(
+    client: Any, resources: dict[str, str], source_url: str, source: Any
+) -> None:
+    summary = do_import(source_url)
+
+    assert summary.counts["videos"] == 4
+    assert summary.counts["views"] == sql("SELECT count(*) FROM video_views")[0][0] == 240
+    headers = {"Authorization": f"Bearer {token_for(11)}"}
+    for video_id, expected in legacy_module.module_figures(source).items():
+        answer = analytics(client, headers, f"/api/videos/{video_id}/analytics")
+        assert report_figures(answer) == expected, video_id
+        assert answer["uniqueViewersExact"] is True
+    overview = analytics(client, headers, "/api/videos/analytics/overview")
+    assert {key: overview[key] for key in ("totalViews", "uniqueViewers", "totalWatchTimeSeconds")} == (
+        legacy_module.library_figures(source)
+    )
+    watermark = "(SELECT at FROM analytics_state WHERE name = 'folded_until')"
+    raw_after_watermark = sql(f"SELECT count(*) FROM video_views WHERE created_at >= {watermark}")[0][0]
+    assert raw_after_watermark == 0  # folded: no report reads the imported raw rows
+
+
+def test_rows_keep_their_ids_times_users_and_legacy_hashes(
+    resources: dict[str, str], source_url: str, source: Any
+) -> None:
+    do_import(source_url)
+
+    assert [row[0] for row in sql("SELECT id FROM videos ORDER BY id")] == [1, 2, 3, 4]
+    assert {row[0] for row in sql("SELECT id FROM users")} == {11, 12, 13}
+    assert [tuple(row) for row in sql("SELECT email, name, role FROM users WHERE id = 11")] == [
+        ("ana@main.test", "Ana", "SUPER_ADMIN")
+    ]
+    here = sql(
+        "SELECT id, video_id, user_id, ip_address, ip_legacy, watch_time_seconds, completed, created_at "
+        "FROM video_views ORDER BY id"
+    )
+    there = source(
+        'SELECT id, "videoId", "userId", "ipAddress", "ipAddress" IS NOT NULL, "watchTimeSeconds", completed, '
+        """"createdAt" AT TIME ZONE 'UTC' FROM video_views ORDER BY id"""
+    )
+    assert [tuple(row) for row in here] == [tuple(row) for row in there]
+    events_here = sql("SELECT video_id, view_id, event_type, timestamp, created_at FROM video_events ORDER BY id")
+    events_there = source(
+        """SELECT "videoId", "viewId", "eventType", timestamp, "createdAt" AT TIME ZONE 'UTC' FROM video_events
+           ORDER BY id"""
+    )
+    assert [tuple(row) for row in events_here] == [tuple(row) for row in events_there]
+    referrers = {row[0] for row in sql("SELECT DISTINCT referer FROM video_views")}
+    assert referrers == {None, "https://blog.example/post", "https://news.example/a/b", "https://forum.example/t/1"}
+    video = sql("SELECT filename, title, producer, thumbnail_url, is_published FROM videos WHERE id = 2")[0]
+    assert video.filename.startswith("videos/") and video.filename.endswith("/city-walk.mp4")
+    assert (video.title, video.producer, video.thumbnail_url, video.is_published) == (
+        "City walk",
+        "Module Films",
+        None,
+        True,
+    )
+
+
+def test_history_is_kept_and_pending_schedules_run_or_are_scheduled(
+    resources: dict[str, str], scheduler: Any, source_url: str
+) -> None:
+    do_import(source_url)
+
+    history = sql(
+        "SELECT video_id, action, status, error, scheduled_by_user_id FROM video_schedule_history ORDER BY id"
+    )
+    assert [tuple(row) for row in history] == [
+        (1, "publish", "completed", None, 11),
+        (2, "publish", "failed", "Video not found in storage", 11),
+        (2, "publish", "completed", None, 12),
+        (1, "unpublish", "pending", None, 11),
+        (3, "publish", "completed", None, 12),  # past due: run once, now
+    ]
+    assert sql("SELECT is_published, scheduled_publish_at FROM videos WHERE id = 3")[0] == (True, None)
+    unpublish = sql("SELECT scheduled_unpublish_at FROM videos WHERE id = 1")[0][0]
+    assert unpublish is not None and unpublish > NOW
+    from chalicelib.config import get_settings
+
+    names = [
+        item["Name"] for item in scheduler.list_schedules(GroupName=get_settings().schedule_group_name)["Schedules"]
+    ]
+    assert names == ["video-1-unpublish"]
+
+
+def test_a_second_run_changes_nothing_and_a_dry_run_writes_nothing(resources: dict[str, str], source_url: str) -> None:
+    dry = do_import(source_url, dry_run=True)
+    assert dry.counts["views"] == 240 and dry.counts["videos"] == 4
+    assert sql("SELECT count(*) FROM videos")[0][0] == 0
+    assert sql("SELECT count(*) FROM import_checkpoints")[0][0] == 0
+
+    do_import(source_url)
+    tables = ("videos", "video_views", "video_events", "video_schedule_history", "users", "analytics_hours")
+    before = {table: sql(f"SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t")[0]
+              for table in tables}  # fmt: skip
+    second = do_import(source_url)
+
+    assert {name: count for name, count in second.counts.items() if count} == {}
+    after = {table: sql(f"SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t")[0]
+             for table in tables}  # fmt: skip
+    assert after == before
+
+
+def test_an_interrupted_import_resumes_where_it_stopped(
+    resources: dict[str, str], source_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.repositories import imports
+
+    real = imports.copy_rows
+    calls = []
+
+    def dies_on_the_third_chunk(*args: Any) -> None:
+        calls.append(args[1])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real(*args)
+
+    monkeypatch.setattr(imports, "copy_rows", dies_on_the_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        do_import(source_url, views_per_chunk=50)
+    assert sql("SELECT count(*) FROM video_views")[0][0] == 100  # two chunks committed, the third rolled back
+    monkeypatch.setattr(imports, "copy_rows", real)
+
+    resumed = do_import(source_url, views_per_chunk=50)
+
+    assert resumed.counts["views"] == 140
+    assert sql("SELECT count(*), count(DISTINCT id) FROM video_views")[0] == (240, 240)
+
+
+def test_taken_ids_get_new_ones_and_the_rows_follow(
+    client: Any, resources: dict[str, str], source_url: str, source: Any
+) -> None:
+    make_user(1)
+    sql(
+        "INSERT INTO videos (id, filename, duration, file_size, width, height, orientation, quality) "
+        "VALUES (1, 'videos/x/own.mp4', 10, 10, 320, 180, 'H', 'SD')"
+    )
+    sql("SELECT setval('videos_id_seq', 1)")
+    sql("INSERT INTO video_views (video_id, ip_address) VALUES (1, 'own-view')")
+
+    do_import(source_url)
+
+    new_id = sql("SELECT id FROM import_ids WHERE kind = 'video' AND legacy_id = 1")[0][0]
+    assert new_id not in (1, 2, 3, 4)
+    assert sql("SELECT count(*) FROM video_views WHERE video_id = 1")[0][0] == 1  # only its own view
+    assert sql("SELECT min(id) FROM video_views WHERE ip_legacy")[0][0] > 1  # the view ids were shifted
+    expected = legacy_module.module_figures(source)[1]
+    answer = analytics(client, {"Authorization": f"Bearer {token_for(11)}"}, f"/api/videos/{new_id}/analytics")
+    assert report_figures(answer) == expected
+    orphans = sql(
+        "SELECT count(*) FROM video_events e WHERE e.view_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM video_views v WHERE v.id = e.view_id AND v.video_id = e.video_id)"
+    )
+    assert orphans[0][0] == 0
