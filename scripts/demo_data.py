@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import Video
-from chalicelib.services.videos import derive_orientation, derive_quality
+from chalicelib.domain.video import derive_orientation, derive_quality
 
 DEV_ADMIN_ID = 1
 DEMO_CLIP_SECONDS = 12

@@ -1,4 +1,4 @@
-"""Video metadata with ffprobe (the seed's FFprobeService), read over HTTP.
+"""Video metadata with ffprobe, read over HTTP.
 
 ffprobe is pointed at a presigned GET URL: it reads the container header with
 range requests, so a multi-gigabyte file is never downloaded. The binary comes
@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.adapters import media_tools
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ServiceUnavailable, Unprocessable
-from chalicelib.services.videos import derive_orientation, derive_quality
+from chalicelib.domain.video import derive_orientation, derive_quality
 
 PROBE_ARGS = ("-v", "error", "-print_format", "json", "-show_format", "-show_streams")
 # Demuxers that read still images; ffprobe reports them as a one-frame "video" stream.
@@ -31,7 +31,7 @@ ProbeTimeout = media_tools.ToolTimeout
 
 @dataclass(frozen=True)
 class VideoMetadata:
-    """The seed's ``getVideoMetadata`` shape (plus ``file_size`` once the caller adds it)."""
+    """A video's probed facts: duration, dimensions, orientation, quality, audio (``file_size`` comes from S3)."""
 
     duration: int
     width: int

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.db.models import VideoScheduleHistory
 from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.observability import logger, metrics
 from chalicelib.services.scheduling.times import NAME_PATTERN, at_expression, iso, schedule_name
@@ -97,6 +96,23 @@ def check_group(settings: Settings) -> None:
         raise
 
 
+class ScheduledAction(Protocol):
+    """What a schedule is made from: a history entry, or the row a service is writing."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def video_id(self) -> int: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def scheduled_for(self) -> datetime: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def scheduled_by_user_id(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class ScheduleSpec:
     """Everything one Scheduler schedule is made from; also the handler's event."""
@@ -123,7 +139,7 @@ class ScheduleSpec:
         }
 
     @classmethod
-    def of(cls, row: VideoScheduleHistory) -> ScheduleSpec:
+    def of(cls, row: ScheduledAction) -> ScheduleSpec:
         return cls(row.video_id, row.action, row.scheduled_for, row.timezone, row.scheduled_by_user_id, row.id)
 
 

@@ -1,10 +1,10 @@
-"""Videos to answers: the seed's fields, with signed stream and thumbnail URLs."""
+"""Videos to answers: every field of a video, with signed stream and thumbnail URLs."""
 
 from __future__ import annotations
 
 from chalicelib.adapters import url_signing
-from chalicelib.db.models import Video
 from chalicelib.domain import timestamps
+from chalicelib.domain.video import Video
 from chalicelib.presenters.formats import iso_utc, number
 from chalicelib.schemas.videos import VideoAnswer
 

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 
-from chalicelib.db.models import IngestFailure, Video
+from chalicelib.db.models import IngestFailure
+from chalicelib.db.models import Video as VideoRow
+from chalicelib.domain.video import Video
+from chalicelib.repositories.videos import video_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -25,16 +28,16 @@ MAX_REASON_CHARS = 1000
 
 def upsert_probed(session: Session, values: dict[str, Any], descriptive: tuple[str, ...] = ()) -> tuple[Video, bool]:
     """Insert the video or refresh its probed fields (and the ``descriptive`` fields the caller
-    gave); returns the row and whether it was created."""
-    insert_row = insert(Video).values(**values)
+    gave); returns the video and whether it was created."""
+    insert_row = insert(VideoRow).values(**values)
     refreshed = (*PROBED_FIELDS, *descriptive)
     upsert: Any = insert_row.on_conflict_do_update(
-        index_elements=[Video.filename],
+        index_elements=[VideoRow.filename],
         set_={**{name: insert_row.excluded[name] for name in refreshed}, "updated_at": func.now()},
-    ).returning(Video.id, literal_column("xmax = 0").label("inserted"))
+    ).returning(VideoRow.id, literal_column("xmax = 0").label("inserted"))
     row = session.execute(upsert).one()
-    video = session.scalars(select(Video).where(Video.id == row.id).execution_options(populate_existing=True)).one()
-    return video, bool(row.inserted)
+    statement = select(VideoRow).where(VideoRow.id == row.id).execution_options(populate_existing=True)
+    return video_of(session.scalars(statement).one()), bool(row.inserted)
 
 
 def add_failure(session: Session, key: str, reason: str) -> None:

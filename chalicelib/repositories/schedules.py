@@ -5,16 +5,22 @@ A row is created ``pending`` when an admin schedules an action and ends as
 raised; still retryable while the video's pending instant equals the row's) or
 ``cancelled`` (cancelled or replaced by a newer schedule). At most one row per
 video and action is ``pending`` (a partial unique index enforces it).
+
+Lists return :class:`~chalicelib.domain.schedule.ScheduleEntry`; the rows a
+service changes in its own transaction (``get``, ``get_outstanding``, ``add``)
+are the ORM rows.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
 from chalicelib.db.models import User, Video, VideoScheduleHistory
+from chalicelib.domain.schedule import ScheduleEntry
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,6 +34,11 @@ STATUSES = (PENDING, COMPLETED, FAILED, CANCELLED, SKIPPED)
 # Rows the handler may still act on: pending, or failed and awaiting a retry.
 OUTSTANDING = (PENDING, FAILED)
 ERROR_MAX_CHARS = 2000
+_FIELDS = tuple(field.name for field in fields(ScheduleEntry))
+
+
+def entry_of(row: VideoScheduleHistory) -> ScheduleEntry:
+    return ScheduleEntry(**{name: getattr(row, name) for name in _FIELDS})
 
 
 def count_pending(session: Session) -> int:
@@ -101,7 +112,7 @@ def record_failure(session: Session, history_id: int, error: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def upcoming(session: Session, limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
+def upcoming(session: Session, limit: int) -> list[tuple[ScheduleEntry, str | None]]:
     """Pending rows with their video's title, soonest first."""
     statement = (
         select(VideoScheduleHistory, Video.title)
@@ -110,10 +121,10 @@ def upcoming(session: Session, limit: int) -> list[tuple[VideoScheduleHistory, s
         .order_by(VideoScheduleHistory.scheduled_for, VideoScheduleHistory.id)
         .limit(limit)
     )
-    return [(row, title) for row, title in session.execute(statement).all()]
+    return [(entry_of(row), title) for row, title in session.execute(statement).all()]
 
 
-def failed_since(session: Session, since: datetime, limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
+def failed_since(session: Session, since: datetime, limit: int) -> list[tuple[ScheduleEntry, str | None]]:
     """Failed rows scheduled since ``since`` with their video's title, newest first (the dashboard)."""
     statement = (
         select(VideoScheduleHistory, Video.title)
@@ -122,22 +133,22 @@ def failed_since(session: Session, since: datetime, limit: int) -> list[tuple[Vi
         .order_by(VideoScheduleHistory.scheduled_for.desc(), VideoScheduleHistory.id.desc())
         .limit(limit)
     )
-    return [(row, title) for row, title in session.execute(statement).all()]
+    return [(entry_of(row), title) for row, title in session.execute(statement).all()]
 
 
-def history_for_video(session: Session, video_id: int, limit: int = 500) -> list[VideoScheduleHistory]:
+def history_for_video(session: Session, video_id: int, limit: int = 500) -> list[ScheduleEntry]:
     statement = (
         select(VideoScheduleHistory)
         .where(VideoScheduleHistory.video_id == video_id)
         .order_by(VideoScheduleHistory.created_at.desc(), VideoScheduleHistory.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(statement).all())
+    return [entry_of(row) for row in session.scalars(statement)]
 
 
-def all_pending(session: Session) -> list[VideoScheduleHistory]:
+def all_pending(session: Session) -> list[ScheduleEntry]:
     statement = select(VideoScheduleHistory).where(VideoScheduleHistory.status == PENDING)
-    return list(session.scalars(statement.order_by(VideoScheduleHistory.scheduled_for)).all())
+    return [entry_of(row) for row in session.scalars(statement.order_by(VideoScheduleHistory.scheduled_for))]
 
 
 def abandon_stale_failures(session: Session, before: datetime) -> int:
@@ -165,7 +176,7 @@ def abandon_stale_failures(session: Session, before: datetime) -> int:
     return total
 
 
-def recent(session: Session, statuses: tuple[str, ...], since: datetime, limit: int) -> list[VideoScheduleHistory]:
+def recent(session: Session, statuses: tuple[str, ...], since: datetime, limit: int) -> list[ScheduleEntry]:
     """Rows in ``statuses`` scheduled since ``since``, newest first (``make schedules``)."""
     statement = (
         select(VideoScheduleHistory)
@@ -173,4 +184,4 @@ def recent(session: Session, statuses: tuple[str, ...], since: datetime, limit: 
         .order_by(VideoScheduleHistory.scheduled_for.desc(), VideoScheduleHistory.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(statement).all())
+    return [entry_of(row) for row in session.scalars(statement)]

@@ -1,93 +1,114 @@
-"""Queries on the ``videos`` table."""
+"""Queries on the ``videos`` table.
+
+Reads return :class:`~chalicelib.domain.video.Video`; only :func:`lock` hands out the
+ORM row, to a service that changes it inside its own transaction.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
 
-from chalicelib.db.models import Video
+from chalicelib.db.models import Video as VideoRow
+from chalicelib.domain.video import Video, VideoFilters
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
+_FIELDS = tuple(field.name for field in fields(Video))
 
-@dataclass(frozen=True)
-class VideoFilters:
-    published: bool | None = None
-    orientation: str | None = None
-    quality: str | None = None
-    search: str | None = None
-    limit: int = 20
-    offset: int = 0
+
+def video_of(row: VideoRow) -> Video:
+    """The domain video of a loaded row (every column read now, so it outlives the session)."""
+    return Video(**{name: getattr(row, name) for name in _FIELDS})
 
 
 def list_videos(session: Session, filters: VideoFilters) -> tuple[list[Video], int]:
     """One page of videos, newest first, and the total that matched the filters."""
     conditions: list[ColumnElement[bool]] = []
     if filters.published is not None:
-        conditions.append(Video.is_published.is_(filters.published))
+        conditions.append(VideoRow.is_published.is_(filters.published))
     if filters.orientation:
-        conditions.append(Video.orientation == filters.orientation)
+        conditions.append(VideoRow.orientation == filters.orientation)
     if filters.quality:
-        conditions.append(Video.quality == filters.quality)
+        conditions.append(VideoRow.quality == filters.quality)
     if filters.search:
         pattern = "%" + _escape_like(filters.search) + "%"
         conditions.append(
             or_(
-                Video.title.ilike(pattern, escape="\\"),
-                Video.producer.ilike(pattern, escape="\\"),
-                Video.creator.ilike(pattern, escape="\\"),
+                VideoRow.title.ilike(pattern, escape="\\"),
+                VideoRow.producer.ilike(pattern, escape="\\"),
+                VideoRow.creator.ilike(pattern, escape="\\"),
             )
         )
-    total = session.scalar(select(func.count()).select_from(Video).where(*conditions)) or 0
+    total = session.scalar(select(func.count()).select_from(VideoRow).where(*conditions)) or 0
     page = session.scalars(
-        select(Video)
+        select(VideoRow)
         .where(*conditions)
-        .order_by(Video.created_at.desc(), Video.id.desc())
+        .order_by(VideoRow.created_at.desc(), VideoRow.id.desc())
         .limit(filters.limit)
         .offset(filters.offset)
     ).all()
-    return list(page), int(total)
+    return [video_of(row) for row in page], int(total)
 
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def get(session: Session, video_id: int, *, for_update: bool = False) -> Video | None:
-    statement = select(Video).where(Video.id == video_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return session.scalars(statement).one_or_none()
+def get(session: Session, video_id: int) -> Video | None:
+    row = session.scalars(select(VideoRow).where(VideoRow.id == video_id)).one_or_none()
+    return video_of(row) if row is not None else None
 
 
-def get_by_filename(session: Session, filename: str) -> Video | None:
-    return session.scalars(select(Video).where(Video.filename == filename)).one_or_none()
+def lock(session: Session, video_id: int) -> VideoRow | None:
+    """The video's row, locked until the transaction ends, for a service that changes it."""
+    return session.scalars(select(VideoRow).where(VideoRow.id == video_id).with_for_update()).one_or_none()
 
 
 def filename_taken(session: Session, filename: str) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(Video).where(Video.filename == filename)))
+    return bool(session.scalar(select(func.count()).select_from(VideoRow).where(VideoRow.filename == filename)))
 
 
-def add(session: Session, video: Video) -> Video:
-    session.add(video)
+def add(session: Session, values: Mapping[str, Any]) -> Video:
+    """Insert a video; the answer carries the server's defaults (zeroed analytics, timestamps)."""
+    row = VideoRow(**values)
+    session.add(row)
     session.flush()
-    session.refresh(video)
-    return video
+    session.refresh(row)
+    return video_of(row)
 
 
-def delete(session: Session, video: Video) -> None:
-    session.delete(video)
+def update_fields(session: Session, video_id: int, changes: Mapping[str, Any]) -> Video | None:
+    """Set ``changes`` on the video (locked); None when there is no such video."""
+    row = lock(session, video_id)
+    if row is None:
+        return None
+    for name, value in changes.items():
+        setattr(row, name, value)
     session.flush()
+    session.refresh(row)
+    return video_of(row)
+
+
+def delete(session: Session, video_id: int) -> bool:
+    """Delete the video (its views, events and schedule history cascade); False when there was none."""
+    row = lock(session, video_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
 
 
 def set_thumbnail(session: Session, video_id: int, filename: str, key: str) -> None:
     """Record a made thumbnail, unless the video changed its object or got one meanwhile."""
     session.execute(
-        update(Video)
-        .where(Video.id == video_id, Video.filename == filename, Video.thumbnail_key.is_(None))
+        update(VideoRow)
+        .where(VideoRow.id == video_id, VideoRow.filename == filename, VideoRow.thumbnail_key.is_(None))
         .values(thumbnail_key=key)
     )

@@ -1,10 +1,10 @@
-"""Scheduled publish/unpublish (admin): the seed's Video Schedule Routes."""
+"""Scheduled publish/unpublish (admin): schedule, cancel, upcoming, failed and a video's history."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.db.models import VideoScheduleHistory
+from chalicelib.domain.schedule import ScheduleEntry
 from chalicelib.domain.timestamps import iso_utc as instant
 from chalicelib.presenters.formats import iso_utc
 from chalicelib.schemas.base import SuccessWithMessage
@@ -154,7 +154,7 @@ def schedule_history(ctx: RequestContext, video_id: int) -> ScheduleHistory:
     return ScheduleHistory(history=[_history_entry(row) for row in scheduling.history(video_id)])
 
 
-def _history_entry(row: VideoScheduleHistory) -> HistoryEntry:
+def _history_entry(row: ScheduleEntry) -> HistoryEntry:
     return HistoryEntry.model_validate(
         {
             "id": row.id,

@@ -1,11 +1,11 @@
-"""``/api/videos``: the video library (the seed's video routes)."""
+"""``/api/videos``: the video library (list, get, register, edit, delete)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.domain.video import VideoFilters
 from chalicelib.presenters.videos import video_answer
-from chalicelib.repositories.videos import VideoFilters
 from chalicelib.schemas.videos import (
     CreateVideoBody,
     ProbeVideoBody,

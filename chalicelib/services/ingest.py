@@ -16,8 +16,9 @@ from urllib.parse import unquote_plus
 from chalicelib.adapters import ffprobe, media_storage
 from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
-from chalicelib.db.models import IngestFailure, Video
+from chalicelib.db.models import IngestFailure
 from chalicelib.domain.errors import PayloadTooLarge, Unprocessable
+from chalicelib.domain.video import Video
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories import ingest as ingest_repo
 from chalicelib.services import thumbnails

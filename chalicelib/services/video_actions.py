@@ -1,13 +1,14 @@
-"""Quick actions on a video (the seed's video-actions routes): duplicate and preview."""
+"""Quick actions on a video: duplicate it, and open a preview link."""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Any
 
 from chalicelib.adapters import media_storage
 from chalicelib.db.engine import session_scope
-from chalicelib.db.models import Video
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.video import Video
 from chalicelib.observability import logger
 from chalicelib.repositories import videos as videos_repo
 from chalicelib.services.preview import decode_preview_token
@@ -30,10 +31,7 @@ def duplicate_video(video_id: int) -> Video:
             if source is None:
                 raise NotFound("Video not found")
             target_key = media_storage.new_object_key(_basename(source.filename))
-            duplicate = _copy_of(source, target_key)
-            session.add(duplicate)
-            session.flush()
-            session.refresh(duplicate)  # server defaults: zeroed analytics, timestamps
+            duplicate = videos_repo.add(session, _copy_of(source, target_key))
             try:
                 media_storage.copy(source.filename, target_key)
             except NotFound as exc:
@@ -55,23 +53,23 @@ def _basename(filename: str) -> str:
         return "video"
 
 
-def _copy_of(source: Video, key: str) -> Video:
+def _copy_of(source: Video, key: str) -> dict[str, Any]:
     title = source.title or media_storage.display_title(source.filename)
-    return Video(
-        filename=key,
-        title=title + COPY_SUFFIX,
-        producer=source.producer,
-        creator=source.creator,
-        thumbnail_url=source.thumbnail_url,
-        duration=source.duration,
-        file_size=source.file_size,
-        width=source.width,
-        height=source.height,
-        orientation=source.orientation,
-        quality=source.quality,
-        has_audio=source.has_audio,
-        is_published=False,
-    )
+    return {
+        "filename": key,
+        "title": title + COPY_SUFFIX,
+        "producer": source.producer,
+        "creator": source.creator,
+        "thumbnail_url": source.thumbnail_url,
+        "duration": source.duration,
+        "file_size": source.file_size,
+        "width": source.width,
+        "height": source.height,
+        "orientation": source.orientation,
+        "quality": source.quality,
+        "has_audio": source.has_audio,
+        "is_published": False,
+    }
 
 
 def preview(token: str) -> Video:

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.db.engine import session_scope
-from chalicelib.db.models import Video
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.video import Video, VideoFilters, derive_orientation, derive_quality
 from chalicelib.repositories import videos as videos_repo
-from chalicelib.repositories.videos import VideoFilters
 
-ORIENTATIONS = ("H", "V")
-QUALITIES = ("SD", "HD", "FHD", "UHD")
 EDITABLE_FIELDS = ("title", "producer", "creator", "thumbnail_url", "is_published")
-
-
-def derive_orientation(width: int, height: int) -> str:
-    """H (landscape or square) when width >= height, else V."""
-    return "H" if width >= height else "V"
-
-
-def derive_quality(width: int, height: int) -> str:
-    """Quality class by the shorter side: <720 SD, <1080 HD, <2160 FHD, else UHD."""
-    shorter = min(width, height)
-    if shorter < 720:
-        return "SD"
-    if shorter < 1080:
-        return "HD"
-    if shorter < 2160:
-        return "FHD"
-    return "UHD"
 
 
 @dataclass(frozen=True)
@@ -55,14 +35,7 @@ class NewVideo:
 def list_videos(filters: VideoFilters, *, is_admin: bool) -> tuple[list[Video], int]:
     """Public callers only ever see published videos, whatever filter they send."""
     if not is_admin:
-        filters = VideoFilters(
-            published=True,
-            orientation=filters.orientation,
-            quality=filters.quality,
-            search=filters.search,
-            limit=filters.limit,
-            offset=filters.offset,
-        )
+        filters = replace(filters, published=True)
     with session_scope() as session:
         return videos_repo.list_videos(session, filters)
 
@@ -77,41 +50,28 @@ def get_video(video_id: int, *, is_admin: bool) -> Video:
 
 def create_video(new: NewVideo) -> Video:
     """Register a video; 409 when its filename is already in the library."""
-    video = Video(
-        filename=new.filename,
-        title=new.title,
-        producer=new.producer,
-        creator=new.creator,
-        thumbnail_url=new.thumbnail_url,
-        duration=new.duration,
-        file_size=new.file_size,
-        width=new.width,
-        height=new.height,
-        orientation=new.orientation or derive_orientation(new.width, new.height),
-        quality=new.quality or derive_quality(new.width, new.height),
-        has_audio=new.has_audio,
-        is_published=new.is_published,
-    )
+    values = {
+        **asdict(new),
+        "orientation": new.orientation or derive_orientation(new.width, new.height),
+        "quality": new.quality or derive_quality(new.width, new.height),
+    }
     try:
         with session_scope() as session:
             if videos_repo.filename_taken(session, new.filename):
                 raise Conflict(f"A video with filename '{new.filename}' already exists")
-            return videos_repo.add(session, video)
+            return videos_repo.add(session, values)
     except IntegrityError as exc:  # a concurrent insert won the race for the filename
         raise Conflict(f"A video with filename '{new.filename}' already exists") from exc
 
 
 def update_video(video_id: int, changes: dict[str, Any]) -> Video:
+    """Change the editable fields among ``changes`` (others are ignored); 404 when there is no such video."""
+    editable = {name: value for name, value in changes.items() if name in EDITABLE_FIELDS}
     with session_scope() as session:
-        video = videos_repo.get(session, video_id, for_update=True)
-        if video is None:
-            raise NotFound("Video not found")
-        for name, value in changes.items():
-            if name in EDITABLE_FIELDS:
-                setattr(video, name, value)
-        session.flush()
-        session.refresh(video)
-        return video
+        video = videos_repo.update_fields(session, video_id, editable)
+    if video is None:
+        raise NotFound("Video not found")
+    return video
 
 
 def delete_video(video_id: int) -> None:
@@ -125,7 +85,5 @@ def delete_video(video_id: int) -> None:
     with session_scope() as session:
         # Roll-ups are keyed by scope, not foreign keys (the library's are scope 0): removed here.
         forget_video(session.connection(), video_id)
-        video = videos_repo.get(session, video_id, for_update=True)
-        if video is None:
+        if not videos_repo.delete(session, video_id):
             raise NotFound("Video not found")
-        videos_repo.delete(session, video)

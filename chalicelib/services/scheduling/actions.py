@@ -23,6 +23,7 @@ from chalicelib.adapters.scheduler import (
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import Video, VideoScheduleHistory
 from chalicelib.domain.errors import InvalidInput, NotFound, PermissionDenied, Unprocessable
+from chalicelib.domain.schedule import ScheduleEntry
 from chalicelib.observability import logger
 from chalicelib.repositories import schedules as schedules_repo
 from chalicelib.repositories import videos as videos_repo
@@ -144,25 +145,25 @@ def _is_integrity_error(exc: Exception) -> bool:
 
 
 def _locked_video(session: Any, video_id: int) -> Video:
-    video = videos_repo.get(session, video_id, for_update=True)
+    video = videos_repo.lock(session, video_id)
     if video is None:
         raise NotFound("Video not found")
     return video
 
 
-def upcoming(limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
+def upcoming(limit: int) -> list[tuple[ScheduleEntry, str | None]]:
     with session_scope() as session:
         return schedules_repo.upcoming(session, limit)
 
 
-def recently_failed(days: int, limit: int) -> list[tuple[VideoScheduleHistory, str | None]]:
+def recently_failed(days: int, limit: int) -> list[tuple[ScheduleEntry, str | None]]:
     """Scheduled actions that failed in the last ``days`` days, newest first, with their video's title."""
     since = datetime.now(UTC) - timedelta(days=days)
     with session_scope() as session:
         return schedules_repo.failed_since(session, since, limit)
 
 
-def history(video_id: int) -> list[VideoScheduleHistory]:
+def history(video_id: int) -> list[ScheduleEntry]:
     with session_scope() as session:
         if videos_repo.get(session, video_id) is None:
             raise NotFound("Video not found")

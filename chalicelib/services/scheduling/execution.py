@@ -91,7 +91,7 @@ def _apply(request: ScheduledEvent, now: datetime) -> str:
 
     column = pending_column(request.action)
     with session_scope() as session:
-        video = videos_repo.get(session, request.video_id, for_update=True)  # same lock order as the API
+        video = videos_repo.lock(session, request.video_id)  # same lock order as the API
         row = schedules_repo.get(session, request.history_id, for_update=True)
         if not _is_current(request, video, row, column):
             metrics.add_metric(name="StaleScheduleDeliveries", unit=MetricUnit.Count, value=1)
