@@ -210,9 +210,10 @@ def snapshot() -> Iterator[Connection]:
     is ``SET LOCAL``: nothing outlives it, so RDS Proxy can still multiplex the connection).
     Report queries read a few rows per day, but the planner guesses 1,000 rows for every
     ``generate_series`` call and for small per-span subqueries, which lifts their estimated
-    cost past ``jit_above_cost`` and ``parallel_setup_cost``: compiling took 50-100 ms, and
-    starting two workers 20-30 ms, for statements that run in a few. The refresh, whose
-    folds do read millions of rows, keeps the server's settings.
+    cost past ``jit_above_cost`` and ``parallel_setup_cost``: compiling and starting workers
+    then cost many times what the statements themselves take (figures in
+    ``docs/benchmark.md``). The refresh, whose folds do read millions of rows, keeps the
+    server's settings.
     """
     from sqlalchemy import text
 

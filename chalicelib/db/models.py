@@ -1,7 +1,8 @@
-"""Table models: the seed's four media models plus the tables this service adds.
+"""Table models: videos, their views, events and schedule history, the users they refer to, and
+the tables analytics, ingest and rate limits keep.
 
-Column names are snake_case; the JSON API speaks the seed's camelCase names and
-the mapping between them lives in :mod:`chalicelib.routes.presenters`.
+Column names are snake_case; the JSON API speaks camelCase and the mapping between
+them lives in :mod:`chalicelib.presenters` and :mod:`chalicelib.schemas`.
 The schema itself is created by the Alembic migrations in ``migrations/``;
 these classes must stay in step with them (``tests/test_migrations.py`` checks).
 """

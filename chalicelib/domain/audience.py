@@ -19,7 +19,7 @@ LIVE_SECONDS = 30
 # A heartbeat counts only while its view is younger than this: later ones change nothing (and the
 # refresh stops refolding the view's watch time and completion). Bounding the heartbeat's lookups
 # by it also lets PostgreSQL probe only this month's (or two months') partitions of video_views,
-# instead of one primary-key probe per month kept (0.76 ms against 1.27 ms per UPDATE, 6 months).
+# instead of one primary-key probe per month kept (measured in docs/benchmark.md).
 PROGRESS_HOURS = 48
 # A view started longer ago than this is never live: the bound is what keeps the live counts and
 # the peaks of the unfolded tail to an index range over a few hours of views (every view still

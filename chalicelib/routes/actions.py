@@ -1,7 +1,6 @@
-"""Quick actions (the seed's video-actions routes): duplicate and expiring preview links.
+"""Quick actions on a video: duplicate, and expiring preview links.
 
-``POST /api/videos/{id}/reset-analytics`` and the analytics routes of the same
-seed file live with the analytics Blueprint.
+``POST /api/videos/{id}/reset-analytics`` lives with the analytics Blueprint.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class Query(BaseModel):
 
 
 class Answer(BaseModel):
-    """A JSON answer: snake_case in Python, the seed's camelCase on the wire."""
+    """A JSON answer: snake_case in Python, camelCase on the wire."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,

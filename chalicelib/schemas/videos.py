@@ -16,7 +16,7 @@ SEARCH_MAX_CHARS = 200
 
 
 class VideoAnswer(Answer):
-    """A video with the seed's fields and its stored analytics figures."""
+    """A video with its descriptive fields, media facts, publication state and stored analytics figures."""
 
     id: int
     filename: str

@@ -36,7 +36,7 @@ def rate_limit_key(ip_address: str) -> str:
 
 
 def truncate_user_agent(user_agent: str | None) -> str | None:
-    """The seed's rule: drop version numbers (``/1.2.3``), keep at most 200 characters."""
+    """Drop version numbers (``/1.2.3``) and keep at most 200 characters: a browser family, not a fingerprint."""
     if not user_agent:
         return None
     return _VERSION_NUMBERS.sub("", user_agent)[:USER_AGENT_MAX_LENGTH]

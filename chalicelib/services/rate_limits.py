@@ -1,4 +1,4 @@
-"""Per-minute request limits (the seed's numbers), shared by all containers via PostgreSQL."""
+"""Per-minute request limits, shared by all containers via PostgreSQL."""
 
 from __future__ import annotations
 

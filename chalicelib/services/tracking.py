@@ -1,6 +1,6 @@
 """Public view tracking: views, player events, heartbeats and batches of them.
 
-Rules beyond the seed's:
+Rules of tracking:
 
 * a view is answered with a *view token*, a short HMAC of its id; heartbeats and
   events naming a view must carry it, so nobody can inflate or reset another

@@ -1,4 +1,4 @@
-"""Media schema: the seed's four models, daily roll-ups and rate-limit counters.
+"""Media schema: users, videos, views, events, schedule history, daily roll-ups and rate-limit counters.
 
 Revision ID: 0001
 Revises:

@@ -18,7 +18,7 @@ from chalicelib.repositories.schedules import FAILED
 
 
 def scheduler_status() -> dict[str, Any]:
-    """Health of the scheduling side: Scheduler reachable, pending and overdue counts (the seed's queue gauge)."""
+    """Health of the scheduling side: Scheduler reachable, pending and overdue counts."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     now = datetime.now(UTC)
@@ -44,7 +44,7 @@ def scheduler_status() -> dict[str, Any]:
 
 
 def queue_status(*, now: datetime | None = None, limit: int = 50) -> dict[str, Any]:
-    """Pending and recently failed schedules (``make schedules``, the seed's ``queue:status``)."""
+    """Pending and recently failed schedules (``make schedules``)."""
     now = now or datetime.now(UTC)
     with session_scope() as session:
         pending = [ScheduleSpec.of(row) for row, _ in schedules_repo.upcoming(session, limit)]
