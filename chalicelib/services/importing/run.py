@@ -342,7 +342,7 @@ class _Importer:
         settings = require_config()
         legacy_video, kind, legacy_rows = legacy
         with session_scope() as session:
-            video = videos_repo.get(session, video_id, for_update=True)
+            video = videos_repo.lock(session, video_id)
             if video is None:
                 return
             row = schedules_repo.add(
