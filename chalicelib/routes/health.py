@@ -1,10 +1,10 @@
-"""``/api/health``: public liveness report."""
+"""``/api/health``: liveness for anyone, the dependencies' details for admins."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.schemas.health import Health
+from chalicelib.schemas.health import Health, HealthAnswer, PublicHealth
 from chalicelib.services.health import health_report
 from chalicelib.web.request import RequestContext
 from chalicelib.web.responses import Reply
@@ -13,8 +13,10 @@ from chalicelib.web.routing import api_route
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/health", summary="Service health", response=Health, other_success=(503,))
+@api_route(bp, "/health", summary="Service health", auth="optional", response=HealthAnswer, other_success=(503,))
 def health(ctx: RequestContext) -> Reply:
-    """200 while the database answers (Scheduler down only makes it "degraded"); 503 when it does not."""
+    """200 while the database answers (Scheduler down only makes it "degraded"); 503 when it does not.
+    Anyone gets ``{status}``; an admin token adds each dependency's state, latency and error class."""
     report, database_up = health_report()
-    return Reply(Health.model_validate(report), status=200 if database_up else 503)
+    answer = Health.model_validate(report) if ctx.is_admin else PublicHealth(status=report["status"])
+    return Reply(answer, status=200 if database_up else 503)

@@ -1,4 +1,4 @@
-"""``/api/health``: liveness of the service and its dependencies."""
+"""``/api/health``: liveness of the service, and of its dependencies for admins."""
 
 from __future__ import annotations
 
@@ -25,9 +25,19 @@ class SchedulerHealth(Answer):
     error: str | None = None
 
 
-class Health(Answer):
+class PublicHealth(Answer):
+    """What anyone may know: whether the service works. Error names and schedule counts are for admins."""
+
     status: Literal["ok", "degraded"]
+
+
+class Health(PublicHealth):
+    """The report an admin gets: each dependency, its latency or the class of its error."""
+
     timestamp: Instant
     uptime: float = Field(description="Seconds since this container started.")
     database: DatabaseHealth
     scheduler: SchedulerHealth
+
+
+HealthAnswer = Health | PublicHealth

@@ -35,11 +35,13 @@ def served(database_url: str, localstack: str) -> Iterator[LocalServer]:
 
 
 def test_chalice_local_serves_the_api_under_the_api_prefix(served: str) -> None:
-    status, health = http_json(f"{served}/api/health")
+    admin = make_user(role="SUPER_ADMIN")
+    status, public = http_json(f"{served}/api/health")
+    assert status == 200 and set(public) == {"status"}
+    status, health = http_json(f"{served}/api/health", token=token_for(admin))
     assert status == 200
     assert health["database"]["status"] == "up"
 
-    admin = make_user(role="SUPER_ADMIN")
     status, created = http_json(
         f"{served}/api/videos", "POST", json_body(video_payload(filename="local/clip.mp4")), token_for(admin)
     )
