@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ _TIME_CLAIMS = ("exp", "iat", "nbf")
 # Claim that marks a token minted by this service for something other than access
 # (preview links); such a token is never an access token.
 TOKEN_USE_CLAIM = "token_use"
+_ASCII_ID = re.compile("[0-9]{1,10}")
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,25 @@ def _user_id(claims: dict[str, Any]) -> int:
     Anything looser (``1.9``, ``" 924 "``, fullwidth digits, ``true``) is refused rather than
     coerced into some other user's id.
     """
-    raw: Any = claims["id"] if "id" in claims else claims.get("sub")
-    if isinstance(raw, str) and "id" not in claims and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+    if "id" in claims:
+        user_id = id_claim(claims["id"], digits_allowed=False)
+    else:
+        user_id = id_claim(claims.get("sub"), digits_allowed=True)
+    if user_id is None:
+        raise NotAuthenticated("Access token has no valid user id")
+    return user_id
+
+
+def id_claim(raw: Any, *, digits_allowed: bool) -> int | None:
+    """An id claim of any token: a JSON integer 1..2^31-1, or (``digits_allowed``) a string of ASCII digits.
+
+    The one parser of integer claims: ``str.isdigit`` and ``int()`` also take superscript,
+    fullwidth and other scripts' digits (``int("²")`` raises), which must be refused, not crash.
+    """
+    if digits_allowed and isinstance(raw, str) and _ASCII_ID.fullmatch(raw):
         raw = int(raw)
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 2**31:
-        raise NotAuthenticated("Access token has no valid user id")
+        return None
     return raw
 
 

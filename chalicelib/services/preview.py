@@ -16,7 +16,7 @@ import jwt
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import Gone, NotAuthenticated
-from chalicelib.services.auth import ALGORITHM, TOKEN_USE_CLAIM
+from chalicelib.services.auth import ALGORITHM, TOKEN_USE_CLAIM, id_claim
 
 PREVIEW_AUDIENCE = "media-api:video-preview"
 PREVIEW_TOKEN_USE = "video_preview"
@@ -65,7 +65,7 @@ def decode_preview_token(token: str) -> int:
         raise NotAuthenticated("Preview link is invalid") from exc
     if claims.get(TOKEN_USE_CLAIM) != PREVIEW_TOKEN_USE:
         raise NotAuthenticated("Preview link is invalid")
-    subject = str(claims.get("sub") or "")
-    if not subject.isdigit() or not 0 < int(subject) < 2**31:
+    video_id = id_claim(claims.get("sub"), digits_allowed=True)
+    if video_id is None:
         raise NotAuthenticated("Preview link is invalid")
-    return int(subject)
+    return video_id
