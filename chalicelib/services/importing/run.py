@@ -49,6 +49,7 @@ VIEW_COLUMNS = (
 EVENT_COLUMNS = ("id", "video_id", "view_id", "event_type", "timestamp", "created_at")
 VIEWS_PER_CHUNK = 250_000
 EVENTS_PER_CHUNK = 1_000_000
+VIDEOS_PER_TRANSACTION = 200
 # import_ids kinds and states
 VIDEO, SCHEDULE = "video", "schedule"
 MEDIA_WAITING, MEDIA_MISSING, MEDIA_INGESTED, MEDIA_REJECTED = "media", "no-media", "ingested", "rejected"
@@ -184,18 +185,23 @@ class _Importer:
         if todo and not self.options.dry_run:
             with transaction() as connection:
                 imports.move_video_sequence(connection, at_least=max(video.id for video in self.videos))
-        for video in todo:
-            media = self.media_file(video)
-            self.summary.add("videos")
-            self.summary.add("videos with media" if media else "videos without media file")
+        for batch in (
+            todo[start : start + VIDEOS_PER_TRANSACTION] for start in range(0, len(todo), VIDEOS_PER_TRANSACTION)
+        ):
+            media = {video.id: self.media_file(video) is not None for video in batch}
+            self.summary.add("videos", len(batch))
+            self.summary.add("videos with media", sum(media.values()))
+            self.summary.add("videos without media file", len(batch) - sum(media.values()))
             if self.options.dry_run:
                 continue
             with transaction() as connection:
-                new_id = imports.free_video_id(connection, video.id)
-                imports.insert_video(connection, _video_row(video, new_id, media_storage.new_object_key(_name(video))))
-                imports.map_id(connection, self.key, VIDEO, video.id, new_id, MEDIA_WAITING if media else MEDIA_MISSING)
-            if new_id != video.id:
-                self.summary.add("videos given a new id")
+                for video in batch:
+                    new_id = imports.free_video_id(connection, video.id)
+                    key = media_storage.new_object_key(_name(video))
+                    imports.insert_video(connection, _video_row(video, new_id, key))
+                    state = MEDIA_WAITING if media[video.id] else MEDIA_MISSING
+                    imports.map_id(connection, self.key, VIDEO, video.id, new_id, state)
+                    self.summary.add("videos given a new id", int(new_id != video.id))
         if todo and not self.options.dry_run:
             with transaction() as connection:
                 imports.move_video_sequence(connection)
