@@ -13,7 +13,37 @@ from aws_lambda_powertools import Logger, Metrics
 SERVICE_NAME = "media-api"
 METRICS_NAMESPACE = "MediaApi"
 
-logger = Logger(service=SERVICE_NAME)
+# Keys every line carries; the text format shows only the time, level, message and the rest.
+_STANDARD_KEYS = frozenset({"level", "location", "message", "timestamp", "service", "sampling_rate", "xray_trace_id"})
+_EXCEPTION_KEYS = frozenset({"exception", "exception_name", "stack_trace"})
+
+
+def text_line(entry: dict[str, Any]) -> str:
+    """One log entry as a line a person reads (``LOG_FORMAT=text``, what `make dev` sets)."""
+    extras = " ".join(
+        f"{key}={value}"
+        for key, value in entry.items()
+        if key not in _STANDARD_KEYS | _EXCEPTION_KEYS and not key.startswith(("function_", "cold_start"))
+    )
+    when = str(entry.get("timestamp", ""))[11:23]
+    line = f"{when} {entry.get('level', ''):<7} {entry.get('message', '')}" + (f"  {extras}" if extras else "")
+    return f"{line}\n{entry['exception']}" if entry.get("exception") else line
+
+
+def _format_options() -> dict[str, Any]:
+    """JSON lines for CloudWatch (the default); ``LOG_FORMAT=text`` for a terminal. ``LOG_LEVEL`` sets the level."""
+    import os
+
+    options: dict[str, Any] = {}
+    if os.environ.get("LOG_FORMAT", "").strip().lower() == "text":
+        options["json_serializer"] = text_line
+    level = os.environ.get("LOG_LEVEL", "").strip().upper()
+    if level and not os.environ.get("POWERTOOLS_LOG_LEVEL"):
+        options["level"] = level
+    return options
+
+
+logger = Logger(service=SERVICE_NAME, **_format_options())
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])

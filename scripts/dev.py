@@ -25,6 +25,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scripts.local_media import MediaMirror
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "media-api-local-dev-secret-do-not-deploy"
@@ -52,6 +56,7 @@ def configure_environment() -> None:
     os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
     os.environ.setdefault("MEDIA_API_URL", f"http://127.0.0.1:{os.environ.get('PORT', '4100')}")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("LOG_FORMAT", "text")  # lines a person reads; LOG_LEVEL (default INFO) sets how many
     if not os.environ.get("DATABASE_URL"):
         from scripts.embedded_db import start
 
@@ -86,8 +91,11 @@ def prepare_database() -> None:
 def prepare_demo_library() -> None:
     """Playable demo clips in the emulator's bucket (once the AWS side exists), ingested like uploads."""
     from scripts.demo_data import can_make_clips, ensure_demo_library
+    from scripts.dev_env import data_dir
 
-    added = ensure_demo_library(ROOT / ".data" / "demo-media")
+    if os.environ.get("DEV_DEMO_LIBRARY", "").strip().lower() in {"0", "false", "no", "off"}:
+        return
+    added = ensure_demo_library(data_dir() / "demo-media")
     if not added:
         return
     if can_make_clips():
@@ -99,15 +107,19 @@ def prepare_demo_library() -> None:
         )
 
 
-def prepare_aws() -> None:
+def prepare_aws() -> MediaMirror | None:
+    """The emulator and the service's resources in it; with the embedded one, the media saved under
+    ``.data/s3`` put back first (before the bucket notifies the ingest queue) and a mirror to keep it."""
     from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
     from scripts import local_aws
 
+    mirror = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's per-request access log
         os.environ["AWS_ENDPOINT_URL"] = local_aws.start_moto_server()
         _say(f"embedded moto server (AWS emulator): {os.environ['AWS_ENDPOINT_URL']}")
+        mirror = _restore_media()
     else:
         _say(f"AWS emulator: {os.environ['AWS_ENDPOINT_URL']}")
     get_settings.cache_clear()
@@ -116,6 +128,31 @@ def prepare_aws() -> None:
         os.environ[name] = value
     get_settings.cache_clear()
     reset_clients()
+    return mirror
+
+
+def _restore_media() -> MediaMirror:
+    from chalicelib.adapters.aws import client, reset_clients
+    from chalicelib.config import get_settings
+    from scripts.dev_env import data_dir
+    from scripts.local_aws import ensure_bucket
+    from scripts.local_media import MediaMirror
+
+    get_settings.cache_clear()
+    reset_clients()
+    s3, bucket = client("s3"), get_settings().media_bucket
+    ensure_bucket(s3, bucket)
+    mirror = MediaMirror(s3, bucket, data_dir() / "s3")
+    restored = mirror.restore()
+    if restored:
+        _say(f"{restored} media objects restored into the emulator from .data/s3")
+    return mirror
+
+
+def start_mirror(mirror: MediaMirror, stop: threading.Event) -> threading.Thread:
+    thread = threading.Thread(target=mirror.run, args=(stop,), name="media-mirror")
+    thread.start()
+    return thread
 
 
 def start_dispatcher(stop: threading.Event) -> threading.Thread:
@@ -128,47 +165,89 @@ def start_dispatcher(stop: threading.Event) -> threading.Thread:
 
 
 def serve(port: str) -> int:
-    """Run the local server until it exits or we are told to stop.
+    """Run the local server until it exits or we are told to stop (Ctrl-C or SIGTERM: exit 0).
 
     Without autoreload (see :mod:`scripts.local_server`): restart `make dev` after changing code.
     """
     command = [sys.executable, "-m", "scripts.local_server", "--host", "127.0.0.1", "--stage", "local"]
     # Its own process group, so stopping us (Ctrl-C or SIGTERM) stops all of it.
     process = subprocess.Popen([*command, "--port", port], cwd=ROOT, start_new_session=True)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:
         os.killpg(process.pid, signal.SIGTERM)
-        return process.wait(timeout=15)
+        process.wait(timeout=15)
+        return 0
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def banner(port: str) -> None:
+    base = f"http://127.0.0.1:{port}/api"
+    token = admin_token()
+    _say(f"admin token (12 h; `make token` prints a fresh one):\n{token}")
+    _say(
+        f"ready:\n  API        {base}  (try {base}/health)\n  docs       {base}/docs\n"
+        f"  dashboard  {base}/dashboard#token={token}\n"
+        "  `make stop` (or Ctrl-C) stops it, `make reset` starts again from empty"
+    )
+
+
+def stop_running() -> int:
+    """`make stop`: the running `make dev` (SIGTERM, waited for) and the embedded PostgreSQL."""
+    import time
+
+    from scripts import dev_env, embedded_db
+
+    pid = dev_env.running_pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while dev_env.running_pid() == pid and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _say(f"make dev (process {pid}) stopped" if dev_env.running_pid() != pid else f"process {pid} did not stop")
+    if embedded_db.stop(wait_seconds=30):
+        _say("embedded PostgreSQL stopped")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while starting: a clean stop all the same
+        return 0
+
+
+def _run(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "serve"
+    if command == "stop":
+        return stop_running()
     configure_environment()
-    if len(argv) > 1 and argv[1] == "token":
+    if command == "token":
         sys.stdout.write(admin_token() + "\n")
         return 0
     port = os.environ.get("PORT", "4100")
     prepare_database()
-    prepare_aws()
+    mirror = prepare_aws()
     prepare_demo_library()
     from scripts import dev_env
 
     _say(f"settings recorded for `make schedules`/`make token`/`make migrate`: {dev_env.record(os.getpid())}")
     stop = threading.Event()
     start_dispatcher(stop)
+    mirroring = start_mirror(mirror, stop) if mirror else None
     if os.environ["JWT_ACCESS_SECRET"] == DEV_JWT_SECRET:
         _say(f"JWT_ACCESS_SECRET not set: using the development secret {DEV_JWT_SECRET!r}")
-    _say(f"admin token (12 h; `make token` prints a fresh one):\n{admin_token()}")
-    _say(f"serving http://127.0.0.1:{port}/api (try /api/health)")
+    banner(port)
     try:
         return serve(port)
     finally:
         stop.set()
+        if mirroring is not None:
+            mirroring.join(timeout=60)  # the last mirror: uploads of the last seconds are kept too
         dev_env.forget(os.getpid())
 
 

@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-DEFAULT_ENV_FILE = Path(__file__).resolve().parent.parent / ".data" / "dev-env.json"
+ROOT = Path(__file__).resolve().parent.parent
 RECORDED = (
     "DATABASE_URL",
     "JWT_ACCESS_SECRET",
@@ -34,9 +34,15 @@ RECORDED = (
 )
 
 
+def data_dir() -> Path:
+    """Where `make dev` keeps its state: ``.data/`` (``MEDIA_API_DATA_DIR`` moves it, so tests never
+    touch a developer's database, media or record)."""
+    return Path(os.environ.get("MEDIA_API_DATA_DIR") or ROOT / ".data")
+
+
 def env_file() -> Path:
-    """Where the record lives (``MEDIA_API_DEV_ENV_FILE`` moves it, so tests never touch a developer's)."""
-    return Path(os.environ.get("MEDIA_API_DEV_ENV_FILE") or DEFAULT_ENV_FILE)
+    """Where the record lives (``MEDIA_API_DEV_ENV_FILE``, else ``dev-env.json`` in :func:`data_dir`)."""
+    return Path(os.environ.get("MEDIA_API_DEV_ENV_FILE") or data_dir() / "dev-env.json")
 
 
 def record(pid: int) -> Path:
@@ -53,6 +59,12 @@ def forget(pid: int) -> None:
     """Remove the record if it is ours (a second `make dev` may have replaced it)."""
     if _read().get("pid") == pid:
         env_file().unlink(missing_ok=True)
+
+
+def running_pid() -> int | None:
+    """The process id of the running `make dev` that wrote the record, if it is still alive."""
+    pid = _read().get("pid")
+    return pid if isinstance(pid, int) and _alive(pid) else None
 
 
 def running() -> dict[str, str]:

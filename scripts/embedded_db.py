@@ -14,15 +14,21 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "postgres"
+
+def data_dir() -> Path:
+    """The server's files: ``.data/postgres`` (under ``MEDIA_API_DATA_DIR`` when that is set)."""
+    from scripts.dev_env import data_dir as state_dir
+
+    return state_dir() / "postgres"
 
 
 def start() -> str:
     """Start (or reuse) the embedded server; return its URL in the unix-socket form."""
     import pgserver
 
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(DATA_DIR), cleanup_mode=None)
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(directory), cleanup_mode=None)
     return str(server.get_uri())
 
 
@@ -37,13 +43,24 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
 
 
-def stop() -> None:
-    """Fast shutdown (SIGINT to the postmaster); pg_ctl itself refuses to run as root."""
-    import signal
+def stop(wait_seconds: float = 0) -> bool:
+    """Fast shutdown (SIGINT to the postmaster; pg_ctl itself refuses to run as root); True if it was running.
 
-    pid_file = DATA_DIR / "postmaster.pid"
-    if pid_file.exists():
-        os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    With ``wait_seconds``, wait until it is gone (its pid file removed).
+    """
+    import signal
+    import time
+
+    pid_file = data_dir() / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGINT)
+    except (OSError, ValueError, IndexError):
+        return False
+    deadline = time.monotonic() + wait_seconds
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
 
 
 def main(argv: list[str]) -> int:

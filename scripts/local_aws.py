@@ -103,7 +103,7 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
     topic_arn = _client("sns", endpoint).create_topic(Name=TOPIC_NAME)["TopicArn"]
     role_arn = _ensure_role(_client("iam", endpoint))
     s3 = _client("s3", endpoint)
-    _ensure_bucket(s3, settings.media_bucket)
+    ensure_bucket(s3, settings.media_bucket)
     _ensure_ingest_notification(s3, settings.media_bucket, _ensure_ingest_queue(sqs))
     _ensure_queue_with_dlq(sqs, THUMBNAIL_QUEUE_NAME)
     account = _client("sts", endpoint).get_caller_identity()["Account"]
@@ -142,7 +142,7 @@ def _ensure_role(iam: Any) -> str:
         )
 
 
-def _ensure_bucket(s3: Any, bucket: str) -> None:
+def ensure_bucket(s3: Any, bucket: str) -> None:
     try:
         s3.create_bucket(Bucket=bucket)
     except Exception as exc:  # only "already exists" is expected

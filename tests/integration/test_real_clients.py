@@ -76,6 +76,7 @@ def make_dev(database_url: str, tmp_path: Path) -> Iterator[DevServer]:
         "PORT": str(port),
         "DATABASE_URL": database_url,
         "MEDIA_API_DEV_ENV_FILE": str(tmp_path / "dev-env.json"),
+        "MEDIA_API_DATA_DIR": str(tmp_path / "data"),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         # 16 clients share 4 tracking connections; on a CI machine busy with the other test worker a
         # request may wait longer than the default 5 s for one. Waiting is what is tested, not refusing.

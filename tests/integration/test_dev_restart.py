@@ -1,0 +1,142 @@
+"""`make dev` keeps its media across a restart, and stops cleanly.
+
+A real `make dev` (its own data directory, a database of its own on the test server, ports
+4720-4721) gets a video uploaded the way the frontend uploads one; it is stopped with
+`make stop` (exit 0, its state directory kept), started again, and the same video still plays:
+its stream URL answers a Range request with the uploaded bytes and its thumbnail is there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import scratch_database
+from tests.media import _ffmpeg
+from tests.support.http import request
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT = 4720
+SHELL_ONLY = {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "PYENV_VERSION", "VIRTUAL_ENV"}
+DEADLINE_SECONDS = 120
+
+
+@pytest.fixture
+def dev_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    with scratch_database(database_url, prefix="media_devloop") as scratch:
+        env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
+        env |= {
+            "PORT": str(PORT),
+            "DATABASE_URL": scratch.url,
+            "MEDIA_API_DATA_DIR": str(tmp_path / "data"),
+            "DEV_DEMO_LIBRARY": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+        yield env
+
+
+@contextmanager
+def running_dev(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            ["make", "-s", "dev"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_until(lambda: _health(process, log), "make dev answers")
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _health(process: subprocess.Popen[bytes], log: Path) -> bool:
+    if process.poll() is not None:
+        raise AssertionError(f"make dev exited:\n{log.read_text()[-3000:]}")
+    try:
+        return request(f"http://127.0.0.1:{PORT}", "GET", "/api/health", timeout=5).status == 200
+    except OSError:
+        return False
+
+
+def wait_until(check: Any, what: str) -> Any:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+def token(env: dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.dev", "token"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def api(method: str, path: str, token_value: str, body: Any = None) -> Any:
+    answer = request(f"http://127.0.0.1:{PORT}", method, path, body, headers={"Authorization": f"Bearer {token_value}"})
+    assert answer.status == 200, (answer.status, answer.body)
+    return answer.body
+
+
+def upload(token_value: str, clip: Path) -> str:
+    data = clip.read_bytes()
+    ticket = api("POST", "/api/videos/upload-url", token_value, {"filename": "restart.mp4", "contentType": "video/mp4",
+                                                               "fileSize": len(data)})  # fmt: skip
+    put = urllib.request.Request(ticket["uploadUrl"], data=data, method="PUT", headers=ticket["headers"])
+    with urllib.request.urlopen(put, timeout=30) as reply:
+        assert reply.status == 200
+    return str(ticket["key"])
+
+
+def video_of(token_value: str, key: str) -> dict[str, Any] | None:
+    listing = api("GET", "/api/videos?limit=100", token_value)
+    found = [video for video in listing["videos"] if video["filename"] == key]
+    return found[0] if found and found[0].get("thumbnailUrl") else None
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as reply:
+        return reply.status, str(reply.headers.get("Content-Type")), reply.read()
+
+
+def test_media_uploaded_under_make_dev_survives_a_restart(dev_env: dict[str, str], tmp_path: Path) -> None:
+    clip = tmp_path / "restart.mp4"
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip),
+    )  # fmt: skip
+    log = tmp_path / "make-dev.log"
+    with running_dev(dev_env, log) as first:
+        key = upload(token(dev_env), clip)
+        before = wait_until(lambda: video_of(token(dev_env), key), "the upload is ingested with a thumbnail")
+        mirrored = Path(dev_env["MEDIA_API_DATA_DIR"]) / "s3"
+        wait_until(lambda: len(list(mirrored.rglob("*.jpg"))) >= 1, "the thumbnail is mirrored")
+        stopped = subprocess.run(["make", "-s", "stop"], check=False, cwd=ROOT, env=dev_env, capture_output=True)
+        assert stopped.returncode == 0, stopped.stderr
+        assert first.wait(timeout=60) == 0  # SIGTERM: a clean exit, no "Error 241"
+
+    with running_dev(dev_env, log):
+        after = wait_until(lambda: video_of(token(dev_env), key), "the video is listed again")
+        status, _, head = fetch(after["streamUrl"], {"Range": "bytes=0-99"})
+        thumb_status, thumb_type, thumbnail = fetch(after["thumbnailUrl"])
+        subprocess.run(["make", "-s", "stop"], cwd=ROOT, env=dev_env, check=True, timeout=120)
+
+    assert after["id"] == before["id"]
+    assert (status, head) == (206, clip.read_bytes()[:100])
+    assert (thumb_status, thumb_type) == (200, "image/jpeg") and thumbnail[:2] == b"\xff\xd8"
+    assert "media objects restored into the emulator" in log.read_text()
+    assert json.loads((Path(dev_env["MEDIA_API_DATA_DIR"]) / "s3" / "media-api-videos" / "index.json").read_text())
