@@ -44,7 +44,25 @@ BENCH_DB = "media_bench"
 ROUNDS = 5
 EVENT_TYPES = ("play", "play", "pause", "pause", "seek", "complete")
 REFERERS = [f"https://site{n}.example/page" for n in range(25)] + [None] * 10
-AGENTS = ["Mozilla (Windows NT 10.0; Win64; x64) Chrome Safari", "Mozilla (iPhone; CPU iPhone OS) Mobile Safari"]
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
+    "Mobile/15E148 Safari/604.1",
+]
+# Viewer contexts of the synthetic views, (device type, browser, OS) by weight, and countries by weight.
+CONTEXTS = [
+    (("desktop", "Chrome", "Windows"), 30),
+    (("mobile", "Mobile Safari", "iOS"), 25),
+    (("mobile", "Chrome Mobile", "Android"), 20),
+    (("desktop", "Safari", "Mac OS X"), 8),
+    (("desktop", "Firefox", "Windows"), 5),
+    (("tablet", "Mobile Safari", "iOS"), 5),
+    (("desktop", "Edge", "Windows"), 4),
+    (("tv", "Safari", "Tizen"), 2),
+    (("desktop", "Chrome", "Linux"), 1),
+]
+COUNTRY_CODES = ("US", "DE", "GB", "FR", "IN", "BR", "JP", "CA", "ES", "IT", "NL", "PL", "SE", "MX", "AU", "KR")
+COUNTRIES = [(code, 1 / rank) for rank, code in enumerate(COUNTRY_CODES, 1)]
 ZIPF_EXPONENT = 0.8  # video popularity: weight of the k-th video is 1/k^0.8
 TEAM_EVERY = 100  # one view in a hundred was recorded by the team
 
@@ -139,10 +157,10 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
     view_video = [1] * busy + rng.choices(range(2, videos + 1), weights=weights, k=views - busy)
     rng.shuffle(view_video)
     ip_pool = [os.urandom(32).hex() for _ in range(200_000)]
-    span = days * 86400
     # In the order they happened, as tracking appends them: a table filled in random time order
     # makes every time-range scan a random heap read, which production never sees.
-    view_times = sorted(now - timedelta(seconds=rng.random() * span) for _ in range(views))
+    view_times = sorted(now - timedelta(seconds=rng.random() * days * 86400) for _ in range(views))
+    contexts, countries = _viewer_contexts(rng, views)
 
     def view_rows() -> Iterator[str]:
         for n in range(views):
@@ -154,17 +172,18 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
             duration = durations[video_id - 1]
             watch = rng.randint(0, duration)
             completed = "t" if watch > duration * 0.9 else "f"
-            agent = AGENTS[n % 2]
+            device, browser, os_family = contexts[n]
             team = "t" if n % TEAM_EVERY == 0 else "f"
             yield (
-                f"{n + 1}\t{video_id}\t{user}\t{ip}\t{agent}\t{referer}\t{watch}\t{completed}\t"
-                f"{view_times[n].isoformat()}\t{team}\n"
+                f"{n + 1}\t{video_id}\t{user}\t{ip}\t{referer}\t{watch}\t{completed}\t"
+                f"{view_times[n].isoformat()}\t{team}\t{device}\t{browser}\t{os_family}\t{countries[n]}\n"
             )
 
     _copy(
         connection,
         "video_views",
-        "id, video_id, user_id, ip_address, user_agent, referer, watch_time_seconds, completed, created_at, is_team",
+        "id, video_id, user_id, ip_address, referer, watch_time_seconds, completed, created_at, is_team, device_type, "
+        "browser, os, country",
         view_rows(),
     )
     connection.run(f"SELECT setval('video_views_id_seq', {views})")
@@ -192,6 +211,13 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
     connection.run("VACUUM ANALYZE")
     connection.close()
     return {"load_seconds": loaded, "total_seconds": time.perf_counter() - started}
+
+
+def _viewer_contexts(rng: random.Random, views: int) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Each synthetic view's (device type, browser, OS) and country, drawn by weight."""
+    contexts = rng.choices([context for context, _ in CONTEXTS], [weight for _, weight in CONTEXTS], k=views)
+    countries = rng.choices([code for code, _ in COUNTRIES], [weight for _, weight in COUNTRIES], k=views)
+    return contexts, countries
 
 
 def _create_months(url: str, first: datetime, last: datetime) -> None:
@@ -291,7 +317,7 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
             "/api/track/view",
             body={"videoId": published[n % len(published)], "referer": "https://site1.example/page"},
             source_ip=ips[n % len(ips)],
-            headers={"user-agent": AGENTS[n % 2] + " Chrome/120.0.1"},
+            headers={"user-agent": AGENTS[n % 2], "cloudfront-viewer-country": "DE"},
         )
         for n in range(requests)
     ]

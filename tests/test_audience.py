@@ -134,6 +134,23 @@ def test_live_viewers_are_those_heard_from_in_the_last_30_seconds(
     assert client.http.get("/api/videos/999/analytics/live", headers=admin_headers).status_code == 404
 
 
+def test_a_viewer_who_leaves_or_completes_is_not_live_at_once_and_bots_never_are(
+    lambda_app: Any, client: Any, admin_headers: dict[str, str], video: dict[str, Any]
+) -> None:
+    """ended (pagehide, the end of the video) and the complete event end a view: the next poll drops it."""
+    leaving, completing, staying = (start(lambda_app, video["id"], ip=f"203.0.113.{n}") for n in range(3))
+    bot = {"user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
+    assert post(lambda_app, "view", {"videoId": video["id"]}, headers=bot)[0] == 200
+    live = f"/api/videos/{video['id']}/analytics/live"
+    assert report(client, admin_headers, live)["concurrentViewers"] == 3
+    assert post(lambda_app, "heartbeat", {**leaving, "watchTimeSeconds": 1, "ended": True})[0] == 200
+    complete = {"videoId": video["id"], **completing, "eventType": "complete", "timestamp": 100}
+    assert post(lambda_app, "event", complete)[0] == 200
+    assert report(client, admin_headers, live)["concurrentViewers"] == 1
+    assert report(client, admin_headers, "/api/videos/analytics/live")["concurrentViewers"] == 1
+    assert beat(lambda_app, staying, None)[0] == 200
+
+
 def test_a_view_started_longer_ago_than_the_live_horizon_is_not_live(
     lambda_app: Any, client: Any, admin_headers: dict[str, str], video: dict[str, Any]
 ) -> None:

@@ -60,19 +60,57 @@ def video(create_video: Any) -> dict[str, Any]:
 # --- views -------------------------------------------------------------------------------
 
 
-def test_view_is_recorded_with_keyed_ip_hash_and_stripped_user_agent(app: Any, video: dict[str, Any]) -> None:
-    headers = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.6099.71 Safari/537.36"}
+def test_view_is_recorded_with_keyed_ip_hash_and_derived_viewer_codes_only(app: Any, video: dict[str, Any]) -> None:
+    headers = {
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 "
+        "Safari/537.36",
+        "cloudfront-viewer-country": "de",
+    }
     status, body = post(app, "view", {"videoId": video["id"], "referer": "https://blog.example/post"}, headers=headers)
     assert status == 200
     assert isinstance(body["viewId"], int) and len(body["viewToken"]) >= 20
-    [row] = sql("SELECT user_id, ip_address, user_agent, referer, watch_time_seconds, completed FROM video_views")
+    [row] = sql(
+        "SELECT user_id, ip_address, referer, watch_time_seconds, completed, device_type, browser, os, country "
+        "FROM video_views"
+    )
     from chalicelib.services.privacy import keyed_ip_hash
 
     assert row[0] is None
     assert row[1] == keyed_ip_hash(IP, "test-ip-hash-secret") and len(row[1]) == 64
-    assert row[2] == "Mozilla (X11; Linux x86_64) Chrome Safari"
-    assert row[3] == "https://blog.example/post"
-    assert (row[4], row[5]) == (0, False)
+    assert row[2] == "https://blog.example/post"
+    assert (row[3], row[4]) == (0, False)
+    assert tuple(row[5:]) == ("desktop", "Chrome", "Linux", "DE")
+    columns = {
+        name for (name,) in sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'video_views'")
+    }
+    assert "user_agent" not in columns  # the User-Agent itself is never stored
+
+
+@pytest.mark.parametrize(
+    ("agent", "country", "expected"),
+    [
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "US",
+            ("bot", "Googlebot", "Other", "US"),
+        ),
+        ("curl/8.5.0", "XX", ("desktop", "curl", "Other", None)),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.0 Mobile/15E148 Safari/604.1",
+            "fr",
+            ("mobile", "Mobile Safari", "iOS", "FR"),
+        ),
+        (None, "not a country", (None, None, None, None)),
+    ],
+)
+def test_view_context_comes_from_the_user_agent_and_the_edge_country(
+    app: Any, video: dict[str, Any], agent: str | None, country: str, expected: tuple[Any, ...]
+) -> None:
+    headers = {"cloudfront-viewer-country": country, **({"user-agent": agent} if agent else {})}
+    start_view(app, video["id"], headers=headers)
+    [row] = sql("SELECT device_type, browser, os, country FROM video_views")
+    assert tuple(row) == expected
 
 
 def test_view_records_the_user_of_a_valid_token_and_ignores_a_bad_one(app: Any, video: dict[str, Any]) -> None:
@@ -197,6 +235,102 @@ def test_heartbeat_validation(app: Any, video: dict[str, Any], watch: Any) -> No
     assert post(app, "heartbeat", {"viewId": view_id, "viewToken": token, "watchTimeSeconds": watch})[0] in (400, 422)
 
 
+def test_qoe_keeps_the_first_startup_and_error_and_the_largest_counters(app: Any, video: dict[str, Any]) -> None:
+    """Cumulative reports, retried and out of order, count once: first values and maxima."""
+    view_id, token = start_view(app, video["id"])
+    reports = [
+        {},
+        {"startupTimeMs": 640, "bitrateKbps": 800, "height": 360},
+        {"startupTimeMs": 640, "rebufferCount": 2, "rebufferMs": 1500, "bitrateKbps": 2500, "height": 720},
+        {"startupTimeMs": 9999, "rebufferCount": 1, "rebufferMs": 700, "errorCode": "hls:networkError:fragLoadError"},
+        {"rebufferCount": 2, "rebufferMs": 1500, "errorCode": "MEDIA_ERR_DECODE", "height": 480},
+    ]
+    for qoe in reports:
+        beat = {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 5, "qoe": qoe}
+        assert post(app, "heartbeat", beat) == (200, {"success": True})
+    row = sql(
+        "SELECT startup_time_ms, rebuffer_count, rebuffer_ms, error_code, bitrate_kbps, height, qoe_at IS NOT NULL "
+        "FROM video_views"
+    )[0]
+    assert tuple(row) == (640, 2, 1500, "hls:networkError:fragLoadError", 2500, 720, True)
+
+
+def test_a_view_without_a_qoe_report_has_none(app: Any, video: dict[str, Any]) -> None:
+    view_id, token = start_view(app, video["id"])
+    post(app, "heartbeat", {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 5})
+    assert sql("SELECT qoe_at, startup_time_ms, rebuffer_count FROM video_views") == [(None, None, None)]
+
+
+@pytest.mark.parametrize(
+    "qoe",
+    [
+        {"startupTimeMs": -1},
+        {"startupTimeMs": "640"},
+        {"rebufferCount": 1.5},
+        {"errorCode": ""},
+        {"errorCode": "bad code with spaces"},
+        {"errorCode": "x" * 101},
+        {"height": 10**6},
+        "fast",
+    ],
+)
+def test_qoe_validation(app: Any, video: dict[str, Any], qoe: Any) -> None:
+    view_id, token = start_view(app, video["id"])
+    status, _ = post(app, "heartbeat", {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 5, "qoe": qoe})
+    assert status in (400, 422)
+    assert sql("SELECT qoe_at FROM video_views") == [(None,)]
+
+
+def test_rebuffer_time_is_capped_by_the_time_since_the_view_started(app: Any, video: dict[str, Any]) -> None:
+    view_id, token = start_view(app, video["id"])
+    post(app, "heartbeat", {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 0, "qoe": {"rebufferMs": 10**9}})
+    assert 30_000 <= sql("SELECT rebuffer_ms FROM video_views")[0][0] <= 32_000
+
+
+def test_ended_ends_the_view_and_only_more_watch_time_brings_it_back(app: Any, video: dict[str, Any]) -> None:
+    view_id, token = start_view(app, video["id"])
+    beat = {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 8}
+    post(app, "heartbeat", beat)
+    assert sql("SELECT ended_at FROM video_views") == [(None,)]
+    post(app, "heartbeat", {**beat, "watchTimeSeconds": 10, "ended": True})
+    ended = sql("SELECT ended_at FROM video_views")[0][0]
+    assert ended is not None
+    post(app, "heartbeat", beat)  # sent before the end, delivered after it: still ended
+    assert sql("SELECT ended_at FROM video_views")[0][0] == ended
+    post(app, "heartbeat", {**beat, "watchTimeSeconds": 12})  # the viewer plays again
+    assert sql("SELECT ended_at FROM video_views") == [(None,)]
+
+
+def test_a_view_token_carries_the_views_month_and_writes_go_to_its_partition(app: Any, video: dict[str, Any]) -> None:
+    from chalicelib.db import fastpath
+
+    view_id, token = start_view(app, video["id"])
+    [(partition,)] = sql("SELECT tableoid::regclass::text FROM video_views")
+    assert token.endswith("." + partition.removeprefix("video_views_").replace("_", ""))
+    post(app, "heartbeat", {"viewId": view_id, "viewToken": token, "watchTimeSeconds": 5})
+    post(
+        app,
+        "event",
+        {"videoId": video["id"], "viewId": view_id, "viewToken": token, "eventType": "play", "timestamp": 0},
+    )
+    statements = set(fastpath.pool()._idle[0].statements)
+    assert {f"track_heartbeat:{partition}", f"track_event:{partition}"} <= statements
+    assert sql("SELECT watch_time_seconds FROM video_views") == [(5,)]
+
+
+def test_a_token_without_a_month_still_works_through_the_partitioned_table(app: Any, video: dict[str, Any]) -> None:
+    """Views in the default partition (a month nobody created), and tokens minted without a month."""
+    from chalicelib.services.tracking import view_token
+
+    view_id, token = start_view(app, video["id"])
+    plain = view_token(view_id)
+    assert "." not in plain and plain != token
+    assert post(app, "heartbeat", {"viewId": view_id, "viewToken": plain, "watchTimeSeconds": 5})[0] == 200
+    forged_month = plain + ".209901"
+    assert post(app, "heartbeat", {"viewId": view_id, "viewToken": forged_month, "watchTimeSeconds": 6})[0] == 403
+    assert sql("SELECT watch_time_seconds FROM video_views") == [(5,)]
+
+
 # --- events ------------------------------------------------------------------------------
 
 
@@ -209,7 +343,7 @@ def test_complete_event_marks_its_view_completed(app: Any, video: dict[str, Any]
             {"videoId": video["id"], "viewId": view_id, "viewToken": token, "eventType": kind, "timestamp": position},
         )
         assert (status, body) == (200, {"success": True})
-    assert sql("SELECT completed FROM video_views")[0][0] is True
+    assert sql("SELECT completed, ended_at IS NOT NULL FROM video_views")[0] == (True, True)
     rows = sql("SELECT event_type, timestamp, view_id FROM video_events ORDER BY id")
     assert [(row[0], float(row[1]), row[2]) for row in rows] == [
         ("play", 0.0, view_id),
@@ -300,6 +434,36 @@ def test_batch_rejects_bad_items_only(app: Any, video: dict[str, Any]) -> None:
     assert all(entry["error"] for entry in body["rejected"])
     assert sql("SELECT watch_time_seconds, completed FROM video_views") == [(20, True)]
     assert [row[0] for row in sql("SELECT event_type FROM video_events ORDER BY id")] == ["play", "complete"]
+
+
+def test_batch_heartbeats_carry_qoe_and_end_views_like_single_ones(app: Any, video: dict[str, Any]) -> None:
+    first, first_token = start_view(app, video["id"])
+    second, second_token = start_view(app, video["id"])
+    beat = {"kind": "heartbeat", "viewId": first, "viewToken": first_token, "watchTimeSeconds": 5}
+    items = [
+        {**beat, "qoe": {"startupTimeMs": 300, "rebufferCount": 1}},
+        {**beat, "qoe": {"startupTimeMs": 900, "rebufferCount": 3, "rebufferMs": 2000, "errorCode": "NULL"}},
+        {**beat, "watchTimeSeconds": 4, "ended": True},
+        {"kind": "heartbeat", "viewId": second, "viewToken": second_token, "watchTimeSeconds": 2},
+        {
+            "kind": "heartbeat",
+            "viewId": second,
+            "viewToken": second_token,
+            "watchTimeSeconds": 3,
+            "qoe": {"height": -1},
+        },
+    ]
+    status, body = post(app, "batch", {"events": items})
+    assert status == 200, body
+    assert [entry["index"] for entry in body["rejected"]] == [4]
+    rows = sql(
+        "SELECT id, startup_time_ms, rebuffer_count, rebuffer_ms, error_code, qoe_at IS NOT NULL, ended_at IS NOT NULL "
+        "FROM video_views ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        (first, 300, 3, 2000, "NULL", True, True),
+        (second, None, None, None, None, False, False),
+    ]
 
 
 def test_batch_limits_and_shape(app: Any, video: dict[str, Any]) -> None:

@@ -103,7 +103,6 @@ class VideoView(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     # True for views imported from the module: ``ip_address`` is its plain SHA-256 of the address.
     ip_legacy: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    user_agent: Mapped[str | None] = mapped_column(Text)
     referer: Mapped[str | None] = mapped_column(Text)
     watch_time_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
     completed: Mapped[bool] = mapped_column(Boolean, server_default="false")
@@ -116,6 +115,21 @@ class VideoView(Base):
     last_position_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     played: Mapped[str | None] = mapped_column(BIT(100))
     played_folded: Mapped[str | None] = mapped_column(BIT(100))
+    # The viewer's context, derived when the view is recorded (chalicelib/domain/viewers.py).
+    device_type: Mapped[str | None] = mapped_column(Text)
+    browser: Mapped[str | None] = mapped_column(Text)
+    os: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+    # The player's quality of experience: first or largest value reported (chalicelib/domain/qoe.py).
+    startup_time_ms: Mapped[int | None] = mapped_column(Integer)
+    rebuffer_count: Mapped[int | None] = mapped_column(Integer)
+    rebuffer_ms: Mapped[int | None] = mapped_column(BigInteger)
+    error_code: Mapped[str | None] = mapped_column(Text)
+    bitrate_kbps: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    qoe_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    # The viewer left (ended, pagehide, a complete event): not live any more.
+    ended_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), primary_key=True)
 
 

@@ -10,11 +10,15 @@ what they record is marked ``is_team`` (left out of analytics unless asked for).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.db import fastpath
 from chalicelib.domain.audience import PROGRESS_HOURS, sample_sql
+from chalicelib.domain.qoe import PlayerQoe
+from chalicelib.domain.viewers import ViewerContext
 from chalicelib.repositories import rate_limits
 
 # A view's watch time can never exceed this many times the video's duration (replays, loops).
@@ -39,29 +43,54 @@ _CAPPED_WATCH_TIME = f"""LEAST(
     CASE WHEN v.duration > 0 THEN v.duration * {DURATION_FACTOR} ELSE 2147483647 END
   )::int"""
 
+# What a heartbeat may raise besides watch time: the player's cumulative quality of experience
+# (first startup time and error, largest counters; chalicelib/domain/qoe.py) and the view's end.
+# ``{src}`` is the alias holding the reported values, ``{capped}`` the new watch time.
+_QOE_AND_END = """startup_time_ms = COALESCE(vw.startup_time_ms, {src}.startup_ms),
+      rebuffer_count = GREATEST(vw.rebuffer_count, {src}.rebuffers),
+      rebuffer_ms = GREATEST(vw.rebuffer_ms, CASE WHEN {src}.rebuffer_ms IS NOT NULL THEN LEAST({src}.rebuffer_ms,
+                             (floor(extract(epoch FROM now() - vw.created_at)) + {slack}) * 1000) END),
+      error_code = COALESCE(vw.error_code, {src}.error_code),
+      bitrate_kbps = GREATEST(vw.bitrate_kbps, {src}.bitrate),
+      height = GREATEST(vw.height, {src}.height),
+      qoe_at = CASE WHEN {src}.qoe THEN COALESCE(vw.qoe_at, now()) ELSE vw.qoe_at END,
+      -- Ended stays ended, unless watch time grows again (the viewer replays); a late heartbeat
+      -- sent before the end carries less watch time and does not bring the view back to life.
+      ended_at = CASE WHEN {src}.ended THEN COALESCE(vw.ended_at, now())
+                      WHEN {capped} > vw.watch_time_seconds THEN NULL ELSE vw.ended_at END"""
+_REPORTED = """CAST(:startup_ms AS int) AS startup_ms, CAST(:rebuffers AS int) AS rebuffers,
+         CAST(:rebuffer_ms AS bigint) AS rebuffer_ms, CAST(:error_code AS text) AS error_code,
+         CAST(:bitrate AS int) AS bitrate, CAST(:height AS int) AS height, CAST(:qoe AS boolean) AS qoe,
+         CAST(:ended AS boolean) AS ended"""
+
 VIEW_SQL = f"""
 WITH {_rate_limit_cte("track-view")},
 target AS (
   SELECT id FROM videos WHERE id = :video_id AND (is_published OR CAST(:team AS boolean))
 ),
 ins AS (
-  INSERT INTO video_views (video_id, user_id, ip_address, user_agent, referer, is_team)
+  INSERT INTO video_views (video_id, user_id, ip_address, referer, is_team, device_type, browser, os, country)
   SELECT target.id, (SELECT u.id FROM users u WHERE u.id = CAST(:user_id AS int)),
-         CAST(:ip_hash AS varchar(64)), CAST(:user_agent AS text), CAST(:referer AS text), CAST(:team AS boolean)
+         CAST(:ip_hash AS varchar(64)), CAST(:referer AS text), CAST(:team AS boolean),
+         CAST(:device_type AS text), CAST(:browser AS text), CAST(:os AS text), CAST(:country AS varchar(2))
   FROM target, rl WHERE rl.hits <= CAST(:limit AS int)
-  RETURNING id
+  RETURNING id, tableoid::regclass::text AS partition
 )
-SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM target), (SELECT id FROM ins) FROM rl
+SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM target), (SELECT id FROM ins), (SELECT partition FROM ins)
+FROM rl
 """
 
-EVENT_SQL = f"""
+
+def _event_sql(views: str) -> str:
+    """The event statement, reading and updating the view in ``views`` (the table, or its month's partition)."""
+    return f"""
 WITH {_rate_limit_cte("track-event")},
 target AS (
   SELECT id, duration FROM videos
   WHERE id = :video_id AND (is_published OR CAST(:team AS boolean))
 ),
 own_view AS (
-  SELECT id FROM video_views WHERE id = CAST(:view_id AS int) AND video_id = :video_id
+  SELECT id FROM {views} WHERE id = CAST(:view_id AS int) AND video_id = :video_id
 ),
 ins AS (
   INSERT INTO video_events (video_id, view_id, event_type, timestamp, is_team)
@@ -73,9 +102,11 @@ ins AS (
   RETURNING id
 ),
 touch AS (
-  -- The event is a position sample of its view (audience retention, live viewers).
-  UPDATE video_views vw
+  -- The event is a position sample of its view (audience retention, live viewers); complete ends it.
+  UPDATE {views} vw
   SET completed = vw.completed OR CAST(:event_type AS text) = 'complete',
+      ended_at = CASE WHEN CAST(:event_type AS text) = 'complete' THEN COALESCE(vw.ended_at, now())
+                      ELSE vw.ended_at END,
       {sample_sql("vw", "CAST(:ts AS numeric)", "t.duration")}
   FROM target t
   WHERE vw.id = (SELECT id FROM own_view) AND EXISTS (SELECT 1 FROM ins)
@@ -86,31 +117,41 @@ SELECT rl.hits, rl.retry_after, (SELECT duration FROM target), EXISTS (SELECT 1 
 FROM rl
 """
 
-HEARTBEAT_SQL = f"""
+
+def _heartbeat_sql(views: str) -> str:
+    """The heartbeat statement over ``views``: the partitioned table, or the view's own month's partition,
+    which spares PostgreSQL opening and locking every month's partition for a generic plan."""
+    capped = _CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")
+    return f"""
 WITH {_rate_limit_cte("track-heartbeat")},
 cur AS (
-  SELECT vw.id, v.duration, {_CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")} AS capped,
-         CAST(:position AS numeric) IS NULL OR CAST(:position AS numeric) <= v.duration + 1 AS position_ok
-  FROM video_views vw JOIN videos v ON v.id = vw.video_id
+  SELECT vw.id, v.duration, {capped} AS capped,
+         CAST(:position AS numeric) IS NULL OR CAST(:position AS numeric) <= v.duration + 1 AS position_ok,
+         {_REPORTED}
+  FROM {views} vw JOIN videos v ON v.id = vw.video_id
   WHERE vw.id = :view_id AND {_PROGRESSING}
 ),
 upd AS (
   -- GREATEST keeps the maximum: watch time never goes down, whatever order heartbeats land in.
-  UPDATE video_views vw
+  UPDATE {views} vw
   SET watch_time_seconds = GREATEST(vw.watch_time_seconds, cur.capped),
-      {sample_sql("vw", "CAST(:position AS numeric)", "cur.duration")}
+      {sample_sql("vw", "CAST(:position AS numeric)", "cur.duration")},
+      {_QOE_AND_END.format(src="cur", capped="cur.capped", slack=ELAPSED_SLACK_SECONDS)}
   FROM cur, rl
   WHERE vw.id = cur.id AND {_PROGRESSING} AND rl.hits <= CAST(:limit AS int) AND cur.position_ok
   RETURNING vw.watch_time_seconds
 )
 -- An older view is still found (200, nothing changed); OR and COALESCE evaluate their right-hand
 -- subqueries only when needed, so a live view costs no probe of the older partitions.
-SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur) OR EXISTS (SELECT 1 FROM video_views WHERE id = :view_id),
+SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur) OR EXISTS (SELECT 1 FROM {views} WHERE id = :view_id),
        COALESCE((SELECT watch_time_seconds FROM upd),
-                (SELECT watch_time_seconds FROM video_views WHERE id = :view_id)),
+                (SELECT watch_time_seconds FROM {views} WHERE id = :view_id)),
        COALESCE((SELECT position_ok FROM cur), true), (SELECT duration FROM cur)
 FROM rl
 """
+
+
+VIEWS = "video_views"
 
 BATCH_SQL = f"""
 WITH {_rate_limit_cte("track-batch")},
@@ -138,11 +179,14 @@ ev_ins AS (
 ),
 hb AS (
   SELECT * FROM unnest(CAST(:hb_idx AS int[]), CAST(:hb_view AS int[]), CAST(:hb_watch AS int[]),
-                       CAST(:hb_pos AS numeric[]))
-    AS h(idx, view_id, watch_time, position)
+                       CAST(:hb_pos AS numeric[]), CAST(:hb_startup_ms AS int[]), CAST(:hb_rebuffers AS int[]),
+                       CAST(:hb_rebuffer_ms AS bigint[]), CAST(:hb_error_code AS text[]), CAST(:hb_bitrate AS int[]),
+                       CAST(:hb_height AS int[]), CAST(:hb_qoe AS boolean[]), CAST(:hb_ended AS boolean[]))
+    AS h(idx, view_id, watch_time, position, startup_ms, rebuffers, rebuffer_ms, error_code, bitrate, height, qoe,
+         ended)
 ),
 hb_chk AS (
-  SELECT h.idx, h.view_id, h.position, {_CAPPED_WATCH_TIME.format(claimed="h.watch_time")} AS capped,
+  SELECT h.*, {_CAPPED_WATCH_TIME.format(claimed="h.watch_time")} AS capped,
          CASE WHEN vw.id IS NULL THEN 'View not found'
               WHEN h.position > v.duration + 1 THEN 'position is beyond the end of the video' END AS error
   FROM hb h LEFT JOIN video_views vw ON vw.id = h.view_id LEFT JOIN videos v ON v.id = vw.video_id
@@ -156,14 +200,26 @@ last_sample AS (
   -- A batch's items share one instant: each view's last position is its sample.
   SELECT DISTINCT ON (view_id) view_id, position FROM samples WHERE position IS NOT NULL ORDER BY view_id, idx DESC
 ),
+first_reported AS (
+  -- The first startup time and error code of each view in the batch's order (first value wins).
+  SELECT view_id, (array_agg(startup_ms ORDER BY idx) FILTER (WHERE startup_ms IS NOT NULL))[1] AS startup_ms,
+         (array_agg(error_code ORDER BY idx) FILTER (WHERE error_code IS NOT NULL))[1] AS error_code
+  FROM hb_chk WHERE error IS NULL GROUP BY view_id
+),
 per_view AS (
   -- One row per view: a row must not be updated twice in one statement.
-  SELECT changes.view_id, max(capped) AS capped, bool_or(completes) AS completes,
-         (SELECT position FROM last_sample s WHERE s.view_id = changes.view_id) AS position
+  SELECT changes.view_id, max(capped) AS capped, bool_or(completes) AS completes, bool_or(ended) AS ended,
+         max(rebuffers) AS rebuffers, max(rebuffer_ms) AS rebuffer_ms, max(bitrate) AS bitrate,
+         max(height) AS height, bool_or(qoe) AS qoe,
+         (SELECT position FROM last_sample s WHERE s.view_id = changes.view_id) AS position,
+         (SELECT startup_ms FROM first_reported f WHERE f.view_id = changes.view_id) AS startup_ms,
+         (SELECT error_code FROM first_reported f WHERE f.view_id = changes.view_id) AS error_code
   FROM (
-    SELECT view_id, capped, false AS completes FROM hb_chk WHERE error IS NULL
+    SELECT view_id, capped, false AS completes, ended, rebuffers, rebuffer_ms, bitrate, height, qoe
+    FROM hb_chk WHERE error IS NULL
     UNION ALL
-    SELECT view_id, 0, event_type = 'complete' FROM ev_chk WHERE error IS NULL AND view_id IS NOT NULL
+    SELECT view_id, 0, event_type = 'complete', event_type = 'complete', NULL, NULL, NULL, NULL, false
+    FROM ev_chk WHERE error IS NULL AND view_id IS NOT NULL
   ) AS changes, rl
   WHERE rl.hits <= CAST(:limit AS int)
   GROUP BY changes.view_id
@@ -172,7 +228,8 @@ upd AS (
   UPDATE video_views vw
   SET watch_time_seconds = GREATEST(vw.watch_time_seconds, p.capped),
       completed = vw.completed OR p.completes,
-      {sample_sql("vw", "p.position", "(SELECT duration FROM videos WHERE id = vw.video_id)")}
+      {sample_sql("vw", "p.position", "(SELECT duration FROM videos WHERE id = vw.video_id)")},
+      {_QOE_AND_END.format(src="p", capped="p.capped", slack=ELAPSED_SLACK_SECONDS)}
   FROM per_view p
   WHERE vw.id = p.view_id
   RETURNING 1
@@ -206,10 +263,12 @@ def insert_view(
     team: bool,
     user_id: int | None,
     ip_hash: str | None,
-    user_agent: str | None,
     referer: str | None,
-) -> tuple[Limited, bool, int | None]:
-    """``(rate, video_found, view_id)``; ``view_id`` is None when nothing was written."""
+    context: ViewerContext,
+) -> tuple[Limited, bool, int | None, str | None]:
+    """``(rate, video_found, view_id, month)``; ``view_id`` is None when nothing was written, ``month``
+    (``YYYY_MM``) the monthly partition that holds the view, None when it landed in the default one."""
+    agent = context.agent
     row = _first_row(
         fastpath.run(
             "track_view",
@@ -221,12 +280,34 @@ def insert_view(
                 "team": team,
                 "user_id": user_id,
                 "ip_hash": ip_hash,
-                "user_agent": user_agent,
                 "referer": referer,
+                "device_type": agent.device if agent else None,
+                "browser": agent.browser if agent else None,
+                "os": agent.os if agent else None,
+                "country": context.country,
             },
         )
     )
-    return Limited(int(row[0]), int(row[1])), bool(row[2]), row[3]
+    found = _MONTHLY_PARTITION.search(row[4] or "")
+    return Limited(int(row[0]), int(row[1])), bool(row[2]), row[3], found.group(1) if found else None
+
+
+_MONTHLY_PARTITION = re.compile(rf"(?:^|\.){VIEWS}_(\d{{4}}_\d{{2}})$")
+
+
+def _views_table(month: str | None) -> str:
+    """Where a view of ``month`` (``YYYY_MM``, None: unknown) is read and updated."""
+    if month is None:
+        return VIEWS
+    if not re.fullmatch(r"\d{4}_\d{2}", month):
+        raise ValueError(f"not a month: {month!r}")
+    return f"{VIEWS}_{month}"
+
+
+def _prepared(kind: str, month: str | None, build: Callable[[str], str]) -> tuple[str, str]:
+    """The statement's name and SQL for a view of ``month`` (one prepared statement per partition)."""
+    table = _views_table(month)
+    return f"{kind}:{table}", build(table)
 
 
 def insert_event(
@@ -236,14 +317,16 @@ def insert_event(
     video_id: int,
     team: bool,
     view_id: int | None,
+    month: str | None,
     event_type: str,
     timestamp: str,
 ) -> tuple[Limited, int | None, bool, bool]:
     """``(rate, video_duration_or_None, view_belongs_to_video, inserted)``."""
+    name, sql = _prepared("track_event", month, _event_sql)
     row = _first_row(
         fastpath.run(
-            "track_event",
-            EVENT_SQL,
+            name,
+            sql,
             {
                 "client_key": client_key,
                 "limit": limit,
@@ -269,19 +352,31 @@ class Heartbeat:
 
 
 def update_watch_time(
-    *, client_key: str, limit: int, view_id: int, watch_time: int, position: str | None
+    *,
+    client_key: str,
+    limit: int,
+    view_id: int,
+    month: str | None,
+    watch_time: int,
+    position: str | None,
+    qoe: PlayerQoe | None,
+    ended: bool,
 ) -> tuple[Limited, Heartbeat]:
-    """Raise the view's watch time and record the heartbeat (a position sample when ``position`` is given)."""
+    """Raise the view's watch time and QoE, record the heartbeat (a position sample when ``position`` is
+    given) and, when ``ended``, end the view."""
+    name, sql = _prepared("track_heartbeat", month, _heartbeat_sql)
     row = _first_row(
         fastpath.run(
-            "track_heartbeat",
-            HEARTBEAT_SQL,
+            name,
+            sql,
             {
                 "client_key": client_key,
                 "limit": limit,
                 "view_id": view_id,
                 "watch_time": watch_time,
                 "position": position,
+                "ended": ended,
+                **_qoe_params(qoe),
             },
         )
     )
@@ -289,25 +384,41 @@ def update_watch_time(
     return Limited(int(row[0]), int(row[1])), beat
 
 
+def _qoe_params(qoe: PlayerQoe | None) -> dict[str, Any]:
+    report = qoe or PlayerQoe()
+    return {
+        "qoe": qoe is not None,
+        "startup_ms": report.startup_time_ms,
+        "rebuffers": report.rebuffer_count,
+        "rebuffer_ms": report.rebuffer_ms,
+        "error_code": report.error_code,
+        "bitrate": report.bitrate_kbps,
+        "height": report.height,
+    }
+
+
 @dataclass
 class BatchRows:
     """Column arrays of a batch's valid items, with each item's index in the request."""
 
-    ev_idx: list[int]
-    ev_video: list[int]
-    ev_view: list[int | None]
-    ev_type: list[str]
-    ev_ts: list[str]
-    hb_idx: list[int]
-    hb_view: list[int]
-    hb_watch: list[int]
-    hb_pos: list[str | None]
+    ev_idx: list[int] = field(default_factory=list)
+    ev_video: list[int] = field(default_factory=list)
+    ev_view: list[int | None] = field(default_factory=list)
+    ev_type: list[str] = field(default_factory=list)
+    ev_ts: list[str] = field(default_factory=list)
+    hb_idx: list[int] = field(default_factory=list)
+    hb_view: list[int] = field(default_factory=list)
+    hb_watch: list[int] = field(default_factory=list)
+    hb_pos: list[str | None] = field(default_factory=list)
+    hb_qoe: list[PlayerQoe | None] = field(default_factory=list)
+    hb_ended: list[bool] = field(default_factory=list)
 
 
 def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> tuple[Limited, list[tuple[int, str]]]:
     """Write a whole batch in one statement; return the rate and the items the database refused."""
     import json
 
+    qoe = [_qoe_params(report) for report in rows.hb_qoe]
     row = _first_row(
         fastpath.run(
             "track_batch",
@@ -325,6 +436,8 @@ def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> 
                 "hb_view": _pg_array(rows.hb_view),
                 "hb_watch": _pg_array(rows.hb_watch),
                 "hb_pos": _pg_array(rows.hb_pos),
+                "hb_ended": _pg_array(rows.hb_ended),
+                **{f"hb_{name}": _pg_array([item[name] for item in qoe]) for name in _BATCH_QOE},
             },
         )
     )
@@ -332,6 +445,21 @@ def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> 
     return Limited(int(row[0]), int(row[1])), refused
 
 
+# The batch's QoE arrays, named hb_<name> after the single heartbeat's parameters.
+_BATCH_QOE = {"qoe", "startup_ms", "rebuffers", "rebuffer_ms", "error_code", "bitrate", "height"}
+
+
 def _pg_array(values: list[Any]) -> str:
-    """An array literal of validated ints, decimal strings or enum words (never free text)."""
-    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+    """An array literal of validated ints, booleans, decimal strings, enum words or error codes
+    (``[A-Za-z0-9_.:-]`` only: the schema refuses anything else), never free text."""
+    return "{" + ",".join(_array_item(value) for value in values) + "}"
+
+
+def _array_item(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return f'"{value}"'  # quoted, so that an error code spelled NULL stays text
+    return str(value)

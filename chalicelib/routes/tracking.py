@@ -24,19 +24,30 @@ from chalicelib.schemas.tracking import (
     ViewRecorded,
 )
 from chalicelib.services import tracking as tracking_service
-from chalicelib.web.request import RequestContext, validate
+from chalicelib.web.request import RequestContext, header, validate
 from chalicelib.web.routing import BEACON_CONTENT_TYPES, api_route
 
 bp = Blueprint(__name__)
 
 MAX_BATCH_BYTES = 256 * 1024
+# The viewer's country as the edge (CloudFront, in front of an edge-optimized API) tells it.
+VIEWER_COUNTRY_HEADER = "CloudFront-Viewer-Country"
 _PLAYER_STATUSES = (403, 404, 429)
 
 
 def _caller(ctx: RequestContext) -> tracking_service.Caller:
     return tracking_service.Caller(
-        ip=ctx.client_ip, user_id=ctx.user_id, is_admin=ctx.is_admin, user_agent=ctx.user_agent or None
+        ip=ctx.client_ip,
+        user_id=ctx.user_id,
+        is_admin=ctx.is_admin,
+        user_agent=ctx.user_agent or None,
+        country_header=header(ctx.request, VIEWER_COUNTRY_HEADER) or None,
     )
+
+
+def _beat(body: HeartbeatBody) -> tracking_service.Beat:
+    qoe = body.qoe.report() if body.qoe is not None else None
+    return tracking_service.Beat(body.watch_time_seconds, body.position, qoe, body.ended)
 
 
 @api_route(
@@ -69,7 +80,8 @@ def track_view(ctx: RequestContext) -> ViewRecorded:
     extra_statuses=_PLAYER_STATUSES,
 )
 def track_event(ctx: RequestContext) -> Success:
-    """play, pause, seek or complete at a position; ``complete`` marks the view completed. 100 per minute per IP."""
+    """play, pause, seek or complete at a position; ``complete`` marks the view completed and ends it.
+    100 per minute per IP."""
     body: EventBody = ctx.body
     tracking_service.record_event(
         _caller(ctx), body.video_id, body.view_id, body.view_token, body.event_type, body.timestamp
@@ -89,11 +101,10 @@ def track_event(ctx: RequestContext) -> Success:
     extra_statuses=_PLAYER_STATUSES,
 )
 def track_heartbeat(ctx: RequestContext) -> Success:
-    """Every 10 seconds of playback; watch time only grows. 200 per minute per IP."""
+    """Every 10 seconds of playback; watch time only grows, ``qoe`` keeps first values and maxima,
+    ``ended`` ends the view (the viewer left). 200 per minute per IP."""
     body: HeartbeatBody = ctx.body
-    tracking_service.record_heartbeat(
-        _caller(ctx), body.view_id, body.view_token, body.watch_time_seconds, body.position
-    )
+    tracking_service.record_heartbeat(_caller(ctx), body.view_id, body.view_token, _beat(body))
     return Success()
 
 
@@ -145,11 +156,7 @@ def _parse_batch(
                 )
             elif kind == "heartbeat":
                 beat: HeartbeatBody = validate(HeartbeatBody, item)
-                heartbeats.append(
-                    tracking_service.BatchHeartbeat(
-                        index, beat.view_id, beat.view_token, beat.watch_time_seconds, beat.position
-                    )
-                )
+                heartbeats.append(tracking_service.BatchHeartbeat(index, beat.view_id, beat.view_token, _beat(beat)))
             else:
                 rejected.append((index, 'kind must be "event" or "heartbeat"'))
         except errors.DomainError as exc:

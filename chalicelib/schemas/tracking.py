@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, StrictInt
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.events import EventType
+from chalicelib.domain.qoe import PlayerQoe
 from chalicelib.schemas.base import Answer, BeaconBody
 from chalicelib.web.inputs import MAX_DB_INT, strip_forbidden_chars
 
@@ -17,6 +18,11 @@ REFERER_MAX_CHARS = 2048
 MAX_POSITION_SECONDS = 10 * 24 * 3600 + 1
 MAX_WATCH_TIME_SECONDS = 30 * 24 * 3600
 VIEW_TOKEN_MAX_CHARS = 64
+MAX_STARTUP_MS = 10 * 60 * 1000
+MAX_REBUFFERS = 100_000
+MAX_BITRATE_KBPS = 1_000_000
+MAX_HEIGHT = 10_000
+ErrorCode = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 def _clean_referer(value: Any) -> Any:
@@ -64,11 +70,37 @@ class EventBody(BeaconBody):
     timestamp: Position
 
 
+class QoeBody(BeaconBody):
+    """The player's cumulative quality-of-experience measurements for this view so far."""
+
+    startup_time_ms: StrictInt | None = Field(
+        default=None, ge=0, le=MAX_STARTUP_MS, alias="startupTimeMs", description="Play requested -> first frame."
+    )
+    rebuffer_count: StrictInt | None = Field(
+        default=None, ge=0, le=MAX_REBUFFERS, alias="rebufferCount", description="Stalls after the first frame."
+    )
+    rebuffer_ms: StrictInt | None = Field(
+        default=None, ge=0, le=MAX_WATCH_TIME_SECONDS * 1000, alias="rebufferMs", description="Time spent stalled."
+    )
+    error_code: ErrorCode | None = Field(
+        default=None, alias="errorCode", description="A fatal playback failure (MEDIA_ERR_DECODE, hls:networkError:…)."
+    )
+    bitrate_kbps: StrictInt | None = Field(default=None, ge=0, le=MAX_BITRATE_KBPS, alias="bitrateKbps")
+    height: StrictInt | None = Field(default=None, ge=0, le=MAX_HEIGHT, description="Rendition height played.")
+
+    def report(self) -> PlayerQoe:
+        return PlayerQoe(
+            self.startup_time_ms, self.rebuffer_count, self.rebuffer_ms, self.error_code, self.bitrate_kbps, self.height
+        )
+
+
 class HeartbeatBody(BeaconBody):
     view_id: Id = Field(alias="viewId")
     view_token: ViewToken | None = Field(default=None, alias="viewToken")
     watch_time_seconds: StrictFloat = Field(ge=0, le=MAX_WATCH_TIME_SECONDS, alias="watchTimeSeconds")
     position: HeartbeatPosition | None = None
+    qoe: QoeBody | None = Field(default=None, description="Quality of experience so far (first value / maximum kept).")
+    ended: StrictBool = Field(default=False, description="The viewer left (ended, pagehide): no longer live.")
 
 
 class BatchEvent(EventBody):

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 from chalicelib.config import get_settings
 
-USER_AGENT_MAX_LENGTH = 200
 REFERER_MAX_LENGTH = 2048
-_VERSION_NUMBERS = re.compile(r"/[\d.]+")
 
 
 def keyed_ip_hash(ip_address: str, secret: str) -> str:
@@ -33,13 +30,6 @@ def stored_ip_hash(ip_address: str) -> str | None:
 def rate_limit_key(ip_address: str) -> str:
     """Rate-limit counters are keyed by the same HMAC, so no address is ever stored in clear."""
     return keyed_ip_hash(ip_address or "unknown", get_settings().ip_hash_key)
-
-
-def truncate_user_agent(user_agent: str | None) -> str | None:
-    """Drop version numbers (``/1.2.3``) and keep at most 200 characters: a browser family, not a fingerprint."""
-    if not user_agent:
-        return None
-    return _VERSION_NUMBERS.sub("", user_agent)[:USER_AGENT_MAX_LENGTH]
 
 
 def referrer_without_query(referer: str | None) -> str | None:

@@ -19,10 +19,12 @@ import hmac
 from dataclasses import dataclass, field
 
 from chalicelib.config import get_settings
-from chalicelib.domain import errors
+from chalicelib.domain import errors, viewers
+from chalicelib.domain.qoe import PlayerQoe
+from chalicelib.domain.viewers import ViewerContext
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
-from chalicelib.services.privacy import rate_limit_key, referrer_without_query, stored_ip_hash, truncate_user_agent
+from chalicelib.services.privacy import rate_limit_key, referrer_without_query, stored_ip_hash
 from chalicelib.services.rate_limits import LIMITS, enforce
 
 VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
@@ -31,17 +33,32 @@ VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
 # --- view tokens -------------------------------------------------------------------------
 
 
-def view_token(view_id: int) -> str:
-    """The token that proves the caller was handed ``view_id`` by ``POST /track/view``."""
+def view_token(view_id: int, month: str | None = None) -> str:
+    """The token that proves the caller was handed ``view_id`` by ``POST /track/view``.
+
+    It also carries the month of the partition holding the view (``.YYYYMM``, covered by
+    the HMAC), so that heartbeats and events go straight to that partition.
+    """
     key = get_settings().view_token_key.encode()
-    digest = hmac.new(key, f"view:{view_id}".encode(), hashlib.sha256).digest()[:VIEW_TOKEN_BYTES]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    subject = f"view:{view_id}" if month is None else f"view:{view_id}:{month}"
+    digest = hmac.new(key, subject.encode(), hashlib.sha256).digest()[:VIEW_TOKEN_BYTES]
+    mac = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return mac if month is None else f"{mac}.{month.replace('_', '')}"
 
 
-def check_view_token(view_id: int, token: str | None) -> None:
-    """403 unless ``token`` is the view's token (constant-time comparison)."""
-    if not token or not hmac.compare_digest(token.encode(), view_token(view_id).encode()):
+def check_view_token(view_id: int, token: str | None) -> str | None:
+    """The view's month (``YYYY_MM``, None when the token names none); 403 unless ``token`` is the view's."""
+    month = None
+    if token and "." in token:
+        digits = token.rpartition(".")[2]
+        if len(digits) == _MONTH_DIGITS and digits.isascii() and digits.isdigit():
+            month = f"{digits[:4]}_{digits[4:]}"
+    if not token or not hmac.compare_digest(token.encode(), view_token(view_id, month).encode()):
         raise errors.PermissionDenied("viewToken is missing or does not match viewId")
+    return month
+
+
+_MONTH_DIGITS = 6
 
 
 # --- single requests ---------------------------------------------------------------------
@@ -55,10 +72,18 @@ class Caller:
     user_id: int | None = None
     is_admin: bool = False
     user_agent: str | None = None
+    country_header: str | None = None
 
     @property
     def rate_key(self) -> str:
         return rate_limit_key(self.ip)
+
+    def context(self) -> ViewerContext:
+        """What the view records of the caller's situation: derived codes only."""
+        from chalicelib.adapters import user_agents
+
+        agent = user_agents.parse(self.user_agent) if self.user_agent else None
+        return ViewerContext(agent, viewers.country(self.country_header))
 
 
 def _enforce(rate: repo.Limited, bucket: str) -> None:
@@ -67,21 +92,21 @@ def _enforce(rate: repo.Limited, bucket: str) -> None:
 
 def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int, str]:
     """Record a view; return ``(view_id, view_token)``. Unknown or unpublished video: 404."""
-    rate, found, view_id = repo.insert_view(
+    rate, found, view_id, month = repo.insert_view(
         client_key=caller.rate_key,
         limit=LIMITS["track-view"],
         video_id=video_id,
         team=caller.is_admin,
         user_id=caller.user_id,
         ip_hash=stored_ip_hash(caller.ip),
-        user_agent=truncate_user_agent(caller.user_agent),
         referer=referrer_without_query(referer),
+        context=caller.context(),
     )
     _enforce(rate, "track-view")
     if not found or view_id is None:
         raise errors.NotFound("Video not found")
     _count("ViewsRecorded")
-    return int(view_id), view_token(int(view_id))
+    return int(view_id), view_token(int(view_id), month)
 
 
 def format_timestamp(seconds: float) -> str:
@@ -92,15 +117,15 @@ def format_timestamp(seconds: float) -> str:
 def record_event(
     caller: Caller, video_id: int, view_id: int | None, token: str | None, event_type: str, timestamp: float
 ) -> None:
-    """Store one player event; ``complete`` marks its view completed."""
-    if view_id is not None:
-        check_view_token(view_id, token)
+    """Store one player event; ``complete`` marks its view completed and ends it."""
+    month = check_view_token(view_id, token) if view_id is not None else None
     rate, duration, view_ok, inserted = repo.insert_event(
         client_key=caller.rate_key,
         limit=LIMITS["track-event"],
         video_id=video_id,
         team=caller.is_admin,
         view_id=view_id,
+        month=month,
         event_type=event_type,
         timestamp=format_timestamp(timestamp),
     )
@@ -114,25 +139,37 @@ def record_event(
     _count(f"Events.{event_type}")
 
 
-def record_heartbeat(
-    caller: Caller, view_id: int, token: str | None, watch_time: float, position: float | None = None
-) -> int:
-    """Raise the view's watch time to ``watch_time`` (capped) and note the player's position; return the watch time."""
-    check_view_token(view_id, token)
-    rate, beat = repo.update_watch_time(
+@dataclass(frozen=True)
+class Beat:
+    """A heartbeat: the view's cumulative watch time, and what else the player reports with it."""
+
+    watch_time: float
+    position: float | None = None
+    qoe: PlayerQoe | None = None
+    ended: bool = False
+
+
+def record_heartbeat(caller: Caller, view_id: int, token: str | None, beat: Beat) -> int:
+    """Raise the view's watch time (capped) and QoE, note the player's position, end the view when
+    the viewer left; return the watch time."""
+    month = check_view_token(view_id, token)
+    rate, result = repo.update_watch_time(
         client_key=caller.rate_key,
         limit=LIMITS["track-heartbeat"],
         view_id=view_id,
-        watch_time=int(watch_time),
-        position=None if position is None else format_timestamp(position),
+        month=month,
+        watch_time=int(beat.watch_time),
+        position=None if beat.position is None else format_timestamp(beat.position),
+        qoe=beat.qoe,
+        ended=beat.ended,
     )
     _enforce(rate, "track-heartbeat")
-    if not beat.view_found:
+    if not result.view_found:
         raise errors.NotFound("View not found")
-    if not beat.position_ok:
-        raise errors.InvalidInput(f"position must be between 0 and the video's duration + 1 ({beat.duration} + 1 s)")
-    _watch_time(beat.watch_time)
-    return beat.watch_time
+    if not result.position_ok:
+        raise errors.InvalidInput(f"position must be between 0 and the video's duration + 1 ({result.duration} + 1 s)")
+    _watch_time(result.watch_time)
+    return result.watch_time
 
 
 # --- batches -----------------------------------------------------------------------------
@@ -153,8 +190,7 @@ class BatchHeartbeat:
     index: int
     view_id: int
     view_token: str | None
-    watch_time: float
-    position: float | None = None
+    beat: Beat
 
 
 @dataclass
@@ -176,7 +212,7 @@ def record_batch(
     here, database checks (unknown video or view, timestamp past the end) in SQL.
     """
     rejected = list(rejected)
-    rows = repo.BatchRows([], [], [], [], [], [], [], [], [])
+    rows = repo.BatchRows()
     for event in events:
         if event.view_id is not None and not _token_ok(event.view_id, event.view_token):
             rejected.append((event.index, "viewToken is missing or does not match viewId"))
@@ -192,8 +228,10 @@ def record_batch(
             continue
         rows.hb_idx.append(beat.index)
         rows.hb_view.append(beat.view_id)
-        rows.hb_watch.append(int(beat.watch_time))
-        rows.hb_pos.append(None if beat.position is None else format_timestamp(beat.position))
+        rows.hb_watch.append(int(beat.beat.watch_time))
+        rows.hb_pos.append(None if beat.beat.position is None else format_timestamp(beat.beat.position))
+        rows.hb_qoe.append(beat.beat.qoe)
+        rows.hb_ended.append(beat.beat.ended)
     rate, refused = repo.write_batch(
         client_key=caller.rate_key, limit=LIMITS["track-batch"], team=caller.is_admin, rows=rows
     )

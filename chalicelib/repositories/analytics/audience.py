@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain.audience import POINTS, ZEROS
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -25,7 +26,7 @@ _FOLD = text(
     WITH changed AS (
       SELECT vw.id, vw.video_id, vw.is_team AS team, CAST(vw.created_at AT TIME ZONE 'UTC' AS date) AS day,
              vw.played, {_UNCOUNTED} AS new_bits
-      FROM video_views vw
+      FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= :since AND vw.created_at < :end AND vw.played IS NOT NULL
         AND vw.played IS DISTINCT FROM vw.played_folded
     ),
@@ -56,7 +57,7 @@ _DAYS = text(
 )
 _UNCOUNTED_BITS = text(
     f"""
-    SELECT {_UNCOUNTED} AS bits FROM video_views vw
+    SELECT {_UNCOUNTED} AS bits FROM {COUNTED_VIEWS} vw
     WHERE vw.video_id = :video_id AND vw.created_at >= :start AND vw.created_at < :end
       AND vw.is_team = ANY(CAST(:teams AS boolean[])) AND vw.played IS NOT NULL
       AND vw.played IS DISTINCT FROM vw.played_folded

@@ -13,6 +13,8 @@ from chalicelib.domain.figures import Figures
 EVENT_COLUMNS = tuple(f"{kind}_events" for kind in EVENT_TYPES)
 # Figures that add up across hours, days and scopes (distinct viewers do not).
 ADDITIVE = ("views", "watch_time_seconds", "completed_views", *EVENT_COLUMNS)
+# The views every figure counts: all but bots' (a bot is what the User-Agent parser calls a spider).
+COUNTED_VIEWS = "(SELECT * FROM video_views WHERE device_type IS DISTINCT FROM 'bot')"
 # A report's spans as rows ``s(start, end, position)``, from two timestamp arrays: one statement for all points.
 SPANS = (
     'unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) WITH ORDINALITY AS s(start, "end", position)'

@@ -24,6 +24,7 @@ from chalicelib.domain.figures import Figures
 from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
 from chalicelib.repositories.analytics.figures import (
     ADDITIVE,
+    COUNTED_VIEWS,
     EVENT_COLUMNS,
     SPANS,
     event_counts_sql,
@@ -45,7 +46,7 @@ _FOLD = text(
     WITH raw_views AS (
       SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team,
              {_VIEWER} AS viewer, vw.watch_time_seconds, vw.completed
-      FROM video_views vw
+      FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= :start AND vw.created_at < :end
     ),
     views AS (
@@ -76,7 +77,7 @@ _REGISTERS = text(
     f"""
     WITH hashed AS (
       SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team, {_HASH} AS h
-      FROM video_views vw
+      FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= :start AND vw.created_at < :end
     ),
     registers AS (
@@ -101,7 +102,7 @@ _PROGRESS = text(
     WITH raw_views AS (
       SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team,
              vw.watch_time_seconds, vw.completed
-      FROM video_views vw
+      FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= :start AND vw.created_at < :end
     ),
     progress AS (

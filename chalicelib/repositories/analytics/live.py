@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -22,6 +23,7 @@ _LAST_ACTIVITY = "COALESCE(vw.last_seen_at, vw.created_at)"
 _TEAMS = "vw.is_team = ANY(CAST(:teams AS boolean[]))"
 _RECENT = f"""vw.created_at > now() - interval '{LIVE_HORIZON_HOURS} hours'
     AND {_LAST_ACTIVITY} > now() - interval '{LIVE_SECONDS} seconds'
+    AND vw.ended_at IS NULL
     AND {_TEAMS}"""
 
 
@@ -32,11 +34,11 @@ class LiveVideo:
     viewers: int
 
 
-_ONE = text(f"SELECT count(*) FROM video_views vw WHERE vw.video_id = :video_id AND {_RECENT}")
+_ONE = text(f"SELECT count(*) FROM {COUNTED_VIEWS} vw WHERE vw.video_id = :video_id AND {_RECENT}")
 _ALL = text(
     f"""
     SELECT vw.video_id, v.title, count(*) AS viewers, sum(count(*)) OVER () AS total
-    FROM video_views vw JOIN videos v ON v.id = vw.video_id
+    FROM {COUNTED_VIEWS} vw JOIN videos v ON v.id = vw.video_id
     WHERE {_RECENT}
     GROUP BY vw.video_id, v.title
     ORDER BY viewers DESC, vw.video_id
@@ -54,7 +56,7 @@ _MINUTES = f"""
                AS first_minute,
              least(date_trunc('minute', {_LAST_ACTIVITY}), date_trunc('minute', {_LAST}))
                AS last_minute
-      FROM video_views vw
+      FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= CAST(:start AS timestamptz) - interval '{LIVE_HORIZON_HOURS} hours'
         AND vw.created_at <= {_LAST} AND {_LAST_ACTIVITY} >= :start {{scope}}
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import text
 
 from chalicelib.domain.sketch import VIEWER_KEY_SQL
-from chalicelib.repositories.analytics.figures import SPANS, span_params
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS, SPANS, span_params
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -50,7 +50,7 @@ def _views(columns: str) -> Callable[[bool], str]:
 
     def build(library: bool) -> str:
         scope = "" if library else "AND vw.video_id = :scope"
-        return f"""SELECT {columns} FROM video_views vw
+        return f"""SELECT {columns} FROM {COUNTED_VIEWS} vw
                    WHERE vw.created_at >= :start AND vw.created_at < :end {_TEAMS.format(alias="vw")} {scope}"""
 
     return build
@@ -83,7 +83,7 @@ def _per_span(aggregate: str) -> Callable[[bool], str]:
         scope = "" if library else "AND vw.video_id = :scope"
         return f"""
         SELECT s.position, (
-          SELECT {aggregate} FROM video_views vw
+          SELECT {aggregate} FROM {COUNTED_VIEWS} vw
           WHERE vw.created_at >= s.start AND vw.created_at < s."end" {_TEAMS.format(alias="vw")} {scope}
         ) AS found
         FROM {SPANS}
@@ -99,14 +99,14 @@ _VIEWS_PER_SPAN = _per_span("count(*)")
 _BY_SCOPE = text(
     f"""
     SELECT COALESCE(vw.video_id, 0) AS scope_id, vw.is_team AS team, count(DISTINCT {_VIEWER}) AS viewers
-    FROM video_views vw
+    FROM {COUNTED_VIEWS} vw
     WHERE vw.created_at >= :start AND vw.created_at < :end
     GROUP BY GROUPING SETS ((vw.video_id, vw.is_team), (vw.is_team))
     """
 )
 _OF_VIDEOS = text(
     f"""
-    SELECT vw.video_id, vw.is_team AS team, count(DISTINCT {_VIEWER}) AS viewers FROM video_views vw
+    SELECT vw.video_id, vw.is_team AS team, count(DISTINCT {_VIEWER}) AS viewers FROM {COUNTED_VIEWS} vw
     WHERE vw.video_id = ANY(CAST(:videos AS int[])) AND vw.created_at < :end
     GROUP BY vw.video_id, vw.is_team
     """

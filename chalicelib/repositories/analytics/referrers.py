@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
 from chalicelib.repositories.analytics.hours import HOUR_SQL
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ _FOLD = text(
     f"""
     INSERT INTO analytics_referrers (video_id, hour, team, referer, views)
     SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")}, vw.is_team, vw.referer, count(*)
-    FROM video_views vw
+    FROM {COUNTED_VIEWS} vw
     WHERE vw.created_at >= :start AND vw.created_at < :end AND vw.referer IS NOT NULL
     GROUP BY 1, 2, 3, 4
     """

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain.figures import Figures
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -110,7 +111,7 @@ _TOP = {
         WITH tail AS (
           SELECT video_id, count(*) AS views, sum(watch_time_seconds) AS watch_time_seconds,
                  count(*) FILTER (WHERE completed) AS completed_views, 0 AS viewers
-          FROM video_views WHERE created_at >= :since AND is_team = ANY(CAST(:teams AS boolean[]))
+          FROM {COUNTED_VIEWS} vw WHERE created_at >= :since AND is_team = ANY(CAST(:teams AS boolean[]))
           GROUP BY video_id
         ),
         folded AS (

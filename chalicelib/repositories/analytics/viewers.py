@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
@@ -23,10 +25,10 @@ class RegisteredViewer:
 
 
 _VIEWERS = text(
-    """
+    f"""
     SELECT u.id AS user_id, u.name, u.email, count(*) AS views, COALESCE(sum(vw.watch_time_seconds), 0) AS watch,
            max(vw.created_at) AS last_viewed_at
-    FROM video_views vw JOIN users u ON u.id = vw.user_id
+    FROM {COUNTED_VIEWS} vw JOIN users u ON u.id = vw.user_id
     WHERE vw.video_id = :video_id AND vw.is_team = ANY(CAST(:teams AS boolean[]))
     GROUP BY u.id
     ORDER BY last_viewed_at DESC, u.id

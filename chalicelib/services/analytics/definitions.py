@@ -74,8 +74,9 @@ PEAK = (
     "to its last view, event or heartbeat (with includeTeam, the larger of the two groups' peaks)."
 )
 LIVE = (
-    f"A viewer is live while its last view, event or heartbeat is at most {LIVE_SECONDS} seconds old "
-    f"(views started more than {LIVE_HORIZON_HOURS} hours ago are not counted)."
+    f"A viewer is live while its last view, event or heartbeat is at most {LIVE_SECONDS} seconds old and it has "
+    "not left (a heartbeat with ended: true, sent on the video's end and when the page goes away, or a complete "
+    f"event, ends a view at once); views started more than {LIVE_HORIZON_HOURS} hours ago and bots are not counted."
 )
 RETENTION = (
     "Each point is a hundredth of the video: viewers are the views that played any part of it (the span "

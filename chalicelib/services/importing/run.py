@@ -40,7 +40,6 @@ VIEW_COLUMNS = (
     "user_id",
     "ip_address",
     "ip_legacy",
-    "user_agent",
     "watch_time_seconds",
     "completed",
     "created_at",
@@ -226,7 +225,7 @@ class _Importer:
 
         def select(low: int, high: int, blocks: list[list[int]]) -> str:
             return f"""SELECT {_shifted("v.id", blocks)}, {video}, v."userId", v."ipAddress",
-                              v."ipAddress" IS NOT NULL, v."userAgent", v."watchTimeSeconds", v.completed,
+                              v."ipAddress" IS NOT NULL, v."watchTimeSeconds", v.completed,
                               v."createdAt" AT TIME ZONE 'UTC', v.referer
                        FROM {self.source.table("video_views")} v WHERE v.id > {low} AND v.id <= {high} ORDER BY v.id"""
 
