@@ -52,7 +52,7 @@ def build_source(url: str, views: int, events: int, days: int) -> float:
     db.run(
         f"""INSERT INTO video_views (id, "videoId", "userId", "ipAddress", "userAgent", referer, "watchTimeSeconds",
                                      completed, "createdAt")
-            SELECT g, 1 + (g * 7919) % {VIDEOS}, CASE WHEN g % 3 = 0 THEN 1 + g % 1000 END,
+            SELECT g, 1 + (g::bigint * 7919) % {VIDEOS}, CASE WHEN g % 3 = 0 THEN 1 + g % 1000 END,
                    CASE WHEN g % 3 <> 0 THEN encode(sha256(('198.51.' || g % 200000)::bytea), 'hex') END,
                    'Mozilla (X11; Linux x86_64) Chrome Safari',
                    CASE WHEN g % 4 = 0 THEN 'https://site' || g % 25 || '.example/page?utm=' || g % 1000 END,

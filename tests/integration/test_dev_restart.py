@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +20,10 @@ import pytest
 
 from tests.conftest import scratch_database
 from tests.media import _ffmpeg
-from tests.support.http import request
+from tests.support import dev_process
+from tests.support.dev_process import ROOT, SHELL_ONLY, fetch, running_dev, token, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 PORT = 4720
-SHELL_ONLY = {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "PYENV_VERSION", "VIRTUAL_ENV"}
-DEADLINE_SECONDS = 120
 
 
 @pytest.fixture
@@ -46,50 +40,8 @@ def dev_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         yield env
 
 
-@contextmanager
-def running_dev(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            ["make", "-s", "dev"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            wait_until(lambda: _health(process, log), "make dev answers")
-            yield process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def _health(process: subprocess.Popen[bytes], log: Path) -> bool:
-    if process.poll() is not None:
-        raise AssertionError(f"make dev exited:\n{log.read_text()[-3000:]}")
-    try:
-        return request(f"http://127.0.0.1:{PORT}", "GET", "/api/health", timeout=5).status == 200
-    except OSError:
-        return False
-
-
-def wait_until(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting until {what}")
-
-
-def token(env: dict[str, str]) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.dev", "token"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def api(method: str, path: str, token_value: str, body: Any = None) -> Any:
-    answer = request(f"http://127.0.0.1:{PORT}", method, path, body, headers={"Authorization": f"Bearer {token_value}"})
-    assert answer.status == 200, (answer.status, answer.body)
-    return answer.body
+    return dev_process.api(PORT, method, path, token_value, body)
 
 
 def upload(token_value: str, clip: Path) -> str:
@@ -106,11 +58,6 @@ def video_of(token_value: str, key: str) -> dict[str, Any] | None:
     listing = api("GET", "/api/videos?limit=100", token_value)
     found = [video for video in listing["videos"] if video["filename"] == key]
     return found[0] if found and found[0].get("thumbnailUrl") else None
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as reply:
-        return reply.status, str(reply.headers.get("Content-Type")), reply.read()
 
 
 def test_media_uploaded_under_make_dev_survives_a_restart(dev_env: dict[str, str], tmp_path: Path) -> None:
