@@ -104,8 +104,7 @@ localstack: $(LOCALSTACK_VENV)/.installed
 # every function's total (deployment package + its layers) against Lambda's 250 MB.
 layer: $(VENV)/.installed assets
 	PYTHON=$(CURDIR)/$(PY) bash infra/layers/build.sh build/layers
-	MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest MEDIA_THUMBNAIL_QUEUE_NAME=media-api-$(STAGE)-thumbnails \
-		$(PY) -m infra.layer_sizes --layers build/layers
+	MEDIA_QUEUE_PREFIX=media-api-$(STAGE) $(PY) -m infra.layer_sizes --layers build/layers
 
 # One SAM template for STAGE: Chalice's API and functions merged with infra/template.json, one function
 # per endpoint group (infra/api_functions.py), linted (cfn-lint) and scanned (Checkov; every skip says why).
@@ -115,8 +114,7 @@ PACKAGE_DIR = build/package-$(STAGE)
 package: $(VENV)/.installed $(CHECKOV_VENV)/.installed layer
 	$(PY) -m infra.render_template --stage $(STAGE) --output build/merge-$(STAGE).json
 	rm -rf $(PACKAGE_DIR)
-	AWS_DEFAULT_REGION=$(AWS_REGION) MEDIA_INGEST_QUEUE_NAME=media-api-$(STAGE)-ingest \
-		MEDIA_THUMBNAIL_QUEUE_NAME=media-api-$(STAGE)-thumbnails $(VENV)/bin/chalice package --stage $(STAGE) \
+	AWS_DEFAULT_REGION=$(AWS_REGION) MEDIA_QUEUE_PREFIX=media-api-$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/merge-$(STAGE).json $(PACKAGE_DIR)
 	$(PY) -m infra.api_functions $(PACKAGE_DIR)/sam.json
 	cp build/layers/ffprobe-layer-x86_64.zip build/layers/ffmpeg-layer-x86_64.zip $(PACKAGE_DIR)/

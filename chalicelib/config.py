@@ -15,6 +15,8 @@ from functools import lru_cache
 
 ADMIN_ROLES = frozenset({"SUPER_ADMIN", "INFLUENCE_ADMIN", "MAP_ADMIN"})
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Who makes the rendition ladder: ffmpeg in a Lambda function (the default), or AWS Elemental MediaConvert.
+TRANSCODERS = ("ffmpeg", "mediaconvert")
 
 
 class ConfigurationError(RuntimeError):
@@ -53,6 +55,14 @@ def _env_schema(name: str) -> str:
     raw = _env(name) or "public"
     if not _SCHEMA_NAME.match(raw):
         raise ConfigurationError(f"{name} must be a lower-case SQL identifier (a-z, 0-9, _), got {raw!r}")
+    return raw
+
+
+def _env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset)."""
+    raw = _env(name).lower() or choices[0]
+    if raw not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return raw
 
 
@@ -109,9 +119,18 @@ class Settings:
     stream_cdn_domain: str = ""
     stream_key_pair_id: str = ""
     stream_private_key_secret: str = ""
-    # Packaging-time: Chalice bakes the queues into the SQS functions' event sources.
-    ingest_queue_name: str = "media-api-dev-ingest"
-    thumbnail_queue_name: str = "media-api-dev-thumbnails"
+    # The rendition ladder: which transcoder makes it, and the ffmpeg one's limits.
+    video_transcoder: str = "ffmpeg"
+    ffmpeg_ladder_preset: str = "veryfast"
+    ffmpeg_ladder_timeout_seconds: int = 840
+    ffmpeg_max_duration_seconds: int = 1200
+    mediaconvert_role_arn: str = ""
+    mediaconvert_queue_arn: str = ""
+    # Key of the signed playlist URLs (playbackUrl); falls back to the JWT secret.
+    playback_secret: str = ""
+    # Every event function's queue is <prefix>-<its name> (packaging-time: Chalice bakes the
+    # queue into the function's event source; `make package` sets media-api-<stage>).
+    queue_prefix: str = "media-api-dev"
     # AWS
     aws_region: str = "us-east-1"
     aws_endpoint_url: str = ""
@@ -134,6 +153,14 @@ class Settings:
     def search_path(self) -> str | None:
         """The search path of every connection: the service's schema, then ``public`` (None: the server's)."""
         return None if self.database_schema == "public" else f"{self.database_schema}, public"
+
+    @property
+    def playback_key(self) -> str:
+        return self.playback_secret or self.jwt_access_secret
+
+    def queue_name(self, queue: str) -> str:
+        """The SQS queue named ``queue`` in a function's declaration: ``media-api-dev-thumbnails``."""
+        return f"{self.queue_prefix}-{queue}"
 
 
 def load_settings() -> Settings:
@@ -174,8 +201,14 @@ def load_settings() -> Settings:
         stream_cdn_domain=_env("VIDEO_STREAM_CDN_DOMAIN").removeprefix("https://").rstrip("/"),
         stream_key_pair_id=_env("VIDEO_STREAM_KEY_PAIR_ID"),
         stream_private_key_secret=_env("VIDEO_STREAM_PRIVATE_KEY_SECRET"),
-        ingest_queue_name=_env("MEDIA_INGEST_QUEUE_NAME", "media-api-dev-ingest"),
-        thumbnail_queue_name=_env("MEDIA_THUMBNAIL_QUEUE_NAME", "media-api-dev-thumbnails"),
+        video_transcoder=_env_choice("VIDEO_TRANSCODER", TRANSCODERS),
+        ffmpeg_ladder_preset=_env("VIDEO_FFMPEG_PRESET", "veryfast"),
+        ffmpeg_ladder_timeout_seconds=_env_int("VIDEO_FFMPEG_TIMEOUT_SECONDS", 840, minimum=1),
+        ffmpeg_max_duration_seconds=_env_int("VIDEO_FFMPEG_MAX_DURATION_SECONDS", 1200, minimum=1),
+        mediaconvert_role_arn=_env("VIDEO_MEDIACONVERT_ROLE_ARN"),
+        mediaconvert_queue_arn=_env("VIDEO_MEDIACONVERT_QUEUE_ARN"),
+        playback_secret=_env("VIDEO_PLAYBACK_SECRET"),
+        queue_prefix=_env("MEDIA_QUEUE_PREFIX", "media-api-dev"),
         aws_region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
     )

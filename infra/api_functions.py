@@ -4,7 +4,7 @@ Chalice puts every route into one ``api_handler`` function (aws/chalice#229, #13
 that the public beacons do not share concurrency, memory, timeout or permissions with the
 admin routes, this step rewrites the packaged ``sam.json``: one function per group below,
 each with its own role (the common grants plus only the statements of
-``.chalice/policy-api.json`` its routes use), memory, timeout and reserved concurrency,
+``infra/iam_statements.py`` its routes use), memory, timeout and reserved concurrency,
 and each path's integration pointed at its group's function. ``chalice local`` and
 ``make dev`` keep serving every route from ``app.py``.
 
@@ -23,17 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CHALICE_API = "APIHandler"
-CHALICE_ROLE = "ApiHandlerRole"
 CHALICE_PERMISSION = "APIHandlerInvokePermission"
-# Every function writes its logs, reads the database secret, decrypts its environment and reaches
-# the RDS Proxy in the VPC.
-COMMON_GRANTS = (
-    "CreateOwnLogGroups",
-    "WriteOwnLogs",
-    "ReadDatabaseSecret",
-    "DecryptEnvironment",
-    "VpcNetworkInterfaces",
-)
 
 
 @dataclass(frozen=True)
@@ -94,24 +84,24 @@ GROUPS = (
     # Health reports whether the schedule group answers; the docs and dashboard pages call nothing.
     ApiGroup("Pages", ("health", "docs", "dashboard"), "app.app", 256, 10, 4, ("ReadScheduleGroup",)),
 )
-# Event functions (Chalice's own resources) and how many may run at once.
-EVENT_CONCURRENCY = {
-    "IngestUploadedVideo": 5,
-    "MakeVideoThumbnail": 2,
-    "PublishScheduledVideo": 5,
-    "ReconcileVideoSchedules": 1,
-    "RefreshVideoAnalytics": 1,
-    "AnalyticsRetention": 1,
-}
 # A Lambda container serves one request at a time and holds one database connection.
 CONNECTIONS_PER_CONTAINER = 1
 # Left for `make migrate`, an operator's psql and a deploy's overlapping containers.
 CONNECTION_HEADROOM = 5
 
 
+def event_concurrency() -> dict[str, int]:
+    """Each event function's reserved concurrency, from its declaration (``chalicelib/functions/``)."""
+    sys.path.insert(0, str(ROOT))
+    import app  # noqa: F401 - importing the app declares every event function
+    from chalicelib.functions.declaration import declared
+
+    return {spec.name: spec.concurrency for spec in declared()}
+
+
 def connections_needed() -> int:
     """The database connections the stack may hold at once: every reserved concurrency, plus headroom."""
-    containers = sum(group.reserved_concurrency for group in GROUPS) + sum(EVENT_CONCURRENCY.values())
+    containers = sum(group.reserved_concurrency for group in GROUPS) + sum(event_concurrency().values())
     return containers * CONNECTIONS_PER_CONTAINER + CONNECTION_HEADROOM
 
 
@@ -144,20 +134,12 @@ def split(template: dict[str, Any], routes: dict[tuple[str, str], ApiGroup] | No
     routes = group_of_routes() if routes is None else routes
     resources = template["Resources"]
     api = resources.pop(CHALICE_API)
-    role = resources.pop(CHALICE_ROLE)
     permission = resources.pop(CHALICE_PERMISSION)
-    catalog = {
-        statement["Sid"]: statement
-        for policy in role["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-    }
     for group in GROUPS:
         resources[group.function] = _function(api, group)
-        resources[f"{group.function}Role"] = _role(role, group, catalog)
+        resources[f"{group.function}Role"] = _role(group)
         resources[f"{group.function}InvokePermission"] = _permission(permission, group)
     _point_paths(template, routes)
-    for name, concurrency in EVENT_CONCURRENCY.items():
-        resources[name]["Properties"]["ReservedConcurrentExecutions"] = concurrency
     outputs = template.get("Outputs", {})
     for name in ("APIHandlerName", "APIHandlerArn"):
         outputs.pop(name, None)
@@ -187,16 +169,11 @@ def _function(api: dict[str, Any], group: ApiGroup) -> dict[str, Any]:
     return function
 
 
-def _role(role: dict[str, Any], group: ApiGroup, catalog: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    missing = [sid for sid in (*COMMON_GRANTS, *group.grants) if sid not in catalog]
-    if missing:
-        raise SystemExit(f"{group.function}: .chalice/policy-api.json has no statement {', '.join(missing)}")
-    new = copy.deepcopy(role)
-    statements = [copy.deepcopy(catalog[sid]) for sid in (*COMMON_GRANTS, *group.grants)]
-    new["Properties"]["Policies"] = [
-        {"PolicyName": f"{group.function}Policy", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
-    ]
-    return new
+def _role(group: ApiGroup) -> dict[str, Any]:
+    """The group's own role: the common grants and the statements of infra/iam_statements.py it names."""
+    from infra.iam_statements import role
+
+    return role(f"{group.function}Role", group.grants)
 
 
 def _permission(permission: dict[str, Any], group: ApiGroup) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """Render the ``chalice package --merge-template`` file for one stage.
 
-``infra/template.json`` holds the resources Chalice does not create. Chalice's
-own function resources need wiring to them (environment, VPC, the ffprobe
-layer, the ingest queue), and the set of functions grows as Blueprints are
-added, so this script reads the functions from the app itself and emits one
-override per function. Chalice deep-merges the result into its SAM template.
+``infra/template.json`` holds the resources Chalice does not create. Everything about an
+event function follows from its declaration (``chalicelib/functions/declaration.py``):
+its settings (memory, timeout, reserved concurrency, ephemeral storage, layers,
+environment), its own IAM role, and, for a queue-fed one, its queue, dead-letter queue
+and alarm. Chalice's own API function gets the stack's wiring here and is split into one
+function per endpoint group afterwards (``infra/api_functions.py``). Chalice deep-merges
+the result into its SAM template.
 
     python -m infra.render_template --stage prod --output build/merge-prod.json
 """
@@ -18,34 +20,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra import iam_statements
 from infra.api_functions import connections_needed
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_TEMPLATE = ROOT / "infra" / "template.json"
 API_HANDLER = "api_handler"
-INGEST_FUNCTION = "ingest_uploaded_video"
 PUBLISH_FUNCTION = "publish_scheduled_video"
-THUMBNAIL_FUNCTION = "make_video_thumbnail"
-# Functions that run ffprobe get its layer; the API's synchronous probe must end
-# before API Gateway's 29 s integration timeout.
-PROBING_FUNCTIONS = {API_HANDLER: "20", INGEST_FUNCTION: "50"}
-# The thumbnail function alone carries ffmpeg; its candidate frames must fit its 120 s.
-FRAMING_FUNCTIONS = {THUMBNAIL_FUNCTION: "25"}
-# Functions fed by a queue of the merge template: their event source must wait for it.
-QUEUE_OF = {INGEST_FUNCTION: "IngestQueue", THUMBNAIL_FUNCTION: "ThumbnailQueue"}
-# Invoked asynchronously (EventBridge rules, Scheduler): failures after Lambda's retries go to a DLQ.
-ASYNC_FUNCTIONS = {PUBLISH_FUNCTION, "reconcile_video_schedules", "refresh_video_analytics", "analytics_retention"}
-# Checkov findings that do not apply, with why (Checkov reads them from each resource's Metadata).
-NOT_ASYNC = {
-    API_HANDLER: "Invoked synchronously by API Gateway: the caller gets the error; a DLQ never receives anything.",
-    INGEST_FUNCTION: "Fed by the ingest queue, whose redrive policy parks failed messages in its own DLQ.",
-    THUMBNAIL_FUNCTION: "Fed by the thumbnail queue, whose redrive policy parks failed messages in its own DLQ.",
-}
-UNSCOPABLE_WRITES = (
-    "The only unscoped writes are the VPC network-interface actions Lambda needs in a VPC (and, for reconcile, "
-    "scheduler:ListSchedules), which AWS offers with no resource-level permissions; every other statement "
-    "names its ARN."
+# The API's synchronous probe (POST /api/videos) must end before API Gateway's 29 s integration timeout.
+API_FFPROBE_TIMEOUT_SECONDS = "20"
+API_NOT_ASYNC = "Invoked synchronously by API Gateway: the caller gets the error; a DLQ never receives anything."
+QUEUE_ENCRYPTION = (
+    "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled); S3 event notifications cannot deliver to a queue under "
+    "the AWS-managed KMS key, and a CMK would add nothing the managed SSE lacks here."
 )
+QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 STAGES = ("dev", "prod")
 
 
@@ -56,15 +46,37 @@ def cfn_name(function_name: str) -> str:
     return "APIHandler" if function_name == API_HANDLER else to_cfn_resource_name(function_name)
 
 
-def function_names() -> list[str]:
-    """Every Lambda function ``chalice package`` emits for ``app.py``."""
+def role_name(function_name: str) -> str:
+    return f"{cfn_name(function_name)}Role"
+
+
+def queue_resource(queue_name: str) -> str:
+    """``ingest`` → ``IngestQueue`` (its dead-letter queue: ``IngestDeadLetterQueue``)."""
+    return "".join(part.capitalize() for part in queue_name.split("-")) + "Queue"
+
+
+def _app() -> Any:
     sys.path.insert(0, str(ROOT))
     from app import app
 
+    return app
+
+
+def function_names() -> list[str]:
+    """Every Lambda function ``chalice package`` emits for ``app.py``."""
+    app = _app()
     names = [API_HANDLER] if app.routes else []
     names += [function.name for function in app.pure_lambda_functions]
     names += [source.name for source in app.event_sources]
     return names
+
+
+def declarations() -> dict[str, Any]:
+    """Function name -> its :class:`~chalicelib.functions.declaration.EventFunction`."""
+    _app()
+    from chalicelib.functions.declaration import declared
+
+    return {spec.name: spec for spec in declared()}
 
 
 def environment(function_name: str) -> dict[str, Any]:
@@ -79,6 +91,8 @@ def environment(function_name: str) -> dict[str, Any]:
         "VITE_MEDIA_API_URL": {"Ref": "MediaApiUrl"},
         "CORS_ALLOWED_ORIGINS": {"Fn::Join": [",", {"Ref": "CorsAllowedOrigins"}]},
         "MEDIA_BUCKET": {"Ref": "MediaBucket"},
+        "MEDIA_QUEUE_PREFIX": {"Fn::Sub": "media-api-${Stage}"},
+        "VIDEO_TRANSCODER": {"Ref": "VideoTranscoder"},
         "VIDEO_SCHEDULE_GROUP": {"Ref": "ScheduleGroup"},
         "VIDEO_SCHEDULE_ROLE_ARN": {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]},
         "VIDEO_SCHEDULE_DLQ_ARN": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]},
@@ -86,28 +100,28 @@ def environment(function_name: str) -> dict[str, Any]:
     }
     if function_name != PUBLISH_FUNCTION:  # a function cannot name its own ARN (circular reference)
         variables["VIDEO_SCHEDULE_TARGET_ARN"] = {"Fn::GetAtt": [cfn_name(PUBLISH_FUNCTION), "Arn"]}
-    if function_name in PROBING_FUNCTIONS:
-        variables["FFPROBE_PATH"] = "/opt/bin/ffprobe"
-        variables["FFPROBE_TIMEOUT_SECONDS"] = PROBING_FUNCTIONS[function_name]
-    if function_name in FRAMING_FUNCTIONS:
-        variables["FFMPEG_PATH"] = "/opt/bin/ffmpeg"
-        variables["THUMBNAIL_TIMEOUT_SECONDS"] = FRAMING_FUNCTIONS[function_name]
     if function_name == API_HANDLER:  # the API functions present videos, so they sign URLs; reports may read a replica
-        variables["DATABASE_READER_HOST"] = {"Ref": "DatabaseReaderEndpoint"}
-        variables["VIDEO_STREAM_CDN_DOMAIN"] = {"Fn::GetAtt": ["StreamDistribution", "DomainName"]}
-        variables["VIDEO_STREAM_KEY_PAIR_ID"] = {"Ref": "StreamPublicKey"}
-        variables["VIDEO_STREAM_PRIVATE_KEY_SECRET"] = {"Ref": "StreamSigningKeySecret"}
+        variables.update(
+            DATABASE_READER_HOST={"Ref": "DatabaseReaderEndpoint"},
+            VIDEO_STREAM_CDN_DOMAIN={"Fn::GetAtt": ["StreamDistribution", "DomainName"]},
+            VIDEO_STREAM_KEY_PAIR_ID={"Ref": "StreamPublicKey"},
+            VIDEO_STREAM_PRIVATE_KEY_SECRET={"Ref": "StreamSigningKeySecret"},
+            FFPROBE_PATH="/opt/bin/ffprobe",
+            FFPROBE_TIMEOUT_SECONDS=API_FFPROBE_TIMEOUT_SECONDS,
+        )
+    else:
+        variables.update(declarations()[function_name].environment)
     return variables
 
 
 def layers(function_name: str) -> list[str]:
-    """The layers (logical ids) a function carries: ffprobe to probe, ffmpeg to make poster frames."""
-    return (["FfprobeLayer"] if function_name in PROBING_FUNCTIONS else []) + (
-        ["FfmpegLayer"] if function_name in FRAMING_FUNCTIONS else []
-    )
+    """The layers (logical ids) a function carries (the API's are per endpoint group)."""
+    if function_name == API_HANDLER:
+        return ["FfprobeLayer"]
+    return list(declarations()[function_name].layers)
 
 
-def function_overrides(function_name: str) -> dict[str, Any]:
+def _common_properties(function_name: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "Environment": {"Variables": environment(function_name)},
         # The environment holds the JWT and HMAC secrets: encrypted with the stack's key, not AWS's.
@@ -119,43 +133,123 @@ def function_overrides(function_name: str) -> dict[str, Any]:
     }
     if layers(function_name):
         properties["Layers"] = [{"Ref": layer} for layer in layers(function_name)]
-    override: dict[str, Any] = {"Properties": properties}
-    if function_name in ASYNC_FUNCTIONS:
+    return properties
+
+
+def api_overrides() -> dict[str, Any]:
+    """The API function's stack wiring; its settings and roles are per endpoint group (api_functions)."""
+    return {
+        "Properties": _common_properties(API_HANDLER),
+        "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": API_NOT_ASYNC}]}},
+    }
+
+
+def event_function_resources(spec: Any) -> dict[str, dict[str, Any]]:
+    """The overrides of one event function, and the resources only it has (role, queue, DLQ, alarm)."""
+    name = cfn_name(spec.name)
+    properties = _common_properties(spec.name)
+    properties.update(
+        MemorySize=spec.memory,
+        Timeout=spec.timeout,
+        ReservedConcurrentExecutions=spec.concurrency,
+        Role={"Fn::GetAtt": [role_name(spec.name), "Arn"]},
+        Description=f"Media API: {spec.summary}",
+    )
+    if spec.ephemeral_storage_mb != 512:
+        properties["EphemeralStorage"] = {"Size": spec.ephemeral_storage_mb}
+    function: dict[str, Any] = {"Properties": properties}
+    extra: list[dict[str, Any]] = []
+    grants = tuple(spec.grants)
+    resources: dict[str, dict[str, Any]] = {}
+    if spec.queue is None:
         properties["DeadLetterQueue"] = {
             "Type": "SQS",
             "TargetArn": {"Fn::GetAtt": ["EventFunctionDeadLetterQueue", "Arn"]},
         }
+        grants += ("SendToEventDeadLetterQueue",)
     else:
-        override["Metadata"] = {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": NOT_ASYNC[function_name]}]}}
-    if function_name in QUEUE_OF:
-        # Chalice points the event source at the queue by name (MEDIA_*_QUEUE_NAME);
-        # the mapping must wait for the queue to exist.
-        override["DependsOn"] = [QUEUE_OF[function_name]]
-    return override
+        queue = queue_resource(spec.queue.name)
+        reason = f"Fed by its queue {queue}, whose redrive policy parks failed messages in its own DLQ."
+        function["Metadata"] = {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": reason}]}}
+        # Chalice points the event source at the queue by name (MEDIA_QUEUE_PREFIX); the mapping waits for it.
+        function["DependsOn"] = [queue]
+        extra.append(iam_statements.consume_queue(queue))
+        resources.update(queue_resources(spec))
+    resources[name] = function
+    resources[role_name(spec.name)] = iam_statements.role(role_name(spec.name), grants, tuple(extra))
+    return resources
 
 
-def role_overrides() -> dict[str, Any]:
-    """Each function's role: the one Checkov finding no statement can fix, explained."""
-    return {"Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_111", "comment": UNSCOPABLE_WRITES}]}}}
-
-
-def role_name(function_name: str) -> str:
-    """The logical id Chalice gives a function's role."""
-    return "ApiHandlerRole" if function_name == API_HANDLER else f"{cfn_name(function_name)}Role"
+def queue_resources(spec: Any) -> dict[str, dict[str, Any]]:
+    """A function's queue, its dead-letter queue, and an alarm when anything is dead-lettered."""
+    queue = queue_resource(spec.queue.name)
+    dead_letters = queue.removesuffix("Queue") + "DeadLetterQueue"
+    encryption = {"checkov": {"skip": [{"id": "CKV_AWS_27", "comment": QUEUE_ENCRYPTION}]}}
+    return {
+        dead_letters: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": {"Fn::Sub": f"media-api-${{Stage}}-{spec.queue.name}-dlq"},
+                "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+            "Metadata": encryption,
+        },
+        queue: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": {"Fn::Sub": f"media-api-${{Stage}}-{spec.queue.name}"},
+                "VisibilityTimeout": spec.visibility_timeout,
+                "MessageRetentionPeriod": QUEUE_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
+                    "maxReceiveCount": spec.queue.max_receives,
+                },
+            },
+            "Metadata": encryption,
+        },
+        queue.removesuffix("Queue") + "DeadLetterAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": spec.queue.dead_letter_meaning,
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters, "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "ScheduleNotificationTopic"}],
+            },
+        },
+    }
 
 
 def render(stage: str, names: list[str] | None = None) -> dict[str, Any]:
     if stage not in STAGES:
         raise SystemExit(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
     names = function_names() if names is None else names
-    for required in (API_HANDLER, INGEST_FUNCTION, PUBLISH_FUNCTION, THUMBNAIL_FUNCTION):
+    for required in (API_HANDLER, PUBLISH_FUNCTION):
         if required not in names:
             raise SystemExit(f"app.py defines no '{required}' function; the template references it")
     template = copy.deepcopy(json.loads(BASE_TEMPLATE.read_text()))
     template["Parameters"]["Stage"]["Default"] = stage
+    specs = declarations()
+    undeclared = sorted(set(names) - set(specs) - {API_HANDLER})
+    if undeclared:
+        raise SystemExit(f"no declaration (chalicelib/functions/declaration.py) for {', '.join(undeclared)}")
+    template["Resources"][cfn_name(API_HANDLER)] = api_overrides()
     for name in names:
-        template["Resources"][cfn_name(name)] = function_overrides(name)
-        template["Resources"][role_name(name)] = role_overrides()
+        if name == API_HANDLER:
+            continue
+        for logical_id, resource in event_function_resources(specs[name]).items():
+            template["Resources"][logical_id] = resource
+        if specs[name].queue is not None:
+            queue = queue_resource(specs[name].queue.name)
+            template["Outputs"][f"{queue}Url"] = {"Value": {"Ref": queue}}
     # The budget must hold every function's reserved concurrency (infra/api_functions.py).
     template["Parameters"]["DatabaseConnectionBudget"]["MinValue"] = connections_needed()
     return template

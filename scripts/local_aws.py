@@ -16,14 +16,9 @@ import socket
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.functions.ingest import INGEST_QUEUE_NAME, MAX_RECEIVES
-from chalicelib.functions.thumbnails import THUMBNAIL_QUEUE_NAME
+from chalicelib.functions.declaration import EventFunction, declared
+from chalicelib.functions.ingest import INGEST
 
-INGEST_DLQ_NAME = f"{INGEST_QUEUE_NAME}-dlq"  # infra/template.json: media-api-<stage>-ingest-dlq (thumbnails alike)
-INGEST_MAX_RECEIVE_COUNT = MAX_RECEIVES  # as infra/template.json's RedrivePolicy
-# Shorter than AWS's 360 s so a failed ingest is retried within a minute in `make dev`,
-# still longer than one ffprobe run (FFPROBE_TIMEOUT_SECONDS, 30 s by default).
-INGEST_VISIBILITY_TIMEOUT_SECONDS = 60
 INGEST_PREFIX = "videos/"
 DLQ_NAME = "media-api-video-schedules-dlq"
 TOPIC_NAME = "media-api-video-schedules"
@@ -104,8 +99,8 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
     role_arn = _ensure_role(_client("iam", endpoint))
     s3 = _client("s3", endpoint)
     ensure_bucket(s3, settings.media_bucket)
-    _ensure_ingest_notification(s3, settings.media_bucket, _ensure_ingest_queue(sqs))
-    _ensure_queue_with_dlq(sqs, THUMBNAIL_QUEUE_NAME)
+    queues = {spec.name: _ensure_queue_with_dlq(sqs, spec) for spec in _queue_fed()}
+    _ensure_ingest_notification(s3, settings.media_bucket, queues[INGEST.name])
     account = _client("sts", endpoint).get_caller_identity()["Account"]
     env = {
         "VIDEO_SCHEDULE_GROUP": settings.schedule_group_name,
@@ -114,8 +109,7 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
         "VIDEO_SCHEDULE_DLQ_ARN": dlq_arn,
         "VIDEO_SCHEDULE_NOTIFICATION_TOPIC_ARN": topic_arn,
         "MEDIA_BUCKET": settings.media_bucket,
-        "MEDIA_INGEST_QUEUE_NAME": INGEST_QUEUE_NAME,
-        "MEDIA_THUMBNAIL_QUEUE_NAME": THUMBNAIL_QUEUE_NAME,
+        "MEDIA_QUEUE_PREFIX": settings.queue_prefix,
         "AWS_REGION": settings.aws_region,
     }
     if endpoint:
@@ -154,24 +148,31 @@ def _queue_arn(sqs: Any, queue_url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
-def _ensure_ingest_queue(sqs: Any) -> str:
-    return _ensure_queue_with_dlq(sqs, INGEST_QUEUE_NAME)
+def _queue_fed() -> list[EventFunction]:
+    """Every declared function fed by a queue (importing the app declares them all)."""
+    import app  # noqa: F401
+
+    return [spec for spec in declared() if spec.queue is not None]
 
 
-def _ensure_queue_with_dlq(sqs: Any, name: str) -> str:
-    """A function's queue and its dead-letter queue (``<name>-dlq``); returns the queue's ARN.
+def _ensure_queue_with_dlq(sqs: Any, spec: EventFunction) -> str:
+    """A function's queue and its dead-letter queue (``<name>-dlq``), as its declaration says; the queue's ARN.
 
-    Attributes are set after creating, not passed to ``create_queue``: a queue left
-    by an older run with other attributes would make ``create_queue`` fail.
+    The visibility timeout is the declaration's local one (a failed message comes back within a
+    minute in `make dev`), not AWS's 6 x the timeout. Attributes are set after creating, not
+    passed to ``create_queue``: a queue left by an older run with other attributes would make
+    ``create_queue`` fail.
     """
+    assert spec.queue is not None
+    name = spec.queue_name
     dlq_arn = _queue_arn(sqs, sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"])
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(INGEST_MAX_RECEIVE_COUNT)}
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.queue.max_receives)}
     sqs.set_queue_attributes(
         QueueUrl=queue_url,
         Attributes={
             "RedrivePolicy": json.dumps(redrive),
-            "VisibilityTimeout": str(INGEST_VISIBILITY_TIMEOUT_SECONDS),
+            "VisibilityTimeout": str(spec.queue.local_visibility_timeout),
         },
     )
     return _queue_arn(sqs, queue_url)

@@ -35,7 +35,7 @@ from typing import Any
 
 from chalicelib.adapters import scheduler
 from chalicelib.config import get_settings
-from chalicelib.functions.ingest import INGEST_QUEUE_NAME
+from chalicelib.functions.ingest import INGEST
 from chalicelib.observability import logger
 from chalicelib.services.scheduling.execution import HANDLER_NAME
 from chalicelib.services.scheduling.times import iso, parse_at_expression
@@ -45,7 +45,6 @@ from scripts.local_schedules import LocalScheduleRunner, ScheduleExpressionError
 HANDLER_RETRIES = 2
 _attempts: dict[tuple[str, str], int] = {}
 _fired_without_delete: set[tuple[str, str]] = set()
-INGEST_HANDLER_NAME = "ingest_uploaded_video"
 # Messages taken per tick and queue; each is still its own invocation, as with batch_size=1.
 RECEIVE_BATCH = 5
 
@@ -173,7 +172,7 @@ def dispatch_queues() -> int:
 
 
 def dispatch_ingest() -> int:
-    return dispatch_queue(INGEST_QUEUE_NAME, INGEST_HANDLER_NAME)
+    return dispatch_queue(INGEST.queue_name, INGEST.name)
 
 
 def dispatch_queue(queue_name: str, function_name: str) -> int:

@@ -97,7 +97,7 @@ def media_bucket_fixture(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) ->
     reset_clients()
     bucket = get_settings().media_bucket
     client("s3").create_bucket(Bucket=bucket)
-    client("sqs").create_queue(QueueName=get_settings().thumbnail_queue_name)  # ingest asks for thumbnails
+    client("sqs").create_queue(QueueName=get_settings().queue_name("thumbnails"))  # ingest asks for thumbnails
     yield bucket
     reset_clients()
 

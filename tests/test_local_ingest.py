@@ -18,8 +18,7 @@ from sqlalchemy import text
 from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import get_settings
 from chalicelib.db.engine import get_engine
-from chalicelib.functions.ingest import INGEST_QUEUE_NAME
-from scripts.local_aws import INGEST_DLQ_NAME, INGEST_MAX_RECEIVE_COUNT
+from chalicelib.functions.ingest import INGEST
 from scripts.local_dispatcher import dispatch_ingest, sqs_event
 from tests.media import (  # noqa: F401 - the *_fixture names are fixtures
     MediaFiles,
@@ -31,12 +30,16 @@ from tests.media import (  # noqa: F401 - the *_fixture names are fixtures
 )
 from tests.scheduling_support import use_resources
 
+INGEST_QUEUE_NAME = INGEST.queue_name
+INGEST_DLQ_NAME = f"{INGEST_QUEUE_NAME}-dlq"
+INGEST_MAX_RECEIVE_COUNT = INGEST.queue.max_receives if INGEST.queue else 0
+
 
 @pytest.fixture
 def ingest_queue(media_bucket: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """What `make dev` creates, on the moto server; the s3:TestEvent already consumed. Yields the queue URL."""
     env = use_resources(monkeypatch, require_endpoint=True)
-    assert env["MEDIA_INGEST_QUEUE_NAME"] == INGEST_QUEUE_NAME and env["MEDIA_BUCKET"] == media_bucket
+    assert env["MEDIA_QUEUE_PREFIX"] + "-ingest" == INGEST_QUEUE_NAME and env["MEDIA_BUCKET"] == media_bucket
     assert dispatch_ingest() == 1  # the test event S3 sends when the notification is configured
     return str(aws_client("sqs").get_queue_url(QueueName=INGEST_QUEUE_NAME)["QueueUrl"])
 

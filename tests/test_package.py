@@ -63,8 +63,7 @@ def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {
         **os.environ,
         "AWS_DEFAULT_REGION": "us-east-1",
-        "MEDIA_INGEST_QUEUE_NAME": "media-api-prod-ingest",
-        "MEDIA_THUMBNAIL_QUEUE_NAME": "media-api-prod-thumbnails",
+        "MEDIA_QUEUE_PREFIX": "media-api-prod",
     }
     subprocess.run(
         [sys.executable, "-m", "infra.render_template", "--stage", "prod", "--output", str(merge)],
@@ -174,7 +173,7 @@ def test_template_has_what_chalice_does_not_create(template: dict[str, Any]) -> 
         "SchedulerInvokeRole": "AWS::IAM::Role",
         "ScheduleDeadLetterQueue": "AWS::SQS::Queue",
         "ScheduleNotificationTopic": "AWS::SNS::Topic",
-        "ThumbnailQueue": "AWS::SQS::Queue",
+        "ThumbnailsQueue": "AWS::SQS::Queue",
         "FfmpegLayer": "AWS::Serverless::LayerVersion",
         "StreamDistribution": "AWS::CloudFront::Distribution",
         "DatabaseSecret": "AWS::SecretsManager::Secret",
@@ -243,7 +242,7 @@ def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
     thumbnails = functions["MakeVideoThumbnail"]["Properties"]
     assert thumbnails["Environment"]["Variables"]["FFMPEG_PATH"] == "/opt/bin/ffmpeg"
     assert thumbnails["Timeout"] > 4 * int(thumbnails["Environment"]["Variables"]["THUMBNAIL_TIMEOUT_SECONDS"])
-    assert "ThumbnailQueue" in functions["MakeVideoThumbnail"]["DependsOn"]
+    assert "ThumbnailsQueue" in functions["MakeVideoThumbnail"]["DependsOn"]
 
 
 def test_playback_goes_through_cloudfront_with_signed_urls_and_a_private_bucket(template: dict[str, Any]) -> None:
@@ -264,8 +263,8 @@ def test_playback_goes_through_cloudfront_with_signed_urls_and_a_private_bucket(
     [reads] = [s for s in statements if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
     assert reads["Action"] == "s3:GetObject"
     assert "${StreamDistribution}" in reads["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
-    queue = resources["ThumbnailQueue"]["Properties"]
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ThumbnailDeadLetterQueue", "Arn"]}
+    queue = resources["ThumbnailsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ThumbnailsDeadLetterQueue", "Arn"]}
     assert queue["VisibilityTimeout"] >= 6 * _functions(template)["MakeVideoThumbnail"]["Properties"]["Timeout"]
 
 
@@ -341,7 +340,7 @@ def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -
         [key] = [s for s in _statements(template, role_of[name]) if s.get("Sid") == "ReadStreamSigningKey"]
         assert key["Resource"] == {"Ref": "StreamSigningKeySecret"}  # only groups that present videos sign URLs
     [queue] = [s for s in _statements(template, role_of["ApiVideos"]) if "sqs:SendMessage" in _as_list(s["Action"])]
-    assert queue["Resource"] == {"Fn::GetAtt": ["ThumbnailQueue", "Arn"]}
+    assert queue["Resource"] == {"Fn::GetAtt": ["ThumbnailsQueue", "Arn"]}
     pass_role = next(s for s in _statements(template, role_of["ApiSchedules"]) if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com"

@@ -37,7 +37,7 @@ def run_thumbnail_queue() -> int:
 
     handled = 0
     while True:
-        done = dispatch_queue(get_settings().thumbnail_queue_name, "make_video_thumbnail")
+        done = dispatch_queue(get_settings().queue_name("thumbnails"), "make_video_thumbnail")
         if done == 0:
             return handled
         handled += done

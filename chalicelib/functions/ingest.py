@@ -19,20 +19,29 @@ from chalice.app import SQSEvent
 from chalicelib.adapters.ffprobe import ProbeTimeout
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import NotFound, PayloadTooLarge, Unprocessable
+from chalicelib.functions.declaration import EventFunction, Queue
 from chalicelib.observability import event_function, logger
 from chalicelib.services import ingest
 
 bp = Blueprint(__name__)
 
-# The queue infra/template.json creates, ``media-api-<stage>-ingest``. Chalice bakes
-# the name into the event source when it packages, so ``make package`` sets it.
-INGEST_QUEUE_NAME = get_settings().ingest_queue_name
-# Deliveries of one message before SQS parks it in the dead-letter queue (the queue's
-# RedrivePolicy maxReceiveCount in infra/template.json and scripts/local_aws.py).
-MAX_RECEIVES = 5
+# S3 notifies this queue of every ObjectCreated under videos/ (infra/template.json, scripts/local_aws.py).
+INGEST = EventFunction(
+    "ingest_uploaded_video",
+    "probe uploads into videos rows",
+    memory=512,
+    timeout=60,
+    concurrency=5,
+    grants=("ReadMedia", "ListMediaBucket", "DeleteVideos", "QueueThumbnails"),
+    layers=("FfprobeLayer",),
+    environment={"FFPROBE_PATH": "/opt/bin/ffprobe", "FFPROBE_TIMEOUT_SECONDS": "50"},
+    queue=Queue("ingest", "Uploads that could not be ingested after 5 attempts (S3 or ffprobe kept failing)."),
+)
+# Deliveries of one message before SQS parks it in the dead-letter queue.
+MAX_RECEIVES = INGEST.queue.max_receives if INGEST.queue else 1
 
 
-@bp.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=1, name="ingest_uploaded_video")
+@bp.on_sqs_message(queue=INGEST.queue_name, batch_size=1, name=INGEST.name)
 @event_function
 def ingest_uploaded_video(event: SQSEvent) -> None:
     for record in event:

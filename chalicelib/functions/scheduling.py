@@ -15,6 +15,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.functions.declaration import EventFunction
 from chalicelib.observability import event_function
 from chalicelib.services.scheduling.execution import HANDLER_NAME, execute_scheduled_action
 from chalicelib.services.scheduling.reconciliation import reconcile
@@ -22,16 +23,33 @@ from chalicelib.services.scheduling.reconciliation import reconcile
 bp = Blueprint(__name__)
 
 RECONCILE_RATE = "rate(15 minutes)"
+PUBLISH = EventFunction(
+    HANDLER_NAME,
+    "the target of every publish/unpublish schedule",
+    concurrency=5,
+    grants=("CleanUpOwnSchedule", "PublishScheduleNotifications"),
+)
+RECONCILE = EventFunction(
+    "reconcile_video_schedules",
+    "repair drift between schedule rows and EventBridge Scheduler",
+    grants=(
+        "ManageVideoSchedules",
+        "ReadScheduleGroup",
+        "ListVideoSchedules",
+        "PassSchedulerRole",
+        "PublishScheduleNotifications",
+    ),
+)
 
 
-@bp.lambda_function(name=HANDLER_NAME)
+@bp.lambda_function(name=PUBLISH.name)
 @event_function
 def publish_scheduled_video(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Publish or unpublish one video; raises (so the delivery is retried) when it could not."""
     return execute_scheduled_action(event)
 
 
-@bp.schedule(RECONCILE_RATE, name="reconcile_video_schedules", description="Repair scheduled publish drift")
+@bp.schedule(RECONCILE_RATE, name=RECONCILE.name, description="Repair scheduled publish drift")
 @event_function
 def reconcile_video_schedules(event: Any) -> dict[str, int]:
     return reconcile()

@@ -10,17 +10,27 @@ from __future__ import annotations
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
-from chalicelib.config import get_settings
+from chalicelib.functions.declaration import EventFunction, Queue
 from chalicelib.observability import event_function
 from chalicelib.services import thumbnails
 
 bp = Blueprint(__name__)
 
-# The queue infra/template.json creates, ``media-api-<stage>-thumbnails``; baked in when packaged.
-THUMBNAIL_QUEUE_NAME = get_settings().thumbnail_queue_name
+# Its candidate frames (THUMBNAIL_TIMEOUT_SECONDS each) must fit its 120 s.
+THUMBNAILS = EventFunction(
+    "make_video_thumbnail",
+    "poster frames with ffmpeg",
+    memory=1024,
+    timeout=120,
+    concurrency=2,
+    grants=("ReadMedia", "WriteThumbnails"),
+    layers=("FfmpegLayer",),
+    environment={"FFMPEG_PATH": "/opt/bin/ffmpeg", "THUMBNAIL_TIMEOUT_SECONDS": "25"},
+    queue=Queue(thumbnails.THUMBNAIL_QUEUE, "Videos whose poster frame could not be made after 5 attempts."),
+)
 
 
-@bp.on_sqs_message(queue=THUMBNAIL_QUEUE_NAME, batch_size=1, name="make_video_thumbnail")
+@bp.on_sqs_message(queue=THUMBNAILS.queue_name, batch_size=1, name=THUMBNAILS.name)
 @event_function
 def make_video_thumbnail(event: SQSEvent) -> None:
     for record in event:

@@ -19,6 +19,8 @@ from chalicelib.observability import logger, metrics
 from chalicelib.repositories import videos as videos_repo
 
 THUMBNAIL_PREFIX = "thumbnails"
+# The queue make_video_thumbnail consumes (chalicelib/functions/thumbnails.py).
+THUMBNAIL_QUEUE = "thumbnails"
 UPLOAD_PREFIX = "videos/"
 
 
@@ -30,7 +32,7 @@ def thumbnail_key(video_key: str) -> str:
 
 def request_thumbnail(video_id: int) -> None:
     """Queue the making of a video's poster frame; 503 when the queue cannot be reached."""
-    queues.send_json(get_settings().thumbnail_queue_name, {"videoId": video_id}, what="thumbnail")
+    queues.send_json(get_settings().queue_name(THUMBNAIL_QUEUE), {"videoId": video_id}, what="thumbnail")
 
 
 def video_ids_in(body: str) -> list[int]:

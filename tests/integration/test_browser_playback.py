@@ -49,7 +49,7 @@ def published_video(client: Any, headers: dict[str, str], media_files: MediaFile
         "/api/videos", headers=headers, body=json_body({"filename": "videos/pb/harbour.mp4", "title": "Harbour"})
     )
     assert created.status_code == 201, created.body
-    assert dispatch_queue(get_settings().thumbnail_queue_name, "make_video_thumbnail") == 1
+    assert dispatch_queue(get_settings().queue_name("thumbnails"), "make_video_thumbnail") == 1
     video = created.json_body
     client.http.patch(f"/api/videos/{video['id']}", headers=headers, body=json_body({"isPublished": True}))
     return dict(video)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from chalicelib.adapters.aws import client as aws_client
 from chalicelib.db.engine import get_engine
-from chalicelib.functions.ingest import INGEST_QUEUE_NAME
+from chalicelib.functions.ingest import INGEST
 from scripts.local_aws import ensure_resources
 from scripts.local_dispatcher import dispatch_ingest
 from tests.media import MediaFiles, media_files_fixture, upload_through_api  # noqa: F401
@@ -29,7 +29,7 @@ def _rows() -> list[dict[str, Any]]:
 
 def _queue_empty() -> bool:
     sqs = aws_client("sqs")
-    url = sqs.get_queue_url(QueueName=INGEST_QUEUE_NAME)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=INGEST.queue_name)["QueueUrl"]
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
     return all(int(attributes[name]) == 0 for name in names)

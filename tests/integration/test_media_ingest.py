@@ -24,7 +24,7 @@ def ingest_queue(localstack: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh bucket whose ObjectCreated events under videos/ go to a fresh SQS queue (as infra/template.json)."""
     bucket = f"media-it-{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("MEDIA_BUCKET", bucket)
-    monkeypatch.setenv("MEDIA_THUMBNAIL_QUEUE_NAME", f"{bucket}-thumbnails")
+    monkeypatch.setenv("MEDIA_QUEUE_PREFIX", bucket)
     get_settings.cache_clear()
     s3, sqs = aws_client("s3"), aws_client("sqs")
     s3.create_bucket(Bucket=bucket)
@@ -101,7 +101,7 @@ def test_upload_notification_ingest_and_redelivery(
 
     # Each delivery asked for a thumbnail; the thumbnail function makes exactly one.
     sqs = aws_client("sqs")
-    thumbnails_url = sqs.get_queue_url(QueueName=get_settings().thumbnail_queue_name)["QueueUrl"]
+    thumbnails_url = sqs.get_queue_url(QueueName=get_settings().queue_name("thumbnails"))["QueueUrl"]
     requests = _drain(thumbnails_url)
     assert len(requests) == 2
     for message in requests:
