@@ -68,7 +68,13 @@ def test_nesting_within_the_limit_is_judged_on_its_content(app: Any, admin: dict
     assert status == 400 and "filename" in body["message"]
 
 
-@pytest.mark.parametrize("bad", ["a\x00b", "tab\tinside", "bell\x07", "del\x7f", "c1\x85", "\ud800"])
+BIDI_CONTROLS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["a\x00b", "tab\tinside", "bell\x07", "del\x7f", "c1\x85", "\ud800", *(f"4pm{c}4pm.exe" for c in BIDI_CONTROLS)],
+)
 @pytest.mark.parametrize("field", ["title", "producer", "creator"])
 def test_control_characters_in_admin_text_are_400_and_change_nothing(
     app: Any, admin: dict[str, str], create_video: Any, field: str, bad: str
@@ -94,12 +100,39 @@ def test_control_characters_in_admin_text_are_400_and_change_nothing(
         {"filename": "videos/a\x00.mp4"},
         {"filename": "videos/a\x00.mp4", "title": "T"},
         {"filename": "a\x00.mp4", "duration": 1, "fileSize": 1, "width": 2, "height": 2},
+        {"filename": "videos/clip\u202egpj.exe", "duration": 1, "fileSize": 1, "width": 2, "height": 2},
+        {"filename": "videos/clip\u2066.mp4"},
     ],
 )
-def test_a_nul_in_filename_is_400(app: Any, admin: dict[str, str], payload: dict[str, Any]) -> None:
+def test_a_nul_or_bidi_override_in_filename_is_400(app: Any, admin: dict[str, str], payload: dict[str, Any]) -> None:
     status, body = call(app, "POST", "/api/videos", body=json.dumps(payload), headers=admin)
     assert status == 400 and "filename" in body["message"], body
     assert stored() == []
+
+
+def test_a_bidi_override_in_a_thumbnail_url_or_search_is_400(
+    app: Any, admin: dict[str, str], create_video: Any
+) -> None:
+    video = create_video(title="Before")
+    before = stored()
+    body = json.dumps({"thumbnailUrl": "https://cdn.example/\u202egpj.exe"})
+    path = {"video_id": str(video["id"])}
+    status, answer = call(app, "PATCH", "/api/videos/{video_id}", body=body, headers=admin, path_parameters=path)
+    assert status == 400 and "thumbnailUrl" in answer["message"], answer
+    assert stored() == before
+    status, answer = call(app, "GET", "/api/videos", query={"search": "\u202eabc"})
+    assert status == 400 and "search" in answer["message"], answer
+
+
+def test_right_to_left_marks_are_text_and_stay(app: Any, admin: dict[str, str], create_video: Any) -> None:
+    """LRM and RLM reorder nothing; Hebrew and Arabic titles need them around numbers and punctuation."""
+    video = create_video(title="Before")
+    title = "\u05e9\u05dc\u05d5\u05dd 2024\u200f!"
+    path = {"video_id": str(video["id"])}
+    body = json.dumps({"title": title, "creator": "\u200eAna"})
+    status, answer = call(app, "PATCH", "/api/videos/{video_id}", body=body, headers=admin, path_parameters=path)
+    assert status == 200, answer
+    assert (answer["title"], answer["creator"]) == (title, "\u200eAna")
 
 
 def test_a_nul_in_an_upload_filename_is_400(app: Any, admin: dict[str, str]) -> None:
@@ -175,8 +208,9 @@ def test_a_user_agent_and_referrer_with_control_characters_are_cleaned_not_refus
     from chalicelib.db.engine import get_engine
 
     video = create_video(published=True)
-    body = json.dumps({"videoId": video["id"], "referer": "https://blog.example/a\x00b?session=secret#frag"})
-    status, _ = call(app, "POST", "/api/track/view", body=body, headers={"user-agent": "Bot/1.0\x00\x07 (X11)"})
+    body = json.dumps({"videoId": video["id"], "referer": "https://blog.example/a\x00b\u202e?session=secret#frag"})
+    agent = "Bot/1.0\x00\x07 (X11\u2066)"
+    status, _ = call(app, "POST", "/api/track/view", body=body, headers={"user-agent": agent})
     assert status == 200
     with get_engine().begin() as connection:
         browser, referer = connection.execute(text("SELECT browser, referer FROM video_views")).one()

@@ -5,7 +5,11 @@ Each rule here closes a way client input used to reach PostgreSQL or ``datetime`
 come back as a 500:
 
 * text never holds control characters or lone surrogates (PostgreSQL cannot store
-  NUL in ``text``, and UTF-8 cannot encode a surrogate);
+  NUL in ``text``, and UTF-8 cannot encode a surrogate), nor bidirectional embeddings,
+  overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make a title or a file name
+  display as something other than what it is (``exe.mp4`` shown for ``4pm.exe``). The
+  marks U+200E/U+200F (LRM, RLM) stay allowed: right-to-left text needs them, and they
+  reorder nothing;
 * integers in query strings and paths are ASCII digits only (``str.isdigit`` and
   ``int()`` also accept superscript, Arabic-Indic and fullwidth digits);
 * dates are ISO dates within :data:`MIN_DATE`..:data:`MAX_DATE`, so no arithmetic on
@@ -24,9 +28,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-# C0 controls, DEL, C1 controls and lone UTF-16 surrogates.
-_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-NO_CONTROL_CHARS_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+# C0 controls, DEL, C1 controls, lone UTF-16 surrogates, bidi embeddings, overrides and isolates.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+NO_CONTROL_CHARS_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
 _ASCII_INT = re.compile(r"[0-9]{1,12}")
 MIN_DATE = date(1970, 1, 1)
 MAX_DATE = date(2199, 12, 31)
@@ -47,7 +51,9 @@ def strip_forbidden_chars(value: str) -> str:
 
 def check_text(value: str) -> str:
     if has_forbidden_chars(value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
+        raise PydanticCustomError(
+            "control_characters", "must not contain control characters or bidirectional overrides"
+        )
     return value
 
 
@@ -133,7 +139,8 @@ HttpUrl = Annotated[
     Text,
     AfterValidator(_http_url),
     Field(
-        max_length=2048, json_schema_extra={"format": "uri", "pattern": "^https?://[^\\u0000-\\u001f\\u007f-\\u009f]+$"}
+        max_length=2048,
+        json_schema_extra={"format": "uri", "pattern": "^https?://" + NO_CONTROL_CHARS_PATTERN[1:-2] + "+$"},
     ),
 ]
 """An absolute http(s) URL (an external thumbnail)."""
