@@ -308,6 +308,18 @@ def test_a_refused_upload_is_listed_newest_first_and_its_object_deleted(
     assert _keys("videos/") == [] and _rows() == []
 
 
+@pytest.mark.parametrize("key", ["thumbnails/01/poster.jpg", "other/clip.mp4", "videosX/clip.mp4", "clip.mp4"])
+def test_ingest_never_deletes_an_object_outside_videos(
+    client: Any, admin_headers: dict[str, str], media_bucket: str, media_files: MediaFiles, key: str
+) -> None:
+    """A poster frame (or any object outside the uploads' prefix) named for ingest is refused and kept."""
+    upload(media_files.image, key, content_type="image/jpeg")
+    response = client.http.post("/api/videos", headers=admin_headers, body=json_body({"filename": key}))
+    assert response.status_code == 422, response.body
+    assert [failure["key"] for failure in _failures(client)] == [key]
+    assert _keys(key) == [key] and _rows() == []
+
+
 def test_a_probe_that_keeps_timing_out_is_refused_on_the_last_delivery_only(
     client: Any, media_bucket: str, media_files: MediaFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:

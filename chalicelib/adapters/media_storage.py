@@ -148,6 +148,15 @@ def copy(source_key: str, target_key: str) -> None:
         client("s3").copy({"Bucket": bucket, "Key": source_key}, bucket, target_key)
 
 
+def is_upload_key(key: str) -> bool:
+    """Whether ``key`` is where uploads go (``videos/...``): the only objects ingest may remove.
+
+    Poster frames, renditions and anything else the bucket holds live under other prefixes;
+    an admin naming one of them for ingest must never have it deleted as a refused upload.
+    """
+    return key.startswith(f"{UPLOAD_PREFIX}/") and ".." not in key.split("/")
+
+
 def delete(key: str) -> None:
     """Best-effort removal (undoing a copy whose row could not be written)."""
     try:

@@ -76,8 +76,8 @@ def ingest_object(key: str, descriptive: Mapping[str, str | None] | None = None)
     """Probe ``key`` in the media bucket, create or refresh its row, and queue its thumbnail.
 
     404 when the object is missing; 422 when it is empty, too large or not a video: no row
-    is written, the refusal is recorded (``GET /api/videos/ingest-failures``) and the object
-    deleted, so the bucket keeps no junk. 503 when S3, ffprobe or the thumbnail queue
+    is written, the refusal is recorded (``GET /api/videos/ingest-failures``) and an upload's
+    object deleted, so the bucket keeps no junk. 503 when S3, ffprobe or the thumbnail queue
     cannot be used (a retry re-probes harmlessly).
     """
     given = {name: value for name, value in (descriptive or {}).items() if name in DESCRIPTIVE_FIELDS}
@@ -118,14 +118,20 @@ def _probe(key: str) -> tuple[ffprobe.VideoMetadata, int]:
 
 
 def record_failure(key: str, reason: str) -> None:
-    """Remember why an upload was refused, and delete its object (best effort; it is junk)."""
+    """Remember why an upload was refused, and delete its object (best effort; it is junk).
+
+    Only an upload (a key under ``videos/``) is deleted: a poster frame or any other object an
+    admin named is refused and recorded, and stays.
+    """
     from aws_lambda_powertools.metrics import MetricUnit
 
     with session_scope() as session:
         ingest_repo.add_failure(session, key, reason)
-    media_storage.delete(key)
+    deleted = media_storage.is_upload_key(key)
+    if deleted:
+        media_storage.delete(key)
     metrics.add_metric(name="IngestRejected", unit=MetricUnit.Count, value=1)
-    logger.warning("Upload not ingested; object deleted", extra={"key": key, "reason": reason})
+    logger.warning("Upload not ingested", extra={"key": key, "reason": reason, "object_deleted": deleted})
 
 
 def recent_failures(limit: int) -> list[IngestFailure]:
