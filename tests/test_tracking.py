@@ -565,6 +565,9 @@ def test_no_ip_is_stored_when_hashing_is_disabled(app: Any, video: dict[str, Any
         ("https://user:password@Blog.Example:8443/a/b?x=1", "https://blog.example:8443/a/b"),
         ("http://news.example", "http://news.example/"),
         ("https://[2001:db8::1]/p?q", "https://[2001:db8::1]/p"),
+        ("https://shop.example/app;jsessionid=1A2B3C4D/watch?x=1", "https://shop.example/app/watch"),
+        ("https://mail.example/u/ann%40mail.example/videos", "https://mail.example/u/videos"),
+        ("https://site.example/reset/3f2a9b7c1d0e4f5a6b7c8d9e0f1a2b3c", "https://site.example/reset"),
         ("android-app://com.example.app/", None),
         ("javascript:alert(1)", None),
         ("not a url", None),
@@ -574,7 +577,8 @@ def test_no_ip_is_stored_when_hashing_is_disabled(app: Any, video: dict[str, Any
 def test_only_scheme_host_and_path_of_a_referrer_are_stored(
     app: Any, video: dict[str, Any], given: str, stored: str | None
 ) -> None:
-    """A query string or fragment can carry a session id or a preview token: never stored (README "Privacy")."""
+    """A query string, a fragment, a path's ;parameters or a segment that looks like an address or a token can
+    carry a session id or a preview token: never stored (docs/privacy.md)."""
     status, _ = post(app, "view", {"videoId": video["id"], "referer": given})
     assert status == 200
     assert sql("SELECT referer FROM video_views")[0][0] == stored

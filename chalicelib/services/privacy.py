@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from chalicelib.config import get_settings
 
@@ -32,12 +33,14 @@ def rate_limit_key(ip_address: str) -> str:
     return keyed_ip_hash(ip_address or "unknown", get_settings().ip_hash_key)
 
 
-def referrer_without_query(referer: str | None) -> str | None:
-    """What is stored of a referring URL: scheme, host (and port) and path only.
+def stored_referrer(referer: str | None) -> str | None:
+    """What is stored of a referring URL: scheme, host (and port) and a cleaned path only.
 
     A query string or fragment can carry a session id, a preview token or an e-mail
     address, and user:password@ a credential; none of it is needed to tell where
-    viewers come from. Anything that is not an http(s) URL is not stored at all.
+    viewers come from. Paths carry them too (``;jsessionid=...``, ``/unsubscribe/ann@x.org``,
+    ``/preview/eyJ...``), so the path keeps only its segments that look like page names:
+    see :func:`_clean_path`. Anything that is not an http(s) URL is not stored at all.
     """
     from urllib.parse import urlsplit
 
@@ -53,4 +56,35 @@ def referrer_without_query(referer: str | None) -> str | None:
         return None
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}{port}{parts.path or '/'}"[:REFERER_MAX_LENGTH]
+    return f"{parts.scheme.lower()}://{host}{port}{_clean_path(parts.path)}"[:REFERER_MAX_LENGTH]
+
+
+# Inside a path segment (percent-decoded): an e-mail address; a JWT (three base64url parts,
+# the first a JSON header); a UUID or a long hex string of digits and letters (session ids,
+# hashes; a long number alone is an id, kept).
+_EMAIL = re.compile(r"[^@/\s]+@[^@/\s]+\.[A-Za-z]{2,}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_HEX = re.compile(r"(?=[0-9a-fA-F-]*[0-9])(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F-]{16,}")
+# A run of 16+ letters and digits mixing both: a token, a key, a base64 id (a slug's words are shorter).
+_TOKEN_RUN = re.compile(r"(?=[A-Za-z0-9+/=]*[0-9])(?=[A-Za-z0-9+/=]*[A-Za-z])[A-Za-z0-9+/=]{16,}")
+
+
+def _clean_path(path: str) -> str:
+    """The path without ``;parameters`` and without the segments that look like secrets or addresses.
+
+    ``/app;jsessionid=1A2B/watch`` → ``/app/watch``; ``/u/ann%40mail.example/videos`` →
+    ``/u/videos``; ``/preview/eyJhbGciOi...`` → ``/preview``; ``/reset/3f2a...c9`` → ``/reset``.
+    """
+    kept = [segment.split(";", 1)[0] for segment in (path or "/").split("/")]
+    kept = [segment for segment in kept if not _looks_secret(segment)]
+    cleaned = "/".join(kept)
+    return cleaned if cleaned.startswith("/") else "/" + cleaned
+
+
+def _looks_secret(segment: str) -> bool:
+    from urllib.parse import unquote
+
+    text = unquote(segment)
+    if _EMAIL.search(text) or _JWT.search(text) or _HEX.fullmatch(text):
+        return True
+    return any(_TOKEN_RUN.fullmatch(word) for word in re.split(r"[-_.~:,!@$&'()*]+", text))

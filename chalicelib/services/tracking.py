@@ -24,7 +24,7 @@ from chalicelib.domain.qoe import PlayerQoe
 from chalicelib.domain.viewers import ViewerContext
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
-from chalicelib.services.privacy import rate_limit_key, referrer_without_query, stored_ip_hash
+from chalicelib.services.privacy import rate_limit_key, stored_ip_hash, stored_referrer
 from chalicelib.services.rate_limits import LIMITS, enforce
 
 VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
@@ -99,7 +99,7 @@ def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int
         team=caller.is_admin,
         user_id=caller.user_id,
         ip_hash=stored_ip_hash(caller.ip),
-        referer=referrer_without_query(referer),
+        referer=stored_referrer(referer),
         context=caller.context(),
     )
     _enforce(rate, "track-view")

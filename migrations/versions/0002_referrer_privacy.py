@@ -2,7 +2,7 @@
 
 Referrers used to be stored verbatim, so a query string (a session id, a preview
 token) or user:password@ could end up in ``topReferrers``. New views store only
-scheme://host/path (``chalicelib.services.privacy.referrer_without_query``); this
+scheme://host/path (``chalicelib.services.privacy.stored_referrer``); this
 cleans what is already stored: raw views in place, and the daily referrer roll-ups
 merged under their cleaned key. Referrers that are not http(s) URLs are dropped.
 
@@ -18,7 +18,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# SQL twin of referrer_without_query for stored rows: drop ?query and #fragment, drop
+# SQL twin of stored_referrer for stored rows: drop ?query and #fragment, drop
 # userinfo, refuse anything that is not http(s).
 _CLEANED = """CASE WHEN {col} ~* '^https?://[^/?#]+' THEN
     regexp_replace(regexp_replace({col}, '[?#].*$', ''), '^([A-Za-z]+://)[^/@]*@', '\\1')

@@ -32,7 +32,7 @@ from chalicelib.config import get_settings
 from chalicelib.db.engine import transaction
 from chalicelib.domain.errors import DomainError, Unprocessable
 from chalicelib.repositories import imports
-from chalicelib.services.privacy import referrer_without_query
+from chalicelib.services.privacy import stored_referrer
 
 VIEW_COLUMNS = (
     "id",
@@ -573,7 +573,7 @@ def _mapped(column: str, ids: dict[int, int]) -> str:
 def _clean_referrers(data: bytes) -> bytes:
     from chalicelib.services.importing.copy_text import rewrite_last_field
 
-    return rewrite_last_field(data, referrer_without_query)
+    return rewrite_last_field(data, stored_referrer)
 
 
 def _content_type(path: Path) -> str:
