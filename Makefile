@@ -35,9 +35,9 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
 
-# The browser code the docs and dashboard pages load from the API itself (pinned npm packages).
+# The browser code the API serves itself: pinned npm packages, and the tracking SDK built from its source.
 VENDORED := chalicelib/web/static/vendor/manifest.json
-$(VENDORED): web-assets/package.json web-assets/package-lock.json scripts/vendor_assets.py
+$(VENDORED): web-assets/package.json web-assets/package-lock.json scripts/vendor_assets.py chalicelib/web/static/sdk/tracker.mjs
 	$(PYTHON) -m scripts.vendor_assets
 
 assets: $(VENDORED)

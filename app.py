@@ -7,12 +7,13 @@ from chalicelib.functions import analytics as analytics_functions
 from chalicelib.functions import ingest as ingest_functions
 from chalicelib.functions import scheduling as scheduling_functions
 from chalicelib.functions import thumbnails as thumbnail_functions
-from chalicelib.routes import actions, analytics, dashboard, docs, health, schedules, tracking, uploads, videos
+from chalicelib.routes import actions, analytics, dashboard, docs, health, player, schedules, tracking, uploads, videos
 
 app = build_api(
     health.bp,
     docs.bp,
     dashboard.bp,
+    player.bp,
     videos.bp,
     tracking.bp,
     uploads.bp,

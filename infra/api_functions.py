@@ -81,6 +81,8 @@ GROUPS = (
         ("ManageVideoSchedules", "ReadScheduleGroup", "PassSchedulerRole"),
     ),
     ApiGroup("Analytics", ("analytics",), "app.app", 512, 30, 8),
+    # Embed pages present a published video (signed media URLs); the SDK is a file; oEmbed reads a row.
+    ApiGroup("Player", ("player",), "app.app", 256, 10, 6, ("ReadMedia", "ReadStreamSigningKey")),
     # Health reports whether the schedule group answers; the docs and dashboard pages call nothing.
     ApiGroup("Pages", ("health", "docs", "dashboard"), "app.app", 256, 10, 4, ("ReadScheduleGroup",)),
 )

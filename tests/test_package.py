@@ -34,7 +34,9 @@ RESOURCE_WILDCARD_ALLOWED = {
     "scheduler:ListSchedules",
 }
 COMMON_SIDS = {"CreateOwnLogGroups", "WriteOwnLogs", "ReadDatabaseSecret", "DecryptEnvironment", "VpcNetworkInterfaces"}
-API_FUNCTIONS = {"ApiTracking", "ApiVideos", "ApiActions", "ApiUploads", "ApiSchedules", "ApiAnalytics", "ApiPages"}
+API_FUNCTIONS = {
+    "ApiTracking", "ApiVideos", "ApiActions", "ApiUploads", "ApiSchedules", "ApiAnalytics", "ApiPages", "ApiPlayer",
+}  # fmt: skip
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
@@ -336,6 +338,7 @@ def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -
                                              "sqs:GetQueueUrl"}  # fmt: skip
     assert actions["ApiActions"] - common == {"s3:GetObject", "s3:ListBucket", "s3:PutObject",
                                               "s3:AbortMultipartUpload", "s3:DeleteObject"}  # fmt: skip
+    assert actions["ApiPlayer"] - common == {"s3:GetObject"}  # embed pages sign media URLs, nothing more
     for name in API_FUNCTIONS - {"ApiTracking", "ApiAnalytics", "ApiPages", "ApiUploads", "ApiSchedules"}:
         [key] = [s for s in _statements(template, role_of[name]) if s.get("Sid") == "ReadStreamSigningKey"]
         assert key["Resource"] == {"Ref": "StreamSigningKeySecret"}  # only groups that present videos sign URLs
@@ -378,6 +381,7 @@ def test_each_endpoint_group_is_its_own_function_and_every_path_goes_to_its_grou
     assert routes["/api/track/heartbeat", "POST"].function == "ApiTracking"
     assert routes["/api/videos/{video_id}/analytics/retention", "GET"].function == "ApiAnalytics"
     assert routes["/api/dashboard", "GET"].function == "ApiPages"
+    assert routes["/api/embed/{video_id}", "GET"].function == "ApiPlayer"
 
 
 def test_reserved_concurrency_fits_the_database_connection_budget(template: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ DESCRIPTION = (
     "Admin operations take `Authorization: Bearer <JWT>` (HS256, issued by the main API, admin role)."
 )
 REF_TEMPLATE = "#/components/schemas/{model}"
+REDIRECTS = (301, 302, 307, 308)
 _STATUS_TEXT = {
     400: "Malformed request: not JSON, wrong types, unknown fields, bad ids or dates",
     401: "Missing, malformed, expired or forged token",
@@ -36,6 +37,7 @@ _STATUS_TEXT = {
     415: "Unsupported Content-Type",
     422: "Well-formed but refused by a rule",
     429: "Rate limit exceeded; retry after Retry-After seconds",
+    501: "Not offered by this API",
     503: "A dependency (database, AWS) is unavailable; retry after Retry-After seconds",
 }
 
@@ -173,7 +175,10 @@ def _request_body(spec: RouteSpec, schema: dict[str, Any]) -> dict[str, Any]:
 def _responses(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in (spec.status, *spec.other_success):
-        if spec.produces != ("application/json",):
+        if status in REDIRECTS:
+            location = {"Location": {"schema": {"type": "string"}, "description": "Where it is now"}}
+            responses[str(status)] = {"description": "Moved", "headers": location}
+        elif spec.produces != ("application/json",):
             text = {"schema": {"type": "string"}}
             responses[str(status)] = {"description": "Success", "content": dict.fromkeys(spec.produces, text)}
         elif spec.response is None or status == 204:

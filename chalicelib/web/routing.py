@@ -30,7 +30,7 @@ from chalicelib.web.auth import AuthMode, authenticate
 from chalicelib.web.inputs import MAX_DB_INT
 from chalicelib.web.request import RequestContext, header, parse_body, parse_query
 from chalicelib.web.responses import Reply, error_response, json_response, unexpected_error_response
-from chalicelib.web.static import ASSETS
+from chalicelib.web.static import ASSETS, parse_sdk_name
 
 JSON_CONTENT_TYPES = ("application/json",)
 # navigator.sendBeacon posts a string body as text/plain; tracking routes accept it.
@@ -68,6 +68,11 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     "action": PathParameter(parse_action, {"type": "string", "enum": ["publish", "unpublish"]}, "Which schedule."),
     "token": PathParameter(str, {"type": "string", "maxLength": 2048}, "The preview token from a preview link."),
     "asset": PathParameter(str, {"type": "string", "enum": sorted(ASSETS)}, "A script or style the API's pages use."),
+    "sdk_file": PathParameter(
+        parse_sdk_name,
+        {"type": "string", "pattern": r"^tracker(\.[0-9a-f]{12})?\.m?js$", "examples": ["tracker.js"]},
+        "tracker.js (a classic script), tracker.mjs (an ES module), or either with its version (tracker.<version>.js).",
+    ),
 }
 
 

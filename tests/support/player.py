@@ -1,0 +1,164 @@
+"""What the player tests share: a clip made with ffmpeg, a log of what a page's tracking SDK sent,
+polling with a generous deadline, and a site that serves media with Range and can stall part-way
+(a slow network)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+TRACK = "/api/track/"
+
+
+def make_clip(path: Path, *, seconds: int = 12, size: str = "640x360") -> Path:
+    """An H.264/AAC MP4 with a keyframe every second and its index first (``faststart``), as players like it."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y",
+         "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-b:v", "600k",
+         "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return path
+
+
+def wait_for(
+    probe: Callable[[], T | None], *, page: Any = None, timeout: float = 30, every: float = 0.1, what: str = "it"
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds.
+
+    With ``page``, the wait is Playwright's: its sync API hands a page's events (requests,
+    console messages) to their handlers only while a Playwright call is running.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        if page is not None:
+            page.wait_for_timeout(every * 1000)
+        else:
+            time.sleep(every)
+
+
+@dataclass
+class TrackingLog:
+    """Every tracking request a page sent (fetches and beacons), as the items of the contract:
+    ``{"kind": "view"|"heartbeat"|"event", ...fields}`` in the order they left, batches unpacked."""
+
+    requests: list[tuple[str, Any]] = field(default_factory=list)
+
+    def watch(self, page: Any) -> Any:
+        page.on("request", self._record)
+        return page
+
+    def _record(self, request: Any) -> None:
+        if TRACK not in request.url or request.method != "POST":
+            return
+        path = request.url.split(TRACK, 1)[1].split("?")[0]
+        self.requests.append((path, json.loads(request.post_data or "null")))
+
+    def items(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for path, body in list(self.requests):
+            if path == "batch":
+                found.extend(body["events"])
+            else:
+                found.append({"kind": path, **body})
+        return found
+
+    def of(self, kind: str, **fields: Any) -> list[dict[str, Any]]:
+        return [
+            item
+            for item in self.items()
+            if item["kind"] == kind and all(item.get(name) == value for name, value in fields.items())
+        ]
+
+
+@dataclass
+class Stall:
+    """Hold the answer of the first request for ``path`` that crosses byte ``at`` until the test calls
+    :meth:`release` (a network that stops for a while); later requests are answered at once."""
+
+    path: str
+    at: int
+    done: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def site_handler(directory: Path, stall: Stall | None = None) -> type[BaseHTTPRequestHandler]:
+    """Serves the files of ``directory`` with HTTP Range, as a media host does (Python's own file server
+    ignores Range, and a browser then cannot seek in a video it serves)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            name = self.path.split("?")[0].lstrip("/")
+            target = (directory / name).resolve()
+            if directory.resolve() not in target.parents or not target.is_file():
+                self.send_error(404)
+                return
+            data = target.read_bytes()
+            start, end, status = self._range(len(data))
+            self.send_response(status)
+            self.send_header("Content-Type", CONTENT_TYPES.get(target.suffix, "application/octet-stream"))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(end - start + 1))
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+            self.end_headers()
+            try:
+                if stall and name == stall.path and start < stall.at <= end and not stall.done.is_set():
+                    stall.done.set()
+                    self.wfile.write(data[start : stall.at])
+                    self.wfile.flush()
+                    stall.released.wait(timeout=60)
+                    start = stall.at
+                self.wfile.write(data[start : end + 1])
+            except (BrokenPipeError, ConnectionResetError):  # the browser gave up on this request
+                return
+
+        def _range(self, size: int) -> tuple[int, int, int]:
+            wanted = self.headers.get("Range", "")
+            if not wanted.startswith("bytes="):
+                return 0, size - 1, 200
+            first, _, last = wanted[6:].partition("-")
+            return int(first or 0), min(size - 1, int(last)) if last else size - 1, 206
+
+    return Handler
+
+
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".mp4": "video/mp4", ".js": "text/javascript"}
+
+
+@contextmanager
+def serve(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``handler`` on a free port; yields the origin."""
+    server = ThreadingHTTPServer((host, 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
