@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
-from chalicelib.db.models import Video
+from chalicelib.domain.video import Video
 from chalicelib.presenters.videos import video_fields
 from chalicelib.schemas.player import OEmbedVideo
 from chalicelib.services import player

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import errors
+from chalicelib.domain import errors
 from chalicelib.presenters import player as player_presenter
 from chalicelib.schemas.player import EmbedQuery, OEmbedQuery, OEmbedVideo
 from chalicelib.services import player as player_service

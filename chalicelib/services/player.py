@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from chalicelib import errors
+from chalicelib.adapters.ffmpeg import MAX_SIDE as THUMBNAIL_MAX_SIDE
 from chalicelib.config import get_settings
-from chalicelib.db.models import Video
+from chalicelib.domain import errors
+from chalicelib.domain.video import Video
 from chalicelib.services import videos
-from chalicelib.services.ffmpeg import MAX_SIDE as THUMBNAIL_MAX_SIDE
 from chalicelib.services.preview import decode_preview_token
 
 EMBED_PATH = "/api/embed/"

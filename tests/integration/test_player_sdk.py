@@ -15,8 +15,8 @@ import pytest
 from tests.analytics_support import sql
 from tests.conftest import BASE_ENV
 from tests.integration.conftest import LocalServer, local_server
-from tests.support.browser import ConsoleErrors, chromium
-from tests.support.player import Stall, TrackingLog, make_clip, serve, site_handler, wait_for
+from tests.support.browser import ConsoleErrors, chromium, serve
+from tests.support.player import Stall, TrackingLog, make_clip, site_handler, wait_for
 
 SECONDS = 12
 # The whole integration, as docs/sdk.md gives it; the page also notes when it asked to play and when
@@ -24,7 +24,9 @@ SECONDS = 12
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>watch</title>
 <video id="video" src="{media}" muted playsinline preload="auto" width="640" height="360"></video>
 <script src="{api}/api/sdk/tracker.js"></script>
-<script>window.tracker = MediaTracker.attach(document.getElementById("video"), {{apiUrl: "{api}", videoId: {id}}});</script>
+<script>
+  window.tracker = MediaTracker.attach(document.getElementById("video"), {{apiUrl: "{api}", videoId: {id}}});
+</script>
 <script>
   const video = document.getElementById("video");
   window.measured = {{}};
@@ -67,6 +69,19 @@ def api(site: tuple[Path, str], database_url: str, tmp_path: Path) -> Iterator[L
         yield server
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def tabs(browser: Any) -> Iterator[Tabs]:
+    opened = Tabs(browser)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
 def video_id() -> int:
     rows = sql(
@@ -95,39 +110,60 @@ def event_types(video_id: int) -> list[str]:
     return [row[0] for row in sql("SELECT event_type FROM video_events WHERE video_id = :v ORDER BY id", v=video_id)]
 
 
+class Tabs:
+    """Tabs of one browser, each a context of its own (a viewer), closed after the test."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.pages: list[Any] = []
+
+    def open(self, url: str, log: TrackingLog, errors: ConsoleErrors | None = None, *, ready: bool = True) -> Any:
+        """A new tab on ``url``, its tracking logged, once its video can play (with ``ready``)."""
+        page = log.watch(self.browser.new_page())
+        self.pages.append(page)
+        if errors is not None:
+            errors.watch(page)
+        page.goto(url)
+        if ready:
+            page.wait_for_function("document.getElementById('video').readyState >= 3")
+        return page
+
+    def close(self) -> None:
+        for page in self.pages:
+            if not page.is_closed():
+                page.close()
+
+
 def current_time(page: Any) -> float:
     return float(page.evaluate("document.getElementById('video').currentTime"))
 
 
 def test_a_viewer_who_plays_seeks_and_watches_to_the_end_is_recorded_as_they_did(
-    api: LocalServer, site: tuple[Path, str], video_id: int, tmp_path: Path
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs, tmp_path: Path
 ) -> None:
     url = page_at(site, "watch.html", PAGE, api=api.base, id=video_id, media="clip.mp4")
     log, errors = TrackingLog(), ConsoleErrors()
-    with chromium() as browser:
-        page = errors.watch(log.watch(browser.new_page()))
-        page.goto(url)
-        page.wait_for_function("document.getElementById('video').readyState >= 3")
-        assert log.requests == []  # nothing is sent before the viewer asks to play
-        page.evaluate("window.watch()")
-        wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the first heartbeat")
-        [view] = log.of("view")
-        assert view == {"kind": "view", "videoId": video_id, "referer": url}
-        first = log.of("heartbeat")[0]
-        assert first["qoe"]["rebufferCount"] == 0 and first["viewToken"]
+    page = tabs.open(url, log, errors)
+    assert log.requests == []  # nothing is sent before the viewer asks to play
+    page.evaluate("window.watch()")
+    wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the first heartbeat")
+    [view] = log.of("view")
+    assert view == {"kind": "view", "videoId": video_id, "referer": url}
+    first = log.of("heartbeat")[0]
+    assert first["qoe"]["rebufferCount"] == 0 and first["viewToken"]
 
-        wait_for(page=page, probe=lambda: current_time(page) >= 3, what="3 s of playback")
-        page.evaluate("document.getElementById('video').currentTime = 8")
-        seek = wait_for(page=page, probe=lambda: log.of("event", eventType="seek"), what="the seek event")[0]
-        assert seek["timestamp"] == 8
-        before = [beat for beat in log.of("heartbeat") if 2.7 <= beat["position"] < 8]  # timeupdate: every 250 ms
-        assert before, log.requests  # the part played before the jump is reported before the seek
-        assert log.items().index(before[-1]) < log.items().index(seek)
+    wait_for(page=page, probe=lambda: current_time(page) >= 3, what="3 s of playback")
+    page.evaluate("document.getElementById('video').currentTime = 8")
+    seek = wait_for(page=page, probe=lambda: log.of("event", eventType="seek"), what="the seek event")[0]
+    assert seek["timestamp"] == 8
+    before = [beat for beat in log.of("heartbeat") if 2.7 <= beat["position"] < 8]  # timeupdate: every 250 ms
+    assert before, log.items()  # the part played before the jump is reported before the seek
+    assert log.items().index(before[-1]) < log.items().index(seek)
 
-        wait_for(page=page, probe=lambda: log.of("event", eventType="complete"), timeout=30, what="the end")
-        [last] = log.of("heartbeat", ended=True)
-        measured = page.evaluate("window.measured")
-        page.screenshot(path=str(tmp_path / "sdk-page.png"))
+    wait_for(page=page, probe=lambda: log.of("event", eventType="complete"), timeout=30, what="the end")
+    [last] = log.of("heartbeat", ended=True)
+    measured = page.evaluate("window.measured")
+    page.screenshot(path=str(tmp_path / "sdk-page.png"))
 
     startup = measured["playing"] - measured["requested"]
     assert abs(last["qoe"]["startupTimeMs"] - startup) <= 100, (last["qoe"], startup)
@@ -141,44 +177,41 @@ def test_a_viewer_who_plays_seeks_and_watches_to_the_end_is_recorded_as_they_did
     assert errors == []
 
 
-def test_the_module_build_attaches_the_same_way(api: LocalServer, site: tuple[Path, str], video_id: int) -> None:
+def test_the_module_build_attaches_the_same_way(
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
+) -> None:
     url = page_at(site, "module.html", MODULE_PAGE, api=api.base, id=video_id, media="clip.mp4")
     log, errors = TrackingLog(), ConsoleErrors()
-    with chromium() as browser:
-        page = errors.watch(log.watch(browser.new_page()))
-        page.goto(url)
-        page.wait_for_function("window.tracker && document.getElementById('video').readyState >= 3")
-        page.evaluate("document.getElementById('video').play()")
-        wait_for(page=page, probe=lambda: page.evaluate("window.tracker.viewId"), what="the view")
-        wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the first heartbeat")
+    page = tabs.open(url, log, errors)
+    page.wait_for_function("window.tracker")
+    page.evaluate("document.getElementById('video').play()")
+    wait_for(page=page, probe=lambda: page.evaluate("window.tracker.viewId"), what="the view")
+    wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the first heartbeat")
     assert view_row(video_id)["id"] == log.of("heartbeat")[0]["viewId"]
     assert errors == []
 
 
 def test_pause_sends_a_heartbeat_and_the_event_together_and_leaving_ends_the_view(
-    api: LocalServer, site: tuple[Path, str], video_id: int
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
 ) -> None:
     url = page_at(site, "watch.html", PAGE, api=api.base, id=video_id, media="clip.mp4")
     log = TrackingLog()
-    with chromium() as browser:
-        page = log.watch(browser.new_page())
-        page.goto(url)
-        page.wait_for_function("document.getElementById('video').readyState >= 3")
-        page.evaluate("window.watch()")
-        wait_for(page=page, probe=lambda: current_time(page) >= 2, what="2 s of playback")
-        page.evaluate("document.getElementById('video').pause()")
-        wait_for(page=page, probe=lambda: log.of("event", eventType="pause"), what="the pause event")
-        batch = [body for path, body in log.requests if path == "batch"][-1]
-        assert [item["kind"] for item in batch["events"]] == ["heartbeat", "event"]  # one request, one position
-        assert batch["events"][0]["position"] == batch["events"][1]["timestamp"]
-        wait_for(page=page, probe=lambda: view_row(video_id)["watch_time_seconds"] >= 2, what="the paused view's watch time")
-        seen = view_row(video_id)["last_seen_at"]
-        page.close(run_before_unload=True)  # the tab is closed: a beacon ends the view
-        wait_for(lambda: view_row(video_id)["last_seen_at"] > seen, timeout=10, what="the closing beacon")
+    page = tabs.open(url, log)
+    page.evaluate("window.watch()")
+    wait_for(page=page, probe=lambda: current_time(page) >= 2, what="2 s of playback")
+    page.evaluate("document.getElementById('video').pause()")
+    wait_for(page=page, probe=lambda: log.of("event", eventType="pause"), what="the pause event")
+    batch = [body for path, body in log.requests if path == "batch"][-1]
+    assert [item["kind"] for item in batch["events"]] == ["heartbeat", "event"]  # one request, one position
+    assert batch["events"][0]["position"] == batch["events"][1]["timestamp"]
+    wait_for(page=page, probe=lambda: view_row(video_id)["watch_time_seconds"] >= 2, what="the paused watch time")
+    seen = view_row(video_id)["last_seen_at"]
+    page.close(run_before_unload=True)  # the tab is closed: a beacon ends the view
+    wait_for(lambda: view_row(video_id)["last_seen_at"] > seen, timeout=10, what="the closing beacon")
 
 
 def test_retries_after_a_503_and_a_network_failure_count_nothing_twice(
-    api: LocalServer, site: tuple[Path, str], video_id: int
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
 ) -> None:
     url = page_at(site, "watch.html", PAGE, api=api.base, id=video_id, media="clip.mp4")
     log = TrackingLog()
@@ -195,62 +228,57 @@ def test_retries_after_a_503_and_a_network_failure_count_nothing_twice(
             return
         route.continue_()
 
-    with chromium() as browser:
-        page = log.watch(browser.new_page())
-        page.route("**/api/track/*", refuse_once)
-        page.goto(url)
-        page.wait_for_function("document.getElementById('video').readyState >= 3")
-        page.evaluate("window.watch()")
-        wait_for(page=page, probe=lambda: log.of("event", eventType="complete"), timeout=40, what="the end")
-        wait_for(page=page, probe=lambda: view_row(video_id)["completed"], timeout=15, what="the recorded end")
+    page = tabs.open(url, log)
+    page.route("**/api/track/*", refuse_once)
+    page.evaluate("window.watch()")
+    wait_for(page=page, probe=lambda: log.of("event", eventType="complete"), timeout=40, what="the end")
+    wait_for(page=page, probe=lambda: view_row(video_id)["completed"], timeout=15, what="the recorded end")
     assert len(log.of("view")) == 2  # refused once (Retry-After: 1), then created
     assert {"view", "batch"} <= set(refused)
     assert event_types(video_id) == ["play", "complete"]  # each once, whatever was retried
     assert SECONDS - 1 <= view_row(video_id)["watch_time_seconds"] <= SECONDS
 
 
-def test_a_broken_source_reports_a_failed_playback(api: LocalServer, site: tuple[Path, str], video_id: int) -> None:
+def test_a_broken_source_reports_a_failed_playback(
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
+) -> None:
     (site[0] / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 500)
     url = page_at(site, "broken.html", PAGE, api=api.base, id=video_id, media="broken.mp4")
     log = TrackingLog()
-    with chromium() as browser:
-        page = log.watch(browser.new_page())
-        page.goto(url)
-        beat = wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the failure's heartbeat")[0]
+    page = tabs.open(url, log, ready=False)
+    beat = wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the failure's heartbeat")[0]
     assert beat["qoe"]["errorCode"] == "MEDIA_ERR_SRC_NOT_SUPPORTED"
     assert "startupTimeMs" not in beat["qoe"]
     assert view_row(video_id)["id"] == beat["viewId"]
 
 
+STALL_WATCH = """() => {
+    const video = document.getElementById("video");
+    window.stalls = [];
+    window.waitingSince = 0;
+    video.addEventListener("waiting", () => { if (!video.seeking) window.waitingSince = performance.now(); });
+    video.addEventListener("playing", () => {
+        if (window.waitingSince) window.stalls.push(performance.now() - window.waitingSince);
+        window.waitingSince = 0;
+    });
+}"""
+
+
 def test_a_stall_on_a_slow_network_is_rebuffering_and_a_seek_is_not(
-    api: LocalServer, site: tuple[Path, str], video_id: int, stall: Stall
+    api: LocalServer, site: tuple[Path, str], video_id: int, stall: Stall, tabs: Tabs
 ) -> None:
     url = page_at(site, "slow.html", PAGE, api=api.base, id=video_id, media="slow.mp4")
     log = TrackingLog()
-    with chromium() as browser:
-        page = log.watch(browser.new_page())
-        page.goto(url)
-        page.wait_for_function("document.getElementById('video').readyState >= 3")
-        page.evaluate(
-            """() => {
-                const video = document.getElementById("video");
-                window.stalls = [];
-                window.waitingSince = 0;
-                video.addEventListener("waiting", () => { if (!video.seeking) window.waitingSince = performance.now(); });
-                video.addEventListener("playing", () => {
-                    if (window.waitingSince) window.stalls.push(performance.now() - window.waitingSince);
-                    window.waitingSince = 0;
-                });
-            }"""
-        )
-        page.evaluate("window.watch()")
-        wait_for(page=page, probe=lambda: current_time(page) >= 1, what="1 s of playback")
-        page.evaluate("document.getElementById('video').currentTime = 2")  # buffered: no waiting
-        wait_for(page=page, probe=lambda: page.evaluate("window.waitingSince"), timeout=30, what="the stall")
-        page.wait_for_timeout(1500)
-        stall.release()
-        wait_for(page=page, probe=lambda: log.of("event", eventType="complete"), timeout=60, what="the end")
-        stalls = page.evaluate("window.stalls")
+    page = tabs.open(url, log)
+    page.evaluate(STALL_WATCH)  # the page's own measurement of its stalls
+    page.evaluate("window.watch()")
+    wait_for(page=page, probe=lambda: current_time(page) >= 1, what="1 s of playback")
+    page.evaluate("document.getElementById('video').currentTime = 2")  # buffered: no waiting
+    wait_for(page=page, probe=lambda: page.evaluate("window.waitingSince"), timeout=30, what="the stall")
+    page.wait_for_timeout(1500)
+    stall.release()
+    wait_for(page=page, probe=lambda: log.of("event", eventType="complete"), timeout=60, what="the end")
+    stalls = page.evaluate("window.stalls")
     [last] = log.of("heartbeat", ended=True)
     assert last["qoe"]["rebufferCount"] == len(stalls) >= 1, (last, stalls)
     assert abs(last["qoe"]["rebufferMs"] - sum(stalls)) <= 100 * len(stalls)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @contextmanager
 def static_site(directory: Path, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``directory`` on a free port; yields the site's origin (``http://host:port``)."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+    with serve(functools.partial(_QuietHandler, directory=str(directory)), host) as origin:
+        yield origin
+
+
+@contextmanager
+def serve(handler: Callable[..., BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``handler`` on a free port, a thread per connection; yields the origin."""
     server = ThreadingHTTPServer((host, 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

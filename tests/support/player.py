@@ -8,10 +8,9 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,17 +147,3 @@ def site_handler(directory: Path, stall: Stall | None = None) -> type[BaseHTTPRe
 
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".mp4": "video/mp4", ".js": "text/javascript"}
-
-
-@contextmanager
-def serve(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``handler`` on a free port; yields the origin."""
-    server = ThreadingHTTPServer((host, 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
