@@ -74,7 +74,10 @@ def _shape(schema: dict[str, Any], components: dict[str, Any], named: dict[str, 
     schema = _resolve(schema, components)
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            return " or ".join(_shape(option, components, named) for option in schema[key])
+            shapes = [_shape(option, components, named) for option in schema[key]]
+            if len(set(shapes)) < len(shapes):  # alike on the surface (pages of different items): named
+                shapes = [_named(option, components, named) for option in schema[key]]
+            return " or ".join(shapes)
     properties = schema.get("properties")
     if properties is None:
         return f"`{schema.get('type', 'any')}`"
@@ -84,6 +87,16 @@ def _shape(schema: dict[str, Any], components: dict[str, Any], named: dict[str, 
         named[name] = f"`{{{fields}}}`"
         return f"`{name}`"
     return f"`{{{fields}}}`"
+
+
+def _named(schema: dict[str, Any], components: dict[str, Any], named: dict[str, str]) -> str:
+    """A component by its name, its fields listed under the table."""
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    properties = _resolve(schema, components)
+    required = set(properties.get("required", []))
+    fields = ", ".join(field if field in required else f"{field}?" for field in properties.get("properties", {}))
+    named[name] = f"`{{{fields}}}`"
+    return f"`{name}`"
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Videos to answers: every field of a video, with signed stream and thumbnail URLs."""
+"""Videos to answers, with signed stream and thumbnail URLs: the public fields for anyone, the
+analytics figures for admins only."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from chalicelib.adapters import url_signing
 from chalicelib.domain import timestamps
 from chalicelib.domain.video import Video
 from chalicelib.presenters.formats import iso_utc, number
-from chalicelib.schemas.videos import VideoAnswer
+from chalicelib.schemas.videos import AdminVideo, PublicVideo
 
 
 def video_fields(video: Video) -> dict[str, object]:
-    """The fields every video answer shares, with signed stream and thumbnail URLs.
+    """The public fields every video answer shares, with signed stream and thumbnail URLs.
 
     Only callers allowed to see a video get its answer (the public only published
     videos), so whoever sees a video may play it.
@@ -35,12 +36,18 @@ def video_fields(video: Video) -> dict[str, object]:
         "is_published": video.is_published,
         "scheduled_publish_at": iso_utc(video.scheduled_publish_at),
         "scheduled_unpublish_at": iso_utc(video.scheduled_unpublish_at),
+        "created_at": iso_utc(video.created_at),
+        "updated_at": iso_utc(video.updated_at),
+    }
+
+
+def figure_fields(video: Video) -> dict[str, object]:
+    """The video's analytics figures: admins only."""
+    return {
         "unique_viewers": video.unique_viewers,
         "total_watch_time_seconds": int(video.total_watch_time_seconds),
         "average_watch_time_seconds": number(video.average_watch_time_seconds),
         "completion_rate": number(video.completion_rate),
-        "created_at": iso_utc(video.created_at),
-        "updated_at": iso_utc(video.updated_at),
     }
 
 
@@ -53,5 +60,14 @@ def thumbnail_url(video: Video) -> str | None:
     return None
 
 
-def video_answer(video: Video) -> VideoAnswer:
-    return VideoAnswer.model_validate(video_fields(video))
+def admin_video(video: Video) -> AdminVideo:
+    return AdminVideo.model_validate({**video_fields(video), **figure_fields(video)})
+
+
+def public_video(video: Video) -> PublicVideo:
+    return PublicVideo.model_validate(video_fields(video))
+
+
+def video_answer(video: Video, *, is_admin: bool) -> AdminVideo | PublicVideo:
+    """The answer for whoever asks: an admin gets the figures, anyone else the public fields."""
+    return admin_video(video) if is_admin else public_video(video)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.adapters import url_signing
-from chalicelib.presenters.videos import video_answer, video_fields
+from chalicelib.presenters.videos import admin_video, video_fields
 from chalicelib.schemas.actions import PreviewLink, PreviewVideo
-from chalicelib.schemas.videos import VideoAnswer
+from chalicelib.schemas.videos import AdminVideo
 from chalicelib.services import video_actions, videos
 from chalicelib.services.preview import issue_preview_link
 from chalicelib.web.request import RequestContext
@@ -26,13 +26,13 @@ bp = Blueprint(__name__)
     "POST",
     summary="Duplicate a video",
     auth="admin",
-    response=VideoAnswer,
+    response=AdminVideo,
     status=201,
     extra_statuses=(409,),
 )
-def duplicate_video(ctx: RequestContext, video_id: int) -> VideoAnswer:
+def duplicate_video(ctx: RequestContext, video_id: int) -> AdminVideo:
     """A new unpublished copy titled "<title> (Copy)", with its own copy of the media object."""
-    return video_answer(video_actions.duplicate_video(video_id))
+    return admin_video(video_actions.duplicate_video(video_id))
 
 
 @api_route(bp, "/videos/{video_id}/preview-link", summary="Create a preview link", auth="admin", response=PreviewLink)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.domain.video import VideoFilters
-from chalicelib.presenters.videos import video_answer
+from chalicelib.presenters.videos import admin_video, public_video, video_answer
 from chalicelib.schemas.videos import (
+    AdminVideo,
+    AdminVideoPage,
+    AnyVideo,
+    AnyVideoPage,
     CreateVideoBody,
     ProbeVideoBody,
+    PublicVideo,
+    PublicVideoPage,
     UpdateVideoBody,
-    VideoAnswer,
     VideoListQuery,
-    VideoPage,
 )
 from chalicelib.services import videos as video_service
 from chalicelib.web.request import RequestContext
@@ -22,9 +26,9 @@ from chalicelib.web.routing import api_route
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/videos", summary="List videos", auth="optional", query=VideoListQuery, response=VideoPage)
-def list_videos(ctx: RequestContext) -> VideoPage:
-    """Newest first. Without an admin token only published videos are listed."""
+@api_route(bp, "/videos", summary="List videos", auth="optional", query=VideoListQuery, response=AnyVideoPage)
+def list_videos(ctx: RequestContext) -> AdminVideoPage | PublicVideoPage:
+    """Newest first. Without an admin token only published videos are listed, without their analytics."""
     params: VideoListQuery = ctx.params
     filters = VideoFilters(
         published=params.published,
@@ -35,15 +39,16 @@ def list_videos(ctx: RequestContext) -> VideoPage:
         offset=params.offset,
     )
     videos, total = video_service.list_videos(filters, is_admin=ctx.is_admin)
-    return VideoPage(
-        videos=[video_answer(video) for video in videos], total=total, limit=params.limit, offset=params.offset
-    )
+    page = {"total": total, "limit": params.limit, "offset": params.offset}
+    if ctx.is_admin:
+        return AdminVideoPage(videos=[admin_video(video) for video in videos], **page)
+    return PublicVideoPage(videos=[public_video(video) for video in videos], **page)
 
 
-@api_route(bp, "/videos/{video_id}", summary="Get a video", auth="optional", response=VideoAnswer)
-def get_video(ctx: RequestContext, video_id: int) -> VideoAnswer:
-    """An unpublished video is 404 unless the caller is an admin."""
-    return video_answer(video_service.get_video(video_id, is_admin=ctx.is_admin))
+@api_route(bp, "/videos/{video_id}", summary="Get a video", auth="optional", response=AnyVideo)
+def get_video(ctx: RequestContext, video_id: int) -> AdminVideo | PublicVideo:
+    """An unpublished video is 404 unless the caller is an admin; only an admin gets its analytics figures."""
+    return video_answer(video_service.get_video(video_id, is_admin=ctx.is_admin), is_admin=ctx.is_admin)
 
 
 @api_route(
@@ -53,7 +58,7 @@ def get_video(ctx: RequestContext, video_id: int) -> VideoAnswer:
     summary="Register a video",
     auth="admin",
     body=CreateVideoBody,
-    response=VideoAnswer,
+    response=AdminVideo,
     status=201,
     other_success=(200,),
     extra_statuses=(404, 409),
@@ -69,21 +74,21 @@ def create_video(ctx: RequestContext) -> Reply:
 
         given = ctx.body.model_dump(exclude_unset=True, exclude={"filename"})
         result = ingest.ingest_key(ctx.body.filename, given)
-        return Reply(video_answer(result.video), status=201 if result.created else 200)
+        return Reply(admin_video(result.video), status=201 if result.created else 200)
     fields = ctx.body.model_dump()
     video = video_service.create_video(video_service.NewVideo(**fields))
-    return Reply(video_answer(video), status=201)
+    return Reply(admin_video(video), status=201)
 
 
 @api_route(
-    bp, "/videos/{video_id}", "PATCH", summary="Edit a video", auth="admin", body=UpdateVideoBody, response=VideoAnswer
+    bp, "/videos/{video_id}", "PATCH", summary="Edit a video", auth="admin", body=UpdateVideoBody, response=AdminVideo
 )
-def update_video(ctx: RequestContext, video_id: int) -> VideoAnswer:
+def update_video(ctx: RequestContext, video_id: int) -> AdminVideo:
     """Only the fields sent change; ``isPublished: null`` changes nothing."""
     changes = ctx.body.model_dump(exclude_unset=True)
     if changes.get("is_published", True) is None:
         changes.pop("is_published")
-    return video_answer(video_service.update_video(video_id, changes))
+    return admin_video(video_service.update_video(video_id, changes))
 
 
 @api_route(bp, "/videos/{video_id}", "DELETE", summary="Delete a video", auth="admin", status=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from chalicelib.schemas.base import Answer
-from chalicelib.schemas.videos import VideoAnswer
+from chalicelib.schemas.videos import PublicVideo
 
 
 class PreviewLink(Answer):
@@ -13,5 +13,7 @@ class PreviewLink(Answer):
     expiry_hours: int
 
 
-class PreviewVideo(VideoAnswer):
+class PreviewVideo(PublicVideo):
+    """A preview link's video: the public answer (no analytics), published or not."""
+
     stream_url_expires_in: int = Field(description="Seconds until streamUrl expires.")

@@ -15,8 +15,9 @@ MAX_DURATION_SECONDS = 10 * 24 * 3600
 SEARCH_MAX_CHARS = 200
 
 
-class VideoAnswer(Answer):
-    """A video with its descriptive fields, media facts, publication state and stored analytics figures."""
+class PublicVideo(Answer):
+    """A video as anyone allowed to see it gets it: descriptive fields, media facts, publication state
+    and playback URLs. No analytics: how many watched a video, and for how long, is the library's business."""
 
     id: int
     filename: str
@@ -38,19 +39,38 @@ class VideoAnswer(Answer):
     is_published: bool
     scheduled_publish_at: Instant | None
     scheduled_unpublish_at: Instant | None
-    unique_viewers: int
-    total_watch_time_seconds: int
-    average_watch_time_seconds: float
-    completion_rate: float = Field(description="Percent of views completed, 0-100.")
     created_at: Instant
     updated_at: Instant
 
 
-class VideoPage(Answer):
-    videos: list[VideoAnswer]
+class AdminVideo(PublicVideo):
+    """A video as an admin gets it: the public answer and the video's analytics figures."""
+
+    unique_viewers: int
+    total_watch_time_seconds: int
+    average_watch_time_seconds: float
+    completion_rate: float = Field(description="Percent of views completed, 0-100.")
+
+
+AnyVideo = AdminVideo | PublicVideo
+"""The answer of a route open to anyone: with the figures for an admin token, without them otherwise."""
+
+
+class PublicVideoPage(Answer):
+    videos: list[PublicVideo]
     total: int = Field(description="Videos matching the filters, over all pages.")
     limit: int
     offset: int
+
+
+class AdminVideoPage(Answer):
+    videos: list[AdminVideo]
+    total: int = Field(description="Videos matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+AnyVideoPage = AdminVideoPage | PublicVideoPage
 
 
 def _trim_search(value: Any) -> Any:
