@@ -93,6 +93,8 @@ class Settings:
     jwt_access_secret: str = ""
     media_api_url: str = "http://127.0.0.1:4100"
     cors_allowed_origins: tuple[str, ...] = ()
+    # Refuse tracking requests that name no page (neither Origin nor Referer): no server-side players or apps.
+    tracking_require_origin: bool = False
     # Analytics and privacy
     analytics_retention_days: int = 90
     ip_hashing_enabled: bool = True
@@ -179,6 +181,7 @@ def load_settings() -> Settings:
         jwt_access_secret=_env("JWT_ACCESS_SECRET"),
         media_api_url=(_env("MEDIA_API_URL") or _env("VITE_MEDIA_API_URL") or "http://127.0.0.1:4100").rstrip("/"),
         cors_allowed_origins=tuple(origin.rstrip("/").lower() for origin in _env_list("CORS_ALLOWED_ORIGINS")),
+        tracking_require_origin=_env_bool("TRACKING_REQUIRE_ORIGIN", False),
         analytics_retention_days=_env_int("VIDEO_ANALYTICS_RETENTION_DAYS", 90, minimum=1),
         ip_hashing_enabled=_env_bool("VIDEO_ANALYTICS_IP_HASHING_ENABLED", True),
         ip_hash_secret=_env("VIDEO_ANALYTICS_IP_HASH_SECRET"),

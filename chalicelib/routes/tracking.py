@@ -59,6 +59,7 @@ def _beat(body: HeartbeatBody) -> tracking_service.Beat:
     body=ViewBody,
     response=ViewRecorded,
     content_types=BEACON_CONTENT_TYPES,
+    origin_bound=True,
     extra_statuses=(404, 429),
 )
 def track_view(ctx: RequestContext) -> ViewRecorded:
@@ -77,6 +78,7 @@ def track_view(ctx: RequestContext) -> ViewRecorded:
     body=EventBody,
     response=Success,
     content_types=BEACON_CONTENT_TYPES,
+    origin_bound=True,
     extra_statuses=_PLAYER_STATUSES,
 )
 def track_event(ctx: RequestContext) -> Success:
@@ -98,6 +100,7 @@ def track_event(ctx: RequestContext) -> Success:
     body=HeartbeatBody,
     response=Success,
     content_types=BEACON_CONTENT_TYPES,
+    origin_bound=True,
     extra_statuses=_PLAYER_STATUSES,
 )
 def track_heartbeat(ctx: RequestContext) -> Success:
@@ -118,6 +121,7 @@ def track_heartbeat(ctx: RequestContext) -> Success:
     validate_body=False,
     response=BatchRecorded,
     content_types=BEACON_CONTENT_TYPES,
+    origin_bound=True,
     extra_statuses=(429,),
 )
 def track_batch(ctx: RequestContext) -> BatchRecorded:

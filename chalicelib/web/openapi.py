@@ -25,11 +25,17 @@ DESCRIPTION = (
     "Admin operations take `Authorization: Bearer <JWT>` (HS256, issued by the main API, admin role)."
 )
 REF_TEMPLATE = "#/components/schemas/{model}"
+ORIGIN_RULE = (
+    "From a web page, only pages on the allowed origins (CORS_ALLOWED_ORIGINS, and the API's own) may send "
+    "this: another site's page, beacons and no-cors requests included, is refused with 403 and nothing is "
+    "stored. A request with neither Origin nor Referer (a server-side player, a native app) is an app view, "
+    "counted apart, unless TRACKING_REQUIRE_ORIGIN=true."
+)
 REDIRECTS = (301, 302, 307, 308)
 _STATUS_TEXT = {
     400: "Malformed request: not JSON, wrong types, unknown fields, bad ids or dates",
     401: "Missing, malformed, expired or forged token",
-    403: "Valid token without the admin role (or a view token that does not match)",
+    403: "Valid token without the admin role, a view token that does not match, or a page on another site",
     404: "No such resource",
     409: "Conflicts with the current state",
     410: "Expired",
@@ -115,8 +121,9 @@ def _operation(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
         "parameters": _path_parameters(path) + _query_parameters(spec, schemas),
         "responses": _responses(path, spec, schemas),
     }
-    if spec.description:
-        operation["description"] = spec.description
+    description = spec.description + (f"\n\n{ORIGIN_RULE}" if spec.origin_bound else "")
+    if description.strip():
+        operation["description"] = description.strip()
     if spec.auth == "admin":
         operation["security"] = [{"bearerAuth": []}]
     elif spec.auth == "optional":
@@ -205,6 +212,8 @@ def _responses(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
 
 def _error_statuses(path: str, spec: RouteSpec) -> list[int]:
     statuses = {503, *spec.extra_statuses}
+    if spec.origin_bound:
+        statuses.add(403)
     if spec.body is not None or spec.query is not None or "{" in path:
         statuses.add(400)
     if spec.body is not None:

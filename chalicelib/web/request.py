@@ -62,6 +62,8 @@ class RequestContext:
     principal: Principal | None
     body: Any = None
     params: Any = None
+    # Where a tracking write comes from: "web" (a page on an allowed site) or "app" (no page named).
+    source: str | None = None
 
     @property
     def user_id(self) -> int | None:

@@ -2,7 +2,8 @@
 everything the HTTP layer does around it, and records the declaration (:class:`RouteSpec`)
 that :mod:`chalicelib.web.openapi` turns into the API's OpenAPI document.
 
-Around every view, in this order: authentication (401/403), the admin rate limit
+Around every view, in this order: the sending page's origin for tracking writes (403,
+see :mod:`chalicelib.web.origins`), authentication (401/403), the admin rate limit
 (429), path parameters (400/404), the query string and the JSON body, each validated
 by its pydantic model (400/413/422), then the view, then its answer as JSON. A domain
 error becomes its status; an outage a 503; anything else a logged 500. Chalice turns
@@ -28,6 +29,7 @@ from chalicelib.domain import errors
 from chalicelib.web import cors
 from chalicelib.web.auth import AuthMode, authenticate
 from chalicelib.web.inputs import MAX_DB_INT
+from chalicelib.web.origins import tracking_source
 from chalicelib.web.request import RequestContext, header, parse_body, parse_query
 from chalicelib.web.responses import Reply, error_response, json_response, unexpected_error_response
 from chalicelib.web.static import ASSETS, parse_sdk_name
@@ -96,6 +98,7 @@ class RouteSpec:
     produces: tuple[str, ...] = ("application/json",)
     description: str = ""
     extra_statuses: tuple[int, ...] = ()
+    origin_bound: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -120,6 +123,7 @@ def api_route(
     description: str = "",
     extra_statuses: tuple[int, ...] = (),
     tag: str | None = None,
+    origin_bound: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``view(ctx, **path_params)`` on ``bp`` with auth, validation and error handling around it.
 
@@ -127,6 +131,8 @@ def api_route(
     ``TypeAdapter`` takes, such as a union); the parsed body and query are handed to the
     view as ``ctx.body`` and ``ctx.params``. ``validate_body=False`` documents ``body`` but
     leaves reading it to the view (a batch whose items are checked one by one).
+    ``origin_bound=True`` (tracking writes) refuses pages outside the allowed origins before anything
+    else and tells the view the request's source as ``ctx.source`` (:mod:`chalicelib.web.origins`).
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,6 +153,7 @@ def api_route(
             produces=produces,
             description=description or (view.__doc__ or "").strip(),
             extra_statuses=extra_statuses,
+            origin_bound=origin_bound,
         )
 
         @functools.wraps(view)
@@ -164,13 +171,14 @@ def api_route(
 def _handle(bp: Blueprint, spec: RouteSpec, raw_path_params: dict[str, str]) -> Response:
     request = bp.current_request
     try:
+        source = tracking_source(request) if spec.origin_bound else None
         principal = authenticate(request, spec.auth)
         if spec.auth == "admin" and principal is not None:
             from chalicelib.services.rate_limits import check_admin_rate
 
             check_admin_rate(principal.user_id)
         path_params = {name: _path_parameter(name).parse(value) for name, value in raw_path_params.items()}
-        ctx = RequestContext(request, principal)
+        ctx = RequestContext(request, principal, source=source)
         if spec.query is not None:
             ctx.params = parse_query(request, spec.query)
         if spec.body is not None and spec.validate_body:

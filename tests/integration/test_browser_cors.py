@@ -134,3 +134,52 @@ def test_an_unlisted_origin_is_refused_by_the_browser_and_writes_nothing(
     assert outcome == "TypeError"  # the preflight found no Access-Control-Allow-Origin
     assert read == "TypeError"  # nor may it read a simple GET's answer
     assert rows("SELECT count(*) FROM video_views") == [(0,)]
+
+
+def test_beacons_and_no_cors_requests_from_an_unlisted_origin_are_refused_and_store_nothing(
+    api: LocalServer, pages: tuple[str, str], create_video: Any
+) -> None:
+    """CORS only hides answers: a beacon or a no-cors fetch still arrives, and the API refuses it itself."""
+    from app import app
+    from scripts.apigw import invoke, proxy_event
+
+    _, unlisted = pages
+    video = create_video(published=True, duration=600)
+    _, _, view = invoke(app, proxy_event("POST", "/api/track/view", body={"videoId": video["id"]}))
+    refused: list[tuple[str, int]] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on(
+            "response",
+            lambda response: refused.append((response.url, response.status)) if "/api/track/" in response.url else None,
+        )
+        page.goto(f"{unlisted}/index.html")
+        sent = page.evaluate(
+            """async ({api, videoId, viewId, viewToken}) => {
+                const beat = JSON.stringify({viewId, viewToken, watchTimeSeconds: 30});
+                const event = JSON.stringify({videoId, viewId, viewToken, eventType: "complete", timestamp: 30});
+                const batch = JSON.stringify({events: [{kind: "heartbeat", viewId, viewToken, watchTimeSeconds: 40}]});
+                const beacons = [
+                    navigator.sendBeacon(api + "/api/track/view", JSON.stringify({videoId})),
+                    navigator.sendBeacon(api + "/api/track/heartbeat", beat),
+                    navigator.sendBeacon(api + "/api/track/event", event),
+                    navigator.sendBeacon(api + "/api/track/batch", batch),
+                ];
+                const opaque = [];
+                for (const [path, body] of [["view", JSON.stringify({videoId})], ["heartbeat", beat],
+                                            ["event", event], ["batch", batch]]) {
+                    const answer = await fetch(api + "/api/track/" + path, {method: "POST", mode: "no-cors", body});
+                    opaque.push(answer.type);
+                }
+                return {beacons, opaque};
+            }""",
+            {"api": api.base, "videoId": video["id"], "viewId": view["viewId"], "viewToken": view["viewToken"]},
+        )
+        deadline = time.monotonic() + 30
+        while len(refused) < 8 and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+    assert sent == {"beacons": [True] * 4, "opaque": ["opaque"] * 4}
+    assert sorted(status for _, status in refused) == [403] * 8, refused
+    # Only the app view made above exists, untouched: no view, event, watch time or completion from the page.
+    assert rows("SELECT count(*), max(watch_time_seconds), bool_or(completed) FROM video_views") == [(1, 0, False)]
+    assert rows("SELECT count(*) FROM video_events") == [(0,)]
