@@ -5,6 +5,7 @@ polling with a generous deadline, and a site that serves media with Range and ca
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
 TRACK = "/api/track/"
 
 
@@ -29,6 +31,25 @@ def make_clip(path: Path, *, seconds: int = 12, size: str = "640x360") -> Path:
         check=True, timeout=120,
     )  # fmt: skip
     return path
+
+
+def make_poster(clip: Path, path: Path) -> Path:
+    """A JPEG of the clip's frame at 1 s, as the thumbnail function makes it."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", "1", "-i", str(clip), "-frames:v", "1", str(path)],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
+def artifacts(name: str) -> Path:
+    """A folder for what a test leaves for people to look at (screenshots): ``$TEST_ARTIFACTS_DIR/<name>``,
+    by default ``build/test-artifacts/<name>`` in the repository."""
+    root = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "build" / "test-artifacts"))
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def wait_for(

@@ -104,12 +104,17 @@
     f: toggleFullscreen,
   };
 
-  document.addEventListener("keydown", (event) => {
+  // The page's keys, wherever the focus is in the frame: taken first (capture) and kept from the
+  // native controls, which would otherwise act on the same key press in their own way.
+  function onKey(event) {
     const action = KEYS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
     if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
-    event.preventDefault(); // the page does not scroll, and the native controls do not act twice
-    action();
-  });
+    event.preventDefault();
+    event.stopPropagation();
+    if (event.type === "keydown") action();
+  }
+
+  for (const type of ["keydown", "keypress", "keyup"]) window.addEventListener(type, onKey, true);
   video.addEventListener("error", () => say("This video could not be played."));
   start();
 })();
