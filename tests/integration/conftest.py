@@ -109,13 +109,16 @@ def localstack(localstack_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 @contextmanager
-def local_server(env: dict[str, str], *, log: Path | None = None) -> Iterator[LocalServer]:
+def local_server(env: dict[str, str], *, log: Path | None = None, own_url: bool = False) -> Iterator[LocalServer]:
     """The local server `make dev` runs (:mod:`scripts.local_server`) on a free port with ``env``.
 
     Yields a :class:`LocalServer` (``str()`` of it is the base URL); the process runs in
-    its own session so a test can count its threads and open files.
+    its own session so a test can count its threads and open files. With ``own_url`` its
+    ``MEDIA_API_URL`` is its own base URL, as deployed (the embed page and oEmbed name it).
     """
     port = _free_port()
+    if own_url:
+        env = {**env, "MEDIA_API_URL": f"http://127.0.0.1:{port}"}
     command = [sys.executable, "-m", "scripts.local_server", "--host", "127.0.0.1", "--port", str(port)]
     output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(

@@ -82,7 +82,7 @@ def api(media_bucket: str, moto_endpoint: str, database_url: str, tmp_path: Path
         "AWS_ENDPOINT_URL": moto_endpoint,
         "CORS_ALLOWED_ORIGINS": "https://frontend.example",  # not the blog: the embed page needs no CORS
     }
-    with local_server(env, log=tmp_path / "server.log") as server:
+    with local_server(env, log=tmp_path / "server.log", own_url=True) as server:
         yield server
 
 
@@ -235,7 +235,7 @@ def test_the_embed_page_fills_its_frame_shows_its_poster_and_loads_only_the_apis
     poster = frame.evaluate("document.getElementById('player').poster")
     assert poster.startswith(moto_endpoint) and "thumbnails/embed/harbour.jpg" in poster
     oembed = frame.evaluate("document.querySelector('link[type=\"application/json+oembed\"]').href")
-    assert "/api/oembed?url=" in oembed and oembed.endswith(f"/api/embed/{video_id}&format=json")
+    assert oembed == f"{api.base}/api/oembed?url={api.base}/api/embed/{video_id}&format=json"
     assert frame.evaluate("document.fullscreenEnabled")  # the iframe allows it
     page.screenshot(path=str(artifacts("embed") / "poster.png"))
     api_host, media_host, blog_host = api.base.split("/")[2], moto_endpoint.split("/")[2], blog.split("/")[2]
