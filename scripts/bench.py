@@ -14,7 +14,10 @@ them (the first scheduled refresh), then prints
    token, with the views tracked in 1. still unfolded (today's views included);
 3. the sketches' error against exact counts;
 4. the seed's approach (load a busy video's views into Python and count) beside ours;
-5. listing 100 videos with and without signed URLs.
+5. listing 100 videos with and without signed URLs;
+6. retention dropping half the seeded history;
+7. the player: the SDK's size, and the bytes an embed page fetches before its first frame
+   (:mod:`scripts.bench_player`).
 
 Every figure is the median of several runs. Not a test: nothing here asserts a time.
 Options: ``--views N --events N --videos N --days N --busy-share F --keep`` (keep the
@@ -823,6 +826,9 @@ def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact
     for name, figures in bench_listing(url, args.samples).items():
         print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
     report_retention(args.days)
+    from scripts.bench_player import report_player
+
+    report_player(url)
 
 
 def _line(name: str, figures: dict[str, float]) -> None:

@@ -15,7 +15,15 @@ from scripts.embedded_db import server_url
 from tests.conftest import admin_connection
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("1. Tracking", "2. Analytics", "3. Unique viewers", "4. Seed approach", "5. Listing", "6. Retention")
+SECTIONS = (
+    "1. Tracking",
+    "2. Analytics",
+    "3. Unique viewers",
+    "4. Seed approach",
+    "5. Listing",
+    "6. Retention",
+    "7. Player",
+)
 TINY = ["--views", "3000", "--events", "6000", "--videos", "20", "--requests", "20", "--samples", "2"]
 
 

@@ -16,23 +16,19 @@ from tests.analytics_support import sql
 from tests.conftest import BASE_ENV
 from tests.integration.conftest import LocalServer, local_server
 from tests.support.browser import ConsoleErrors, chromium, serve
-from tests.support.player import Stall, TrackingLog, make_clip, site_handler, wait_for
+from tests.support.player import (
+    SDK_PAGE,
+    STALL_WATCH,
+    Stall,
+    Tabs,
+    TrackingLog,
+    current_time,
+    make_clip,
+    site_handler,
+    wait_for,
+)
 
 SECONDS = 12
-# The whole integration, as docs/sdk.md gives it; the page also notes when it asked to play and when
-# the first frame came, its own measurement of the startup time.
-PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>watch</title>
-<video id="video" src="{media}" muted playsinline preload="auto" width="640" height="360"></video>
-<script src="{api}/api/sdk/tracker.js"></script>
-<script>
-  window.tracker = MediaTracker.attach(document.getElementById("video"), {{apiUrl: "{api}", videoId: {id}}});
-</script>
-<script>
-  const video = document.getElementById("video");
-  window.measured = {{}};
-  window.watch = () => {{ window.measured.requested = performance.now(); return video.play(); }};
-  video.addEventListener("playing", () => {{ window.measured.playing ??= performance.now(); }});
-</script>"""
 MODULE_PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>watch</title>
 <video id="video" src="{media}" muted playsinline preload="auto"></video>
 <script type="module">
@@ -110,38 +106,10 @@ def event_types(video_id: int) -> list[str]:
     return [row[0] for row in sql("SELECT event_type FROM video_events WHERE video_id = :v ORDER BY id", v=video_id)]
 
 
-class Tabs:
-    """Tabs of one browser, each a context of its own (a viewer), closed after the test."""
-
-    def __init__(self, browser: Any) -> None:
-        self.browser = browser
-        self.pages: list[Any] = []
-
-    def open(self, url: str, log: TrackingLog, errors: ConsoleErrors | None = None, *, ready: bool = True) -> Any:
-        """A new tab on ``url``, its tracking logged, once its video can play (with ``ready``)."""
-        page = log.watch(self.browser.new_page())
-        self.pages.append(page)
-        if errors is not None:
-            errors.watch(page)
-        page.goto(url)
-        if ready:
-            page.wait_for_function("document.getElementById('video').readyState >= 3")
-        return page
-
-    def close(self) -> None:
-        for page in self.pages:
-            if not page.is_closed():
-                page.close()
-
-
-def current_time(page: Any) -> float:
-    return float(page.evaluate("document.getElementById('video').currentTime"))
-
-
 def test_a_viewer_who_plays_seeks_and_watches_to_the_end_is_recorded_as_they_did(
     api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs, tmp_path: Path
 ) -> None:
-    url = page_at(site, "watch.html", PAGE, api=api.base, id=video_id, media="clip.mp4")
+    url = page_at(site, "watch.html", SDK_PAGE, api=api.base, id=video_id, media="clip.mp4")
     log, errors = TrackingLog(), ConsoleErrors()
     page = tabs.open(url, log, errors)
     assert log.requests == []  # nothing is sent before the viewer asks to play
@@ -194,7 +162,7 @@ def test_the_module_build_attaches_the_same_way(
 def test_pause_sends_a_heartbeat_and_the_event_together_and_leaving_ends_the_view(
     api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
 ) -> None:
-    url = page_at(site, "watch.html", PAGE, api=api.base, id=video_id, media="clip.mp4")
+    url = page_at(site, "watch.html", SDK_PAGE, api=api.base, id=video_id, media="clip.mp4")
     log = TrackingLog()
     page = tabs.open(url, log)
     page.evaluate("window.watch()")
@@ -213,7 +181,7 @@ def test_pause_sends_a_heartbeat_and_the_event_together_and_leaving_ends_the_vie
 def test_retries_after_a_503_and_a_network_failure_count_nothing_twice(
     api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
 ) -> None:
-    url = page_at(site, "watch.html", PAGE, api=api.base, id=video_id, media="clip.mp4")
+    url = page_at(site, "watch.html", SDK_PAGE, api=api.base, id=video_id, media="clip.mp4")
     log = TrackingLog()
     refused: list[str] = []
 
@@ -243,7 +211,7 @@ def test_a_broken_source_reports_a_failed_playback(
     api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
 ) -> None:
     (site[0] / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 500)
-    url = page_at(site, "broken.html", PAGE, api=api.base, id=video_id, media="broken.mp4")
+    url = page_at(site, "broken.html", SDK_PAGE, api=api.base, id=video_id, media="broken.mp4")
     log = TrackingLog()
     page = tabs.open(url, log, ready=False)
     beat = wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the failure's heartbeat")[0]
@@ -252,22 +220,10 @@ def test_a_broken_source_reports_a_failed_playback(
     assert view_row(video_id)["id"] == beat["viewId"]
 
 
-STALL_WATCH = """() => {
-    const video = document.getElementById("video");
-    window.stalls = [];
-    window.waitingSince = 0;
-    video.addEventListener("waiting", () => { if (!video.seeking) window.waitingSince = performance.now(); });
-    video.addEventListener("playing", () => {
-        if (window.waitingSince) window.stalls.push(performance.now() - window.waitingSince);
-        window.waitingSince = 0;
-    });
-}"""
-
-
 def test_a_stall_on_a_slow_network_is_rebuffering_and_a_seek_is_not(
     api: LocalServer, site: tuple[Path, str], video_id: int, stall: Stall, tabs: Tabs
 ) -> None:
-    url = page_at(site, "slow.html", PAGE, api=api.base, id=video_id, media="slow.mp4")
+    url = page_at(site, "slow.html", SDK_PAGE, api=api.base, id=video_id, media="slow.mp4")
     log = TrackingLog()
     page = tabs.open(url, log)
     page.evaluate(STALL_WATCH)  # the page's own measurement of its stalls

@@ -15,9 +15,38 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests.support.browser import ConsoleErrors
+
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 TRACK = "/api/track/"
+
+
+# The whole integration, as docs/sdk.md gives it; the page also notes when it asked to play and when
+# the first frame came, its own measurement of the startup time.
+SDK_PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>watch</title>
+<video id="video" src="{media}" muted playsinline preload="auto" width="640" height="360"></video>
+<script src="{api}/api/sdk/tracker.js"></script>
+<script>
+  window.tracker = MediaTracker.attach(document.getElementById("video"), {{apiUrl: "{api}", videoId: {id}}});
+</script>
+<script>
+  const video = document.getElementById("video");
+  window.measured = {{}};
+  window.watch = () => {{ window.measured.requested = performance.now(); return video.play(); }};
+  video.addEventListener("playing", () => {{ window.measured.playing ??= performance.now(); }});
+</script>"""
+# The page's own measurement of its stalls (waiting -> playing, seeks left out).
+STALL_WATCH = """() => {
+    const video = document.getElementById("video");
+    window.stalls = [];
+    window.waitingSince = 0;
+    video.addEventListener("waiting", () => { if (!video.seeking) window.waitingSince = performance.now(); });
+    video.addEventListener("playing", () => {
+        if (window.waitingSince) window.stalls.push(performance.now() - window.waitingSince);
+        window.waitingSince = 0;
+    });
+}"""
 
 
 def make_clip(path: Path, *, seconds: int = 12, size: str = "640x360") -> Path:
@@ -168,3 +197,31 @@ def site_handler(directory: Path, stall: Stall | None = None) -> type[BaseHTTPRe
 
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".mp4": "video/mp4", ".js": "text/javascript"}
+
+
+class Tabs:
+    """Tabs of one browser, each a context of its own (a viewer), closed after the test."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.pages: list[Any] = []
+
+    def open(self, url: str, log: TrackingLog, errors: ConsoleErrors | None = None, *, ready: bool = True) -> Any:
+        """A new tab on ``url``, its tracking logged, once its video can play (with ``ready``)."""
+        page = log.watch(self.browser.new_page())
+        self.pages.append(page)
+        if errors is not None:
+            errors.watch(page)
+        page.goto(url)
+        if ready:
+            page.wait_for_function("document.getElementById('video').readyState >= 3")
+        return page
+
+    def close(self) -> None:
+        for page in self.pages:
+            if not page.is_closed():
+                page.close()
+
+
+def current_time(page: Any) -> float:
+    return float(page.evaluate("document.getElementById('video').currentTime"))
