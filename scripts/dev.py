@@ -11,6 +11,10 @@
 5. The local server (:mod:`scripts.local_server`, Chalice's ``chalice local`` with the
    deployed API's answers) on ``http://127.0.0.1:$PORT`` (default 4100).
 
+In a terminal, Ctrl-C reaches these processes and not `make` (:mod:`scripts.foreground`), so
+`make dev` stops cleanly and exits 0; `make stop` (SIGTERM) and a closed terminal (SIGHUP) stop it
+cleanly too.
+
 The values it chose are recorded in ``.data/dev-env.json`` (:mod:`scripts.dev_env`) so
 `make schedules`, `make token` and `make migrate` in another shell use the same ones.
 ``python -m scripts.dev token`` prints a fresh admin token.
@@ -26,6 +30,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from scripts.foreground import own_foreground
 
 if TYPE_CHECKING:
     from scripts.local_media import MediaMirror
@@ -165,12 +171,12 @@ def start_dispatcher(stop: threading.Event) -> threading.Thread:
 
 
 def serve(port: str) -> int:
-    """Run the local server until it exits or we are told to stop (Ctrl-C or SIGTERM: exit 0).
+    """Run the local server until it exits or we are told to stop (Ctrl-C, SIGTERM or SIGHUP: exit 0).
 
     Without autoreload (see :mod:`scripts.local_server`): restart `make dev` after changing code.
     """
     command = [sys.executable, "-m", "scripts.local_server", "--host", "127.0.0.1", "--stage", "local"]
-    # Its own process group, so stopping us (Ctrl-C or SIGTERM) stops all of it.
+    # A session of its own, so stopping us stops all of it.
     process = subprocess.Popen([*command, "--port", port], cwd=ROOT, start_new_session=True)
     try:
         return process.wait()
@@ -214,21 +220,36 @@ def stop_running() -> int:
 
 
 def main(argv: list[str]) -> int:
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGHUP too: a closed terminal stops the server, which runs in a session of its own.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _raise_interrupt)
+    command = argv[1] if len(argv) > 1 else "serve"
     try:
-        return _run(argv)
+        if command == "stop":
+            return stop_running()
+        if command == "token":
+            configure_environment()
+            sys.stdout.write(admin_token() + "\n")
+            return 0
+        with own_foreground():  # in a terminal, Ctrl-C reaches us and not make: `make dev` exits 0
+            stop_reading_the_terminal()
+            return _start_and_serve()
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM while starting: a clean stop all the same
         return 0
 
 
-def _run(argv: list[str]) -> int:
-    command = argv[1] if len(argv) > 1 else "serve"
-    if command == "stop":
-        return stop_running()
+def stop_reading_the_terminal() -> None:
+    """Standard input becomes /dev/null for us and all we start: the server, in a session of its own,
+    would read the user's keys with no job control to stop it, and a terminal library that chalice
+    imports would query the terminal (waiting seconds for answers, and late answers would be typed at
+    the shell's prompt)."""
+    empty = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(empty, 0)
+    os.close(empty)
+
+
+def _start_and_serve() -> int:
     configure_environment()
-    if command == "token":
-        sys.stdout.write(admin_token() + "\n")
-        return 0
     port = os.environ.get("PORT", "4100")
     prepare_database()
     mirror = prepare_aws()
