@@ -99,6 +99,8 @@ class Settings:
     analytics_retention_days: int = 90
     ip_hashing_enabled: bool = True
     ip_hash_secret: str = ""
+    # "daily": anonymous visitor keys use a salt that changes every UTC day (no key links days); "never".
+    visitor_salt_rotation: str = "daily"
     view_token_secret: str = ""
     # Scheduling
     schedule_default_timezone: str = "UTC"
@@ -185,6 +187,7 @@ def load_settings() -> Settings:
         analytics_retention_days=_env_int("VIDEO_ANALYTICS_RETENTION_DAYS", 90, minimum=1),
         ip_hashing_enabled=_env_bool("VIDEO_ANALYTICS_IP_HASHING_ENABLED", True),
         ip_hash_secret=_env("VIDEO_ANALYTICS_IP_HASH_SECRET"),
+        visitor_salt_rotation=_env_choice("VIDEO_ANALYTICS_VISITOR_SALT_ROTATION", ("daily", "never")),
         view_token_secret=_env("VIDEO_VIEW_TOKEN_SECRET"),
         schedule_default_timezone=_env("VIDEO_SCHEDULE_DEFAULT_TIMEZONE", "UTC"),
         schedule_notification_enabled=_env_bool("VIDEO_SCHEDULE_NOTIFICATION_ENABLED", False),

@@ -41,7 +41,7 @@ def table() -> str:
 def _auth(operation: dict[str, Any]) -> str:
     security = operation.get("security")
     if security == [{"bearerAuth": []}]:
-        return "admin"
+        return "admin or self" if operation.get("x-auth") == "user" else "admin"
     return "optional" if security else "public"
 
 

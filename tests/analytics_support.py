@@ -27,11 +27,13 @@ def add_view(
     at: datetime | None = None,
     team: bool = False,
 ) -> int:
+    """A view as tracking records it (a view with a user id is a consented one)."""
     rows = sql(
         """
-        INSERT INTO video_views (video_id, user_id, ip_address, referer, watch_time_seconds, completed, created_at,
-                                 is_team)
-        VALUES (:v, :u, :ip, :r, :w, :c, COALESCE(CAST(:at AS timestamptz), now()), :team) RETURNING id
+        INSERT INTO video_views (video_id, user_id, consented, ip_address, referer, watch_time_seconds, completed,
+                                 created_at, is_team)
+        VALUES (:v, :u, CAST(:u AS int) IS NOT NULL, :ip, :r, :w, :c, COALESCE(CAST(:at AS timestamptz), now()), :team)
+        RETURNING id
         """,
         team=team,
         v=video_id,

@@ -121,6 +121,9 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     from chalicelib.db import fastpath
 
     fastpath.dispose()
+    from chalicelib.services import privacy
+
+    privacy.forget_salt()
     url_signing.reset()
 
 
@@ -143,7 +146,8 @@ def truncate_all() -> None:
                 "TRUNCATE videos, video_views, video_events, video_schedule_history, ingest_failures, "
                 "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
                 "analytics_state, analytics_audience_days, "
-                "analytics_zones, rate_limit_counters, import_checkpoints, import_ids, users RESTART IDENTITY CASCADE"
+                "analytics_zones, rate_limit_counters, import_checkpoints, import_ids, visitor_salts, "
+                "users RESTART IDENTITY CASCADE"
             )
         )
         connection.execute(text("INSERT INTO analytics_zones (zone) VALUES ('UTC')"))  # as migration 0004 leaves it

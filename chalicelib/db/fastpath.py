@@ -40,6 +40,7 @@ IDLE_PING_SECONDS = 5.0
 # Connections kept open while nobody uses them (a Lambda container needs exactly one).
 KEEP_IDLE = 1
 UNAVAILABLE = "Database is unavailable, try again shortly"
+FOREIGN_KEY_VIOLATION = "23503"
 
 
 @dataclass
@@ -193,6 +194,10 @@ def run(name: str, sql: str, params: dict[str, Any]) -> list[Any]:
                 raise errors.ServiceUnavailable(UNAVAILABLE) from error
             if isinstance(error, DatabaseError) and sqlstate(error).startswith("22"):
                 raise errors.Unprocessable("A value is out of range") from error  # data exception
+            if isinstance(error, DatabaseError) and sqlstate(error) == FOREIGN_KEY_VIOLATION:
+                # The statements lock the video they write for; should a row still vanish under a
+                # write (deleted at that moment), nothing was written and there is nothing to write to.
+                raise errors.NotFound("The video was deleted") from error
             raise
         connection.last_used = time.monotonic()
         return rows

@@ -99,7 +99,8 @@ class VideoView(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # HMAC-SHA-256 of the client IP (64 hex chars), never the address itself.
+    # The anonymous visitor key (64 hex chars): HMAC-SHA-256 of the day's salt, the client IP and its
+    # User-Agent (services/privacy.py), never the address itself. The column keeps the module's name.
     ip_address: Mapped[str | None] = mapped_column(String(64))
     # True for views imported from the module: ``ip_address`` is its plain SHA-256 of the address.
     ip_legacy: Mapped[bool] = mapped_column(Boolean, server_default="false")
@@ -130,6 +131,10 @@ class VideoView(Base):
     qoe_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     # The viewer left (ended, pagehide, a complete event): not live any more.
     ended_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    # The viewer agreed that the view carries their user id (no user id without it; NULL: recorded before).
+    consented: Mapped[bool | None] = mapped_column(Boolean)
+    # "web": a page on an allowed origin; "app": no page named (a server-side player, a native app).
+    source: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), primary_key=True)
 
 
@@ -149,6 +154,15 @@ class VideoEvent(Base):
     is_team: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # Partitioned by month of created_at, like video_views.
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), primary_key=True)
+
+
+class VisitorSalt(Base):
+    """The salt of one UTC day's anonymous visitor keys; only the current day's is kept."""
+
+    __tablename__ = "visitor_salts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class VideoScheduleHistory(Base):

@@ -2,7 +2,8 @@
 
 * ``refresh_video_analytics`` (every 5 minutes): folds new raw views and events into
   hourly roll-ups with viewer sketches, rebuilds the days of the time zones in use and
-  the all-time totals (copied onto each video row), and purges expired rate-limit windows.
+  the all-time totals (copied onto each video row), and purges expired rate-limit windows and
+  the visitor salts of past days (the tracking path deletes them too, when a day's first view comes).
 * ``analytics_retention`` (daily, 03:15 UTC): deletes raw views/events older than
   ``VIDEO_ANALYTICS_RETENTION_DAYS`` once folded; roll-ups keep every figure.
 """
@@ -42,13 +43,14 @@ def refresh_video_analytics(event: Any) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from chalicelib.db.engine import transaction
-    from chalicelib.repositories import rate_limits
+    from chalicelib.repositories import rate_limits, visitor_salts
     from chalicelib.services.analytics import folding
 
     result = folding.refresh(budget_seconds=_budget_seconds(event, folding.TIME_BUDGET_SECONDS))
     answer: dict[str, Any] = dict(result.__dict__)
     with transaction() as connection:
         answer["rateLimitRowsPurged"] = rate_limits.purge_expired(connection)
+        answer["visitorSaltsForgotten"] = visitor_salts.forget_earlier_days(connection)
     metrics.add_metric(name="AnalyticsScopesUpdated", unit=MetricUnit.Count, value=result.scopes_updated)
     logger.info("Refreshed video analytics", extra=answer)
     return answer

@@ -8,17 +8,20 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
-def upsert_sql(bucket_sql: str) -> str:
-    """The one counting upsert: returns ``hits`` so far in the current window and
-    ``retry_after``, the seconds left in it (the Retry-After of a refused request).
+def upsert_sql(bucket_sql: str, *, hits: str = "1", source: str = "") -> str:
+    """The one counting upsert: adds ``hits`` (one request, or the items of a batch) and returns
+    ``hits`` so far in the current window and ``retry_after``, the seconds left in it (the
+    Retry-After of a refused request).
 
     ``bucket_sql`` is a bind parameter (``:bucket``) or, for the tracking statements
-    that embed this in a CTE and are prepared once per bucket, a quoted literal.
+    that embed this in a CTE and are prepared once per bucket, a quoted literal. ``source``
+    (``FROM ... WHERE ...``) makes the count conditional: no row selected, nothing counted
+    and nothing returned.
     """
     return f"""
 INSERT INTO rate_limit_counters AS c (bucket, client_key, window_start, hits)
-VALUES ({bucket_sql}, :client_key, date_trunc('minute', now()), 1)
-ON CONFLICT (bucket, client_key, window_start) DO UPDATE SET hits = c.hits + 1
+SELECT {bucket_sql}, :client_key, date_trunc('minute', now()), {hits} {source}
+ON CONFLICT (bucket, client_key, window_start) DO UPDATE SET hits = c.hits + EXCLUDED.hits
 RETURNING c.hits,
   GREATEST(1, ceil(extract(epoch FROM c.window_start + interval '1 minute' - now())))::int AS retry_after
 """

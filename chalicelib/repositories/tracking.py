@@ -63,16 +63,27 @@ _REPORTED = """CAST(:startup_ms AS int) AS startup_ms, CAST(:rebuffers AS int) A
          CAST(:bitrate AS int) AS bitrate, CAST(:height AS int) AS height, CAST(:qoe AS boolean) AS qoe,
          CAST(:ended AS boolean) AS ended"""
 
+# The video a write is for, locked against deletion until the write commits (FOR KEY SHARE, the
+# lock the foreign key check takes anyway): a DELETE /api/videos/{id} running at the same moment
+# either commits first, and the write finds no video (404), or waits for the write and removes
+# it with the video. Without it the check fails instead (SQLSTATE 23503, a 500).
+_LOCKED_VIDEO = "FOR KEY SHARE"
+
 VIEW_SQL = f"""
 WITH {_rate_limit_cte("track-view")},
 target AS (
-  SELECT id FROM videos WHERE id = :video_id AND (is_published OR CAST(:team AS boolean))
+  SELECT id FROM videos WHERE id = :video_id AND (is_published OR CAST(:team AS boolean)) {_LOCKED_VIDEO}
+),
+viewer AS (
+  SELECT u.id FROM users u WHERE u.id = CAST(:user_id AS int)
 ),
 ins AS (
-  INSERT INTO video_views (video_id, user_id, ip_address, referer, is_team, device_type, browser, os, country)
-  SELECT target.id, (SELECT u.id FROM users u WHERE u.id = CAST(:user_id AS int)),
+  INSERT INTO video_views (video_id, user_id, consented, ip_address, referer, is_team, device_type, browser, os,
+                           country, source)
+  SELECT target.id, (SELECT id FROM viewer), EXISTS (SELECT 1 FROM viewer),
          CAST(:ip_hash AS varchar(64)), CAST(:referer AS text), CAST(:team AS boolean),
-         CAST(:device_type AS text), CAST(:browser AS text), CAST(:os AS text), CAST(:country AS varchar(2))
+         CAST(:device_type AS text), CAST(:browser AS text), CAST(:os AS text), CAST(:country AS varchar(2)),
+         CAST(:source AS text)
   FROM target, rl WHERE rl.hits <= CAST(:limit AS int)
   RETURNING id, tableoid::regclass::text AS partition
 )
@@ -87,7 +98,7 @@ def _event_sql(views: str) -> str:
 WITH {_rate_limit_cte("track-event")},
 target AS (
   SELECT id, duration FROM videos
-  WHERE id = :video_id AND (is_published OR CAST(:team AS boolean))
+  WHERE id = :video_id AND (is_published OR CAST(:team AS boolean)) {_LOCKED_VIDEO}
 ),
 own_view AS (
   SELECT id FROM {views} WHERE id = CAST(:view_id AS int) AND video_id = :video_id
@@ -109,7 +120,8 @@ touch AS (
                       ELSE vw.ended_at END,
       {sample_sql("vw", "CAST(:ts AS numeric)", "t.duration")}
   FROM target t
-  WHERE vw.id = (SELECT id FROM own_view) AND EXISTS (SELECT 1 FROM ins)
+  -- The 48-hour rule of heartbeats: an older view keeps its completion and samples (the event is stored).
+  WHERE vw.id = (SELECT id FROM own_view) AND EXISTS (SELECT 1 FROM ins) AND {_PROGRESSING}
   RETURNING vw.id
 )
 SELECT rl.hits, rl.retry_after, (SELECT duration FROM target), EXISTS (SELECT 1 FROM own_view),
@@ -153,21 +165,46 @@ FROM rl
 
 VIEWS = "video_views"
 
+
+def _item_budget_cte(name: str, bucket: str, items: str, limit: str) -> str:
+    """``<name>``: how many of the batch's ``items`` the per-IP limit of ``bucket`` still allows (the
+    single route's budget, each item counted as one request; nothing counted when the batch is refused)."""
+    counted = rate_limits.upsert_sql(
+        f"'{bucket}'",
+        hits="items.n",
+        source=f"FROM (SELECT count(*) AS n FROM {items}) AS items, rl WHERE items.n > 0 AND rl.hits <= "
+        "CAST(:limit AS int)",
+    )
+    return f"""{name}_counted AS ({counted}),
+{name} AS (
+  SELECT GREATEST(0, CAST({limit} AS int) - (COALESCE((SELECT hits FROM {name}_counted), 0)
+                                            - (SELECT count(*) FROM {items}))) AS allowed
+)"""
+
+
+# Why the database refused a batch item: short codes, which the service turns into answers.
 BATCH_SQL = f"""
 WITH {_rate_limit_cte("track-batch")},
 ev AS (
-  SELECT * FROM unnest(CAST(:ev_idx AS int[]), CAST(:ev_video AS int[]), CAST(:ev_view AS int[]),
-                       CAST(:ev_type AS text[]), CAST(:ev_ts AS numeric[]))
+  SELECT e.*, row_number() OVER (ORDER BY e.idx) AS nth
+  FROM unnest(CAST(:ev_idx AS int[]), CAST(:ev_video AS int[]), CAST(:ev_view AS int[]),
+              CAST(:ev_type AS text[]), CAST(:ev_ts AS numeric[]))
     AS e(idx, video_id, view_id, event_type, ts)
+),
+{_item_budget_cte("ev_budget", "track-event", "ev", ":event_limit")},
+ev_videos AS (
+  SELECT id, duration FROM videos
+  WHERE id IN (SELECT video_id FROM ev) AND (is_published OR CAST(:team AS boolean)) {_LOCKED_VIDEO}
 ),
 ev_chk AS (
   SELECT e.*, CASE
-      WHEN v.id IS NULL THEN 'Video not found'
-      WHEN e.ts > v.duration + 1 THEN 'timestamp is beyond the end of the video'
-      WHEN e.view_id IS NOT NULL AND vw.id IS NULL THEN 'View not found'
+      WHEN e.nth > (SELECT allowed FROM ev_budget) THEN 'rate_limited'
+      WHEN v.id IS NULL THEN 'video_not_found'
+      WHEN e.ts > v.duration + 1 THEN 'timestamp_beyond_end'
+      WHEN e.view_id IS NOT NULL AND vw.id IS NULL THEN 'view_not_found'
     END AS error
   FROM ev e
-  LEFT JOIN videos v ON v.id = e.video_id AND (v.is_published OR CAST(:team AS boolean))
+  LEFT JOIN ev_videos v ON v.id = e.video_id
   LEFT JOIN video_views vw ON vw.id = e.view_id AND vw.video_id = e.video_id
 ),
 ev_ins AS (
@@ -178,17 +215,20 @@ ev_ins AS (
   RETURNING 1
 ),
 hb AS (
-  SELECT * FROM unnest(CAST(:hb_idx AS int[]), CAST(:hb_view AS int[]), CAST(:hb_watch AS int[]),
-                       CAST(:hb_pos AS numeric[]), CAST(:hb_startup_ms AS int[]), CAST(:hb_rebuffers AS int[]),
-                       CAST(:hb_rebuffer_ms AS bigint[]), CAST(:hb_error_code AS text[]), CAST(:hb_bitrate AS int[]),
-                       CAST(:hb_height AS int[]), CAST(:hb_qoe AS boolean[]), CAST(:hb_ended AS boolean[]))
+  SELECT h.*, row_number() OVER (ORDER BY h.idx) AS nth
+  FROM unnest(CAST(:hb_idx AS int[]), CAST(:hb_view AS int[]), CAST(:hb_watch AS int[]),
+              CAST(:hb_pos AS numeric[]), CAST(:hb_startup_ms AS int[]), CAST(:hb_rebuffers AS int[]),
+              CAST(:hb_rebuffer_ms AS bigint[]), CAST(:hb_error_code AS text[]), CAST(:hb_bitrate AS int[]),
+              CAST(:hb_height AS int[]), CAST(:hb_qoe AS boolean[]), CAST(:hb_ended AS boolean[]))
     AS h(idx, view_id, watch_time, position, startup_ms, rebuffers, rebuffer_ms, error_code, bitrate, height, qoe,
          ended)
 ),
+{_item_budget_cte("hb_budget", "track-heartbeat", "hb", ":heartbeat_limit")},
 hb_chk AS (
   SELECT h.*, {_CAPPED_WATCH_TIME.format(claimed="h.watch_time")} AS capped,
-         CASE WHEN vw.id IS NULL THEN 'View not found'
-              WHEN h.position > v.duration + 1 THEN 'position is beyond the end of the video' END AS error
+         CASE WHEN h.nth > (SELECT allowed FROM hb_budget) THEN 'rate_limited'
+              WHEN vw.id IS NULL THEN 'view_not_found'
+              WHEN h.position > v.duration + 1 THEN 'position_beyond_end' END AS error
   FROM hb h LEFT JOIN video_views vw ON vw.id = h.view_id LEFT JOIN videos v ON v.id = vw.video_id
 ),
 samples AS (
@@ -225,20 +265,22 @@ per_view AS (
   GROUP BY changes.view_id
 ),
 upd AS (
+  -- The single routes' 48-hour rule: a view older than that is answered and not changed.
   UPDATE video_views vw
   SET watch_time_seconds = GREATEST(vw.watch_time_seconds, p.capped),
       completed = vw.completed OR p.completes,
       {sample_sql("vw", "p.position", "(SELECT duration FROM videos WHERE id = vw.video_id)")},
       {_QOE_AND_END.format(src="p", capped="p.capped", slack=ELAPSED_SLACK_SECONDS)}
   FROM per_view p
-  WHERE vw.id = p.view_id
+  WHERE vw.id = p.view_id AND {_PROGRESSING}
   RETURNING 1
 )
 SELECT rl.hits, rl.retry_after,
   (SELECT COALESCE(json_agg(json_build_array(idx, error) ORDER BY idx), '[]')::text FROM (
      SELECT idx, error FROM ev_chk WHERE error IS NOT NULL
      UNION ALL SELECT idx, error FROM hb_chk WHERE error IS NOT NULL) AS bad),
-  (SELECT count(*) FROM ev_ins), (SELECT count(*) FROM upd)
+  (SELECT count(*) FROM ev_ins), (SELECT count(*) FROM upd),
+  GREATEST((SELECT retry_after FROM ev_budget_counted), (SELECT retry_after FROM hb_budget_counted))
 FROM rl
 """
 
@@ -265,6 +307,7 @@ def insert_view(
     ip_hash: str | None,
     referer: str | None,
     context: ViewerContext,
+    source: str | None,
 ) -> tuple[Limited, bool, int | None, str | None]:
     """``(rate, video_found, view_id, month)``; ``view_id`` is None when nothing was written, ``month``
     (``YYYY_MM``) the monthly partition that holds the view, None when it landed in the default one."""
@@ -285,6 +328,7 @@ def insert_view(
                 "browser": agent.browser if agent else None,
                 "os": agent.os if agent else None,
                 "country": context.country,
+                "source": source,
             },
         )
     )
@@ -414,8 +458,20 @@ class BatchRows:
     hb_ended: list[bool] = field(default_factory=list)
 
 
-def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> tuple[Limited, list[tuple[int, str]]]:
-    """Write a whole batch in one statement; return the rate and the items the database refused."""
+@dataclass(frozen=True)
+class BatchLimits:
+    """Per-IP budgets a batch counts against: its own, and the single routes' for its items."""
+
+    batch: int
+    events: int
+    heartbeats: int
+
+
+def write_batch(
+    *, client_key: str, limits: BatchLimits, team: bool, rows: BatchRows
+) -> tuple[Limited, list[tuple[int, str]], int]:
+    """Write a whole batch in one statement; return the batch's rate, the items the database refused
+    (with the codes of ``BATCH_SQL``) and when an item refused for the rate may be sent again."""
     import json
 
     qoe = [_qoe_params(report) for report in rows.hb_qoe]
@@ -425,7 +481,9 @@ def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> 
             BATCH_SQL,
             {
                 "client_key": client_key,
-                "limit": limit,
+                "limit": limits.batch,
+                "event_limit": limits.events,
+                "heartbeat_limit": limits.heartbeats,
                 "team": team,
                 "ev_idx": _pg_array(rows.ev_idx),
                 "ev_video": _pg_array(rows.ev_video),
@@ -442,7 +500,7 @@ def write_batch(*, client_key: str, limit: int, team: bool, rows: BatchRows) -> 
         )
     )
     refused = [(int(index), str(error)) for index, error in json.loads(row[2] or "[]")]
-    return Limited(int(row[0]), int(row[1])), refused
+    return Limited(int(row[0]), int(row[1])), refused, int(row[5] or 1)
 
 
 # The batch's QoE arrays, named hb_<name> after the single heartbeat's parameters.

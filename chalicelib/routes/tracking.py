@@ -25,6 +25,7 @@ from chalicelib.schemas.tracking import (
 )
 from chalicelib.services import tracking as tracking_service
 from chalicelib.web.request import RequestContext, header, validate
+from chalicelib.web.responses import Reply, status_of
 from chalicelib.web.routing import BEACON_CONTENT_TYPES, api_route
 
 bp = Blueprint(__name__)
@@ -32,6 +33,8 @@ bp = Blueprint(__name__)
 MAX_BATCH_BYTES = 256 * 1024
 # The viewer's country as the edge (CloudFront, in front of an edge-optimized API) tells it.
 VIEWER_COUNTRY_HEADER = "CloudFront-Viewer-Country"
+# A browser's Global Privacy Control signal: "1" means the person does not want to be tracked.
+GLOBAL_PRIVACY_CONTROL_HEADER = "Sec-GPC"
 _PLAYER_STATUSES = (403, 404, 429)
 
 
@@ -42,6 +45,8 @@ def _caller(ctx: RequestContext) -> tracking_service.Caller:
         is_admin=ctx.is_admin,
         user_agent=ctx.user_agent or None,
         country_header=header(ctx.request, VIEWER_COUNTRY_HEADER) or None,
+        global_privacy_control=header(ctx.request, GLOBAL_PRIVACY_CONTROL_HEADER).strip() == "1",
+        source=ctx.source,
     )
 
 
@@ -63,9 +68,10 @@ def _beat(body: HeartbeatBody) -> tracking_service.Beat:
     extra_statuses=(404, 429),
 )
 def track_view(ctx: RequestContext) -> ViewRecorded:
-    """When the player loads a video. 100 per minute per client IP."""
+    """When the player loads a video. 100 per minute per client IP. The view carries the caller's user id
+    only with ``"consent": true`` and without ``Sec-GPC: 1``; otherwise it is anonymous."""
     body: ViewBody = ctx.body
-    view_id, token = tracking_service.record_view(_caller(ctx), body.video_id, body.referer)
+    view_id, token = tracking_service.record_view(_caller(ctx), body.video_id, body.referer, body.consent)
     return ViewRecorded(view_id=view_id, view_token=token)
 
 
@@ -124,9 +130,12 @@ def track_heartbeat(ctx: RequestContext) -> Success:
     origin_bound=True,
     extra_statuses=(429,),
 )
-def track_batch(ctx: RequestContext) -> BatchRecorded:
+def track_batch(ctx: RequestContext) -> BatchRecorded | Reply:
     """Up to 500 items in one request and one database round trip; each item is checked on its
-    own, so a bad item is listed in ``rejected`` and the others are recorded. 20 per minute per IP."""
+    own, so a bad item is listed in ``rejected`` (with the status its single route would have
+    answered) and the others are recorded. 20 batches per minute per IP, and each item counts
+    against its single route's limit (100 events, 200 heartbeats a minute): items beyond it are
+    rejected with 429 and the answer carries ``Retry-After``."""
     payload = ctx.json_payload(max_bytes=MAX_BATCH_BYTES)
     items = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(items, list):
@@ -135,19 +144,22 @@ def track_batch(ctx: RequestContext) -> BatchRecorded:
         raise errors.PayloadTooLarge(f"A batch holds at most {MAX_BATCH_ITEMS} items, got {len(items)}")
     events, heartbeats, rejected = _parse_batch(items)
     result = tracking_service.record_batch(_caller(ctx), events, heartbeats, rejected, total=len(items))
-    return BatchRecorded(
+    answer = BatchRecorded(
         accepted=result.accepted,
-        rejected=[RejectedItem(index=index, error=error) for index, error in result.rejected],
+        rejected=[RejectedItem(index=item.index, status=item.status, error=item.reason) for item in result.rejected],
     )
+    if result.retry_after is None:
+        return answer
+    return Reply(answer, headers={"Retry-After": str(result.retry_after)})
 
 
 def _parse_batch(
     items: list[Any],
-) -> tuple[list[tracking_service.BatchEvent], list[tracking_service.BatchHeartbeat], list[tuple[int, str]]]:
+) -> tuple[list[tracking_service.BatchEvent], list[tracking_service.BatchHeartbeat], list[tracking_service.Rejection]]:
     """Validate each item on its own: a bad item is rejected, the others go on."""
     events: list[tracking_service.BatchEvent] = []
     heartbeats: list[tracking_service.BatchHeartbeat] = []
-    rejected: list[tuple[int, str]] = []
+    rejected: list[tracking_service.Rejection] = []
     for index, item in enumerate(items):
         kind = item.get("kind") if isinstance(item, dict) else None
         try:
@@ -162,7 +174,7 @@ def _parse_batch(
                 beat: HeartbeatBody = validate(HeartbeatBody, item)
                 heartbeats.append(tracking_service.BatchHeartbeat(index, beat.view_id, beat.view_token, _beat(beat)))
             else:
-                rejected.append((index, 'kind must be "event" or "heartbeat"'))
+                rejected.append(tracking_service.Rejection(index, 400, 'kind must be "event" or "heartbeat"'))
         except errors.DomainError as exc:
-            rejected.append((index, exc.message))
+            rejected.append(tracking_service.Rejection(index, status_of(exc), exc.message))
     return events, heartbeats, rejected

@@ -58,7 +58,14 @@ HeartbeatPosition = Annotated[
 class ViewBody(BeaconBody):
     video_id: Id = Field(alias="videoId")
     referer: Annotated[str | None, BeforeValidator(_clean_referer)] = Field(
-        default=None, description="The page the player is on; only scheme, host and path are stored."
+        default=None, description="The page the player is on; only scheme, host and a cleaned path are stored."
+    )
+    consent: StrictBool = Field(
+        default=False,
+        description=(
+            "true when the viewer agreed to analytics: only then does the view carry the user id of the "
+            "access token sent with it (never with Sec-GPC: 1). Without it the view is anonymous."
+        ),
     )
 
 
@@ -126,6 +133,7 @@ class ViewRecorded(Answer):
 
 class RejectedItem(Answer):
     index: int
+    status: int = Field(description="What the item's single route would have answered: 400, 403, 404, 422 or 429.")
     error: str
 
 

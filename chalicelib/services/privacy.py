@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
+import threading
+from datetime import UTC, date, datetime
 
 from chalicelib.config import get_settings
 
 REFERER_MAX_LENGTH = 2048
+SALT_BYTES = 32
 
 
 def keyed_ip_hash(ip_address: str, secret: str) -> str:
@@ -20,12 +24,50 @@ def keyed_ip_hash(ip_address: str, secret: str) -> str:
     return hmac.new(secret.encode(), ip_address.encode(), hashlib.sha256).hexdigest()
 
 
-def stored_ip_hash(ip_address: str) -> str | None:
-    """What goes into ``video_views.ip_address``: the keyed hash, or nothing when hashing is disabled."""
+def visitor_key(ip_address: str, user_agent: str | None) -> str | None:
+    """What goes into ``video_views.ip_address``: the anonymous visitor key, or nothing when
+    ``VIDEO_ANALYTICS_IP_HASHING_ENABLED=false``.
+
+    HMAC-SHA-256 (keyed with ``VIDEO_ANALYTICS_IP_HASH_SECRET``) of the day's salt, the address
+    and the User-Agent: browsers sharing one address (a household, an office, a carrier's NAT)
+    are told apart, and with the default daily rotation the same browser gets another key the
+    next UTC day, whose salt the service no longer has (see :func:`_salt`). With
+    ``VIDEO_ANALYTICS_VISITOR_SALT_ROTATION=never`` the salt is empty: one key for good.
+    """
     settings = get_settings()
     if not settings.ip_hashing_enabled or not ip_address:
         return None
-    return keyed_ip_hash(ip_address, settings.ip_hash_key)
+    salt = _salt() if settings.visitor_salt_rotation == "daily" else b""
+    message = b"\0".join((salt, ip_address.encode(), (user_agent or "").encode()))
+    return hmac.new(settings.ip_hash_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+_salt_lock = threading.Lock()
+_salt_cache: tuple[date, bytes] | None = None
+
+
+def _salt(today: date | None = None) -> bytes:
+    """Today's (UTC) salt: made by the first container that needs it, the same for all, kept by each for the day."""
+    global _salt_cache
+    from chalicelib.repositories import visitor_salts
+
+    day = today or datetime.now(UTC).date()
+    with _salt_lock:
+        if _salt_cache is not None and _salt_cache[0] == day:
+            return _salt_cache[1]
+        for _ in range(3):  # a concurrent first insert is visible once it committed, at the next try
+            salt = visitor_salts.salt_of(day, secrets.token_bytes(SALT_BYTES))
+            if salt is not None:
+                _salt_cache = (day, salt)
+                return salt
+    raise RuntimeError("No visitor salt could be read for today")
+
+
+def forget_salt() -> None:
+    """Drop the salt this process keeps (tests; the next key reads the day's salt again)."""
+    global _salt_cache
+    with _salt_lock:
+        _salt_cache = None
 
 
 def rate_limit_key(ip_address: str) -> str:

@@ -22,7 +22,8 @@ def enforce(hits: int, retry_after: int, bucket: str) -> None:
 
 
 def check_admin_rate(user_id: int) -> None:
-    """Admin routes: 500 requests per minute per user, counted in their own tiny transaction."""
+    """Routes that require a token (admin routes, a person's own data): 500 requests per minute per user,
+    counted in their own tiny transaction."""
     from chalicelib.db.engine import get_engine
 
     with get_engine().begin() as connection:

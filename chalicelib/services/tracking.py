@@ -24,7 +24,7 @@ from chalicelib.domain.qoe import PlayerQoe
 from chalicelib.domain.viewers import ViewerContext
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
-from chalicelib.services.privacy import rate_limit_key, stored_ip_hash, stored_referrer
+from chalicelib.services.privacy import rate_limit_key, stored_referrer, visitor_key
 from chalicelib.services.rate_limits import LIMITS, enforce
 
 VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
@@ -73,10 +73,21 @@ class Caller:
     is_admin: bool = False
     user_agent: str | None = None
     country_header: str | None = None
+    # The browser's Global Privacy Control (``Sec-GPC: 1``): the person opted out of being tracked.
+    global_privacy_control: bool = False
+    # "web" (a page on an allowed origin) or "app" (no page named), as the HTTP layer found it.
+    source: str | None = None
 
     @property
     def rate_key(self) -> str:
         return rate_limit_key(self.ip)
+
+    def identity(self, consent: bool) -> int | None:
+        """The user id a view may carry: the caller's, only when they consented and their browser does
+        not signal Global Privacy Control (GPC wins); otherwise the view is anonymous."""
+        if not consent or self.global_privacy_control:
+            return None
+        return self.user_id
 
     def context(self) -> ViewerContext:
         """What the view records of the caller's situation: derived codes only."""
@@ -90,17 +101,22 @@ def _enforce(rate: repo.Limited, bucket: str) -> None:
     enforce(rate.hits, rate.retry_after, bucket)
 
 
-def record_view(caller: Caller, video_id: int, referer: str | None) -> tuple[int, str]:
-    """Record a view; return ``(view_id, view_token)``. Unknown or unpublished video: 404."""
+def record_view(caller: Caller, video_id: int, referer: str | None, consent: bool = False) -> tuple[int, str]:
+    """Record a view; return ``(view_id, view_token)``. Unknown or unpublished video: 404.
+
+    The view carries the caller's user id only with ``consent`` (see :meth:`Caller.identity`); its
+    heartbeats and events never add one, so an anonymous view stays anonymous.
+    """
     rate, found, view_id, month = repo.insert_view(
         client_key=caller.rate_key,
         limit=LIMITS["track-view"],
         video_id=video_id,
         team=caller.is_admin,
-        user_id=caller.user_id,
-        ip_hash=stored_ip_hash(caller.ip),
+        user_id=caller.identity(consent),
+        ip_hash=visitor_key(caller.ip, caller.user_agent),
         referer=stored_referrer(referer),
         context=caller.context(),
+        source=caller.source,
     )
     _enforce(rate, "track-view")
     if not found or view_id is None:
@@ -193,29 +209,53 @@ class BatchHeartbeat:
     beat: Beat
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A batch item not recorded: its index, the status its single route would have answered, why."""
+
+    index: int
+    status: int
+    reason: str
+
+
 @dataclass
 class BatchResult:
     accepted: int
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    # When items refused for the rate limit may be sent again (seconds), None when none was.
+    retry_after: int | None = None
+
+
+# The database's reasons for refusing an item (repositories/tracking.py BATCH_SQL), as answers.
+_REFUSALS: dict[str, tuple[int, str]] = {
+    "rate_limited": (429, "Too many requests: this client's per-minute limit for this kind of item is used up"),
+    "video_not_found": (404, "Video not found"),
+    "view_not_found": (404, "View not found"),
+    "timestamp_beyond_end": (422, "timestamp is beyond the end of the video"),
+    "position_beyond_end": (400, "position is beyond the end of the video"),
+}
+_TOKEN_MISMATCH = "viewToken is missing or does not match viewId"
 
 
 def record_batch(
     caller: Caller,
     events: list[BatchEvent],
     heartbeats: list[BatchHeartbeat],
-    rejected: list[tuple[int, str]],
+    rejected: list[Rejection],
     total: int,
 ) -> BatchResult:
     """Write the valid items of a batch in one statement; each bad item is rejected alone.
 
     ``rejected`` already holds the items that failed validation; token checks happen
-    here, database checks (unknown video or view, timestamp past the end) in SQL.
+    here, database checks (unknown video or view, timestamp past the end) in SQL. The
+    batch counts against its own per-IP limit, and each item against its single route's
+    (100 events, 200 heartbeats a minute): items beyond that budget are rejected with 429.
     """
     rejected = list(rejected)
     rows = repo.BatchRows()
     for event in events:
         if event.view_id is not None and not _token_ok(event.view_id, event.view_token):
-            rejected.append((event.index, "viewToken is missing or does not match viewId"))
+            rejected.append(Rejection(event.index, 403, _TOKEN_MISMATCH))
             continue
         rows.ev_idx.append(event.index)
         rows.ev_video.append(event.video_id)
@@ -224,7 +264,7 @@ def record_batch(
         rows.ev_ts.append(format_timestamp(event.timestamp))
     for beat in heartbeats:
         if not _token_ok(beat.view_id, beat.view_token):
-            rejected.append((beat.index, "viewToken is missing or does not match viewId"))
+            rejected.append(Rejection(beat.index, 403, _TOKEN_MISMATCH))
             continue
         rows.hb_idx.append(beat.index)
         rows.hb_view.append(beat.view_id)
@@ -232,11 +272,12 @@ def record_batch(
         rows.hb_pos.append(None if beat.beat.position is None else format_timestamp(beat.beat.position))
         rows.hb_qoe.append(beat.beat.qoe)
         rows.hb_ended.append(beat.beat.ended)
-    rate, refused = repo.write_batch(
-        client_key=caller.rate_key, limit=LIMITS["track-batch"], team=caller.is_admin, rows=rows
+    limits = repo.BatchLimits(LIMITS["track-batch"], LIMITS["track-event"], LIMITS["track-heartbeat"])
+    rate, refused, retry_after = repo.write_batch(
+        client_key=caller.rate_key, limits=limits, team=caller.is_admin, rows=rows
     )
     _enforce(rate, "track-batch")
-    rejected.extend(refused)
+    rejected.extend(Rejection(index, *_REFUSALS[code]) for index, code in refused)
     refused_indexes = {index for index, _ in refused}
     for position, index in enumerate(rows.ev_idx):
         if index not in refused_indexes:
@@ -244,8 +285,9 @@ def record_batch(
     for position, index in enumerate(rows.hb_idx):
         if index not in refused_indexes:
             _watch_time(rows.hb_watch[position])
-    rejected.sort()
-    return BatchResult(accepted=total - len(rejected), rejected=rejected)
+    rejected.sort(key=lambda rejection: rejection.index)
+    limited = any(code == "rate_limited" for _, code in refused)
+    return BatchResult(total - len(rejected), rejected, retry_after if limited else None)
 
 
 def _token_ok(view_id: int, token: str | None) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from chalicelib.schemas.base import ErrorAnswer
+from chalicelib.web.auth import TOKEN_REQUIRED
 from chalicelib.web.routing import PATH_PARAMETERS, RouteSpec
 
 OPENAPI_VERSION = "3.1.0"
@@ -124,8 +125,9 @@ def _operation(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
     description = spec.description + (f"\n\n{ORIGIN_RULE}" if spec.origin_bound else "")
     if description.strip():
         operation["description"] = description.strip()
-    if spec.auth == "admin":
+    if spec.auth in TOKEN_REQUIRED:
         operation["security"] = [{"bearerAuth": []}]
+        operation["x-auth"] = spec.auth  # "user": any valid token, the route checks whose data it may reach
     elif spec.auth == "optional":
         operation["security"] = [{}, {"bearerAuth": []}]
     if spec.body is not None:
@@ -218,7 +220,7 @@ def _error_statuses(path: str, spec: RouteSpec) -> list[int]:
         statuses.add(400)
     if spec.body is not None:
         statuses.update({413, 415, 422})
-    if spec.auth == "admin":
+    if spec.auth in TOKEN_REQUIRED:
         statuses.update({401, 403, 429})
     if "{" in path:
         statuses.add(404)

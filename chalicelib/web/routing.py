@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain import errors
 from chalicelib.web import cors
-from chalicelib.web.auth import AuthMode, authenticate
+from chalicelib.web.auth import TOKEN_REQUIRED, AuthMode, authenticate
 from chalicelib.web.inputs import MAX_DB_INT
 from chalicelib.web.origins import tracking_source
 from chalicelib.web.request import RequestContext, header, parse_body, parse_query
@@ -173,7 +173,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, raw_path_params: dict[str, str]) -> 
     try:
         source = tracking_source(request) if spec.origin_bound else None
         principal = authenticate(request, spec.auth)
-        if spec.auth == "admin" and principal is not None:
+        if spec.auth in TOKEN_REQUIRED and principal is not None:
             from chalicelib.services.rate_limits import check_admin_rate
 
             check_admin_rate(principal.user_id)

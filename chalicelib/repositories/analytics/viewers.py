@@ -1,4 +1,4 @@
-"""Registered users who watched a video (the seed's viewer demographics), from raw views."""
+"""Registered users who watched a video and agreed that their views carry their user id, from raw views."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ _VIEWERS = text(
     SELECT u.id AS user_id, u.name, u.email, count(*) AS views, COALESCE(sum(vw.watch_time_seconds), 0) AS watch,
            max(vw.created_at) AS last_viewed_at
     FROM {COUNTED_VIEWS} vw JOIN users u ON u.id = vw.user_id
-    WHERE vw.video_id = :video_id AND vw.is_team = ANY(CAST(:teams AS boolean[]))
+    WHERE vw.video_id = :video_id AND vw.is_team = ANY(CAST(:teams AS boolean[])) AND vw.consented
     GROUP BY u.id
     ORDER BY last_viewed_at DESC, u.id
     LIMIT :limit

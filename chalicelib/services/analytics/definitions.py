@@ -14,15 +14,34 @@ VIEW = (
     "A view is one POST /api/track/view: a player loading the video once. Views recorded with an admin "
     "token are team views, left out unless includeTeam=true."
 )
-VIEWER_EXACT = (
-    "Unique viewers are distinct signed-in users, else distinct keyed IP hashes (a view with neither is a "
-    "viewer of its own); this count is exact."
-)
-VIEWER_ESTIMATED = (
-    "Unique viewers are distinct signed-in users, else distinct keyed IP hashes (a view with neither is a "
-    f"viewer of its own); this count is estimated with HyperLogLog sketches (standard error "
-    f"{STANDARD_ERROR * 100:.1f}%), because counting exactly would read every view of the range."
-)
+ANONYMOUS_VISITORS = {
+    "daily": (
+        "distinct visitors: a keyed hash of IP address and User-Agent, salted anew every UTC day, so no key "
+        "links days and over a range longer than a day an anonymous visitor counts once for each UTC day they came"
+    ),
+    "never": (
+        "distinct visitors: a keyed hash of IP address and User-Agent, the same every day, so an anonymous "
+        "visitor counts once over any range while their address and browser stay the same"
+    ),
+}
+
+
+def unique_viewers(exact: bool) -> str:
+    """What a unique viewer is under the configured salt rotation, and whether this count is exact."""
+    from chalicelib.config import get_settings
+
+    who = (
+        "Unique viewers are distinct signed-in users who consented to analytics, else "
+        f"{ANONYMOUS_VISITORS[get_settings().visitor_salt_rotation]} (a view with neither is a viewer of its own)"
+    )
+    if exact:
+        return f"{who}; this count is exact."
+    return (
+        f"{who}; this count is estimated with HyperLogLog sketches (standard error {STANDARD_ERROR * 100:.1f}%), "
+        "because counting exactly would read every view of the range."
+    )
+
+
 VIEWER_PER_POINT = (
     "Each point's uniqueViewers is exact when uniqueViewersExact says so (days counted from raw views when "
     "they were folded, small periods), else estimated like the total."
@@ -57,7 +76,7 @@ def for_range(zone: str, interval: str, viewers_exact: bool) -> dict[str, str]:
     """The definitions of a report over a range (a video's analytics, the overview)."""
     return {
         "views": VIEW,
-        "uniqueViewers": VIEWER_EXACT if viewers_exact else VIEWER_ESTIMATED,
+        "uniqueViewers": unique_viewers(viewers_exact),
         "pointUniqueViewers": VIEWER_PER_POINT,
         "watchTime": WATCH_TIME,
         "averageWatchTime": AVERAGE,
