@@ -56,6 +56,7 @@ def reset() -> None:
     _cloudfront_url.cache_clear()
     _s3_url.cache_clear()
     _signing_key.cache_clear()
+    _own_base.cache_clear()
 
 
 def _s3_identity(settings: Settings) -> tuple[str, str]:
@@ -118,3 +119,60 @@ def _signing_key(secret_name: str) -> _SigningKey:
     from chalicelib.adapters.secrets import stream_signing_key_pem
 
     return _SigningKey(load_pem_private_key(stream_signing_key_pem(secret_name).encode(), password=None))
+
+
+# --- recognising our own URLs ----------------------------------------------------------------------
+
+_PROBE_KEY = "media-url-probe"
+
+
+def media_key_of(url: str) -> str | None:
+    """The object key when ``url`` is one of this service's own media URLs, signed or not: the CDN's,
+    or the media bucket's as the S3 client addresses it (virtual-hosted, path-style, an emulator).
+
+    None for any other URL (an external image an admin chose).
+    """
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    origin, prefix = _own_base(_identity(get_settings()))
+    if f"{parts.scheme.lower()}://{parts.netloc.lower()}" != origin or not parts.path.startswith(prefix):
+        return None
+    key = unquote(parts.path[len(prefix) :])
+    return key or None
+
+
+def without_signature(url: str) -> str:
+    """``url`` without its query string when it is one of our own media URLs, else as given.
+
+    A signed URL stops working when it expires; stored, it would break the answer that carries
+    it hours later (an admin's GET-then-PATCH round trip sends back the signed thumbnail).
+    Answers sign such a URL again (:func:`media_key_of`).
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    if media_key_of(url) is None:
+        return url
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+
+
+def _identity(settings: Settings) -> tuple[str, ...]:
+    return _cdn_identity(settings) if settings.stream_cdn_domain else _s3_identity(settings)
+
+
+@lru_cache(maxsize=4)
+def _own_base(identity: tuple[str, ...]) -> tuple[str, str]:
+    """``(scheme://host, path prefix before the key)`` of our media URLs, read off a URL signed for a probe key."""
+    from urllib.parse import urlsplit
+
+    if get_settings().stream_cdn_domain:
+        return f"https://{identity[0].lower()}", "/"
+    from chalicelib.adapters.aws import client
+
+    probe = str(client("s3").generate_presigned_url("get_object", Params={"Bucket": identity[0], "Key": _PROBE_KEY}))
+    parts = urlsplit(probe)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}", parts.path[: -len(_PROBE_KEY)]

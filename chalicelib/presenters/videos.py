@@ -52,9 +52,11 @@ def figure_fields(video: Video) -> dict[str, object]:
 
 
 def thumbnail_url(video: Video) -> str | None:
-    """An admin-set external image as given; else the poster frame made at ingest, signed; else none."""
+    """An admin-set external image as given (one of our own media objects signed); else the poster frame
+    made at ingest, signed; else none."""
     if video.thumbnail_url:
-        return video.thumbnail_url
+        own = url_signing.media_key_of(video.thumbnail_url)
+        return url_signing.signed_url(own).url if own else video.thumbnail_url
     if video.thumbnail_key:
         return url_signing.signed_url(video.thumbnail_key).url
     return None

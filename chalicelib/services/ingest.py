@@ -81,6 +81,10 @@ def ingest_object(key: str, descriptive: Mapping[str, str | None] | None = None)
     cannot be used (a retry re-probes harmlessly).
     """
     given = {name: value for name, value in (descriptive or {}).items() if name in DESCRIPTIVE_FIELDS}
+    if given.get("thumbnail_url"):
+        from chalicelib.services.videos import stored_thumbnail_url
+
+        given["thumbnail_url"] = stored_thumbnail_url(given["thumbnail_url"])
     try:
         metadata, size = _probe(key)
     except Unprocessable as exc:

@@ -32,6 +32,15 @@ class NewVideo:
     is_published: bool = False
 
 
+def stored_thumbnail_url(url: str | None) -> str | None:
+    """An admin-supplied thumbnail URL as it is stored: one of our own media URLs (a signed poster
+    frame sent back by a GET-then-PATCH round trip) without its expiring signature, answers signing
+    it again; any other URL as given."""
+    from chalicelib.adapters import url_signing
+
+    return url_signing.without_signature(url) if url else url
+
+
 def list_videos(filters: VideoFilters, *, is_admin: bool) -> tuple[list[Video], int]:
     """Public callers only ever see published videos, whatever filter they send."""
     if not is_admin:
@@ -52,6 +61,7 @@ def create_video(new: NewVideo) -> Video:
     """Register a video; 409 when its filename is already in the library."""
     values = {
         **asdict(new),
+        "thumbnail_url": stored_thumbnail_url(new.thumbnail_url),
         "orientation": new.orientation or derive_orientation(new.width, new.height),
         "quality": new.quality or derive_quality(new.width, new.height),
     }
@@ -67,6 +77,8 @@ def create_video(new: NewVideo) -> Video:
 def update_video(video_id: int, changes: dict[str, Any]) -> Video:
     """Change the editable fields among ``changes`` (others are ignored); 404 when there is no such video."""
     editable = {name: value for name, value in changes.items() if name in EDITABLE_FIELDS}
+    if "thumbnail_url" in editable:
+        editable["thumbnail_url"] = stored_thumbnail_url(editable["thumbnail_url"])
     with session_scope() as session:
         video = videos_repo.update_fields(session, video_id, editable)
     if video is None:
