@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # The database every target uses: DATABASE_URL when set, else the embedded server.
 DB_URL = $${DATABASE_URL:-$$($(PY) -m scripts.embedded_db url)}
 
-.PHONY: dev stop reset import bench-import test lint typecheck migrate token schedules localstack localstack-venv bench assets layer package deploy stream-keys clean
+.PHONY: dev check stop reset import bench-import test lint typecheck migrate token schedules localstack localstack-venv bench assets layer package deploy stream-keys clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ stop: $(VENV)/.installed
 reset: stop
 	rm -rf .data/postgres .data/s3 .data/localstack .data/dev-env.json
 
+# The fast loop (< 60 s): lint, types and the unit tier (no database, no network, no servers).
+check: lint typecheck
+	$(PY) -m pytest tests/unit -q -p no:xdist
+
+# Every tier (unit, db, api, integration) in one run; see docs/testing.md.
 test: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(CHECKOV_VENV)/.installed assets
 	DATABASE_URL=$(DB_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 

@@ -1,130 +1,99 @@
-"""Test fixtures: a real PostgreSQL database per test session, an admin token,
-the Chalice test client, and moto for AWS calls.
+"""Fixtures every tier shares. Helpers live in ``tests/support/``.
 
-The server is the one ``DATABASE_URL`` names (CI: 127.0.0.1:5432), else the
-embedded one; each session (each xdist worker) creates and drops its own
-database, so runs never see each other's data.
+Every test runs under the same settings (:mod:`tests.support.env`) and with no database:
+the ``db``, ``api`` and ``integration`` tiers give each of their tests the session's
+migrated database (``database``), emptied after each test; ``unit`` tests have none.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import pg8000.native
 import pytest
 
-from scripts.embedded_db import server_url, with_database
+from tests.support.api import json_body, token_for, video_payload
+from tests.support.database import make_user, migrated_database, truncate_all
+from tests.support.env import BASE_ENV, NO_DATABASE_URL
 
-TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
-BASE_ENV = {
-    "JWT_ACCESS_SECRET": TEST_JWT_SECRET,
-    "VIDEO_ANALYTICS_IP_HASH_SECRET": "test-ip-hash-secret",
-    "VIDEO_VIEW_TOKEN_SECRET": "test-view-token-secret",
-    "MEDIA_API_URL": "http://media.test",
-    "MEDIA_BUCKET": "media-test-bucket",
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}
-
-
-@dataclass(frozen=True)
-class ScratchDatabase:
-    """An unmigrated database of its own (migration tests), with an engine and an Alembic config on it."""
-
-    url: str
-    engine: Any
-    alembic: Any
+pytest_plugins = ("tests.support.media",)
+TESTS = Path(__file__).parent
+UNIT_TIER = TESTS / "unit"
+# With `--dist loadfile` a worker runs a whole file; files start in collection order. The longest
+# go first, so the run does not end with one worker busy on a long file while the other idles.
+LONGEST_FIRST = (
+    "integration/test_real_clients.py",
+    "integration/test_fuzz.py",
+    "integration/scripts/test_bench.py",
+    "integration/infra/test_package.py",
+    "integration/test_faults.py",
+)
+TIER_ORDER = ("integration", "api", "db", "unit")
 
 
-@contextmanager
-def scratch_database(server_url: str, prefix: str = "media_scratch") -> Iterator[ScratchDatabase]:
-    from alembic.config import Config
-    from sqlalchemy import create_engine
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, then the tiers from the slowest to the fastest (see LONGEST_FIRST)."""
 
-    from chalicelib.db.engine import to_sqlalchemy_url
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        relative = item.path.relative_to(TESTS).as_posix()
+        if relative in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(relative))
+        tier = relative.split("/")[0]
+        return (1, TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER))
 
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = admin_connection(server_url)
-    admin.run(f'CREATE DATABASE "{name}"')
-    url = with_database(server_url, name)
-    engine = create_engine(to_sqlalchemy_url(url))
-    config = Config("alembic.ini")
-    config.attributes["database_url"] = url
-    try:
-        yield ScratchDatabase(url, engine, config)
-    finally:
-        engine.dispose()
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def admin_connection(url: str) -> pg8000.native.Connection:
-    """A plain autocommitted connection, for CREATE/DROP DATABASE."""
-    from chalicelib.db.engine import pg8000_connect_kwargs
-
-    return pg8000.native.Connection(**pg8000_connect_kwargs(url))
-
-
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh, migrated database for this session; dropped at the end."""
-    server = server_url()
-    name = f"media_test_{uuid.uuid4().hex[:12]}"
-    admin = admin_connection(server)
-    admin.run(f'CREATE DATABASE "{name}"')
-    url = with_database(server, name)
-    try:
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config("alembic.ini")
-        config.attributes["database_url"] = url
-        command.upgrade(config, "head")
-        yield url
-    finally:
-        from chalicelib.db.engine import dispose_engine
-
-        dispose_engine()
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    items.sort(key=rank)  # stable: within a rank, files and tests keep their collected order
 
 
 @pytest.fixture(autouse=True)
-def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
-    """Every test starts from the same settings and an empty database."""
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts from the same settings, fresh AWS clients and no database."""
+    from chalicelib.adapters import url_signing
     from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings
-    from chalicelib.db.engine import dispose_engine
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE_ENV.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DATABASE_URL", NO_DATABASE_URL)
     get_settings.cache_clear()
     reset_clients()
     yield
-    truncate_all()
     get_settings.cache_clear()
     reset_clients()
-    dispose_engine()
-    from chalicelib.adapters import url_signing
-    from chalicelib.db import fastpath
+    url_signing.reset()
 
-    fastpath.dispose()
+
+@pytest.fixture(autouse=True)
+def tier_database(request: pytest.FixtureRequest) -> None:
+    """Tests outside ``tests/unit`` run on the session's database (see :func:`database`)."""
+    if UNIT_TIER not in request.path.parents:
+        request.getfixturevalue("database")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, migrated database for this session (this xdist worker); dropped at the end."""
+    with migrated_database() as url:
+        yield url
+
+
+@pytest.fixture
+def database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[str]:
+    """The session's database as the app's ``DATABASE_URL``; every table emptied after the test."""
+    from chalicelib.config import get_settings
+    from chalicelib.db import fastpath
+    from chalicelib.db.engine import dispose_engine
     from chalicelib.services import privacy
 
-    privacy.forget_salt()
-    url_signing.reset()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    truncate_all()
+    dispose_engine()
+    fastpath.dispose()
+    privacy.forget_salt()  # the day's visitor salt lives in the emptied database
 
 
 @pytest.fixture
@@ -135,26 +104,8 @@ def lambda_app() -> Any:
     return app
 
 
-def truncate_all() -> None:
-    from sqlalchemy import text
-
-    from chalicelib.db.engine import get_engine
-
-    with get_engine().begin() as connection:
-        connection.execute(
-            text(
-                "TRUNCATE videos, video_views, video_events, video_schedule_history, ingest_failures, "
-                "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
-                "analytics_state, analytics_audience_days, "
-                "analytics_zones, rate_limit_counters, import_checkpoints, import_ids, visitor_salts, "
-                "users RESTART IDENTITY CASCADE"
-            )
-        )
-        connection.execute(text("INSERT INTO analytics_zones (zone) VALUES ('UTC')"))  # as migration 0004 leaves it
-
-
 @pytest.fixture
-def client() -> Any:
+def client() -> Iterator[Any]:
     """Chalice's in-process API Gateway; the ``test`` stage adds no config.json variables."""
     from chalice.test import Client
 
@@ -162,34 +113,6 @@ def client() -> Any:
 
     with Client(app, stage_name="test") as test_client:
         yield test_client
-
-
-def make_user(
-    user_id: int | None = None, role: str = "SUPER_ADMIN", email: str | None = None, name: str | None = None
-) -> int:
-    from sqlalchemy import text
-
-    from chalicelib.db.engine import get_engine
-
-    with get_engine().begin() as connection:
-        if user_id is None:
-            user_id = connection.execute(
-                text("INSERT INTO users (email, name, role) VALUES (:e, :n, :r) RETURNING id"),
-                {"e": email or f"{uuid.uuid4().hex[:8]}@example.test", "n": name, "r": role},
-            ).scalar_one()
-        else:
-            connection.execute(
-                text("INSERT INTO users (id, email, name, role) VALUES (:i, :e, :n, :r) ON CONFLICT (id) DO NOTHING"),
-                {"i": user_id, "e": email or f"user{user_id}@example.test", "n": name, "r": role},
-            )
-            connection.execute(text("SELECT setval('users_id_seq', GREATEST((SELECT max(id) FROM users), 1))"))
-    return int(user_id)
-
-
-def token_for(user_id: int, role: str = "SUPER_ADMIN", ttl: int = 3600) -> str:
-    from chalicelib.services.auth import issue_access_token
-
-    return issue_access_token(user_id, role, ttl)
 
 
 @pytest.fixture
@@ -200,27 +123,6 @@ def admin_id() -> int:
 @pytest.fixture
 def admin_headers(admin_id: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(admin_id)}", "Content-Type": "application/json"}
-
-
-def json_body(data: Any) -> bytes:
-    return json.dumps(data).encode()
-
-
-def video_payload(**overrides: Any) -> dict[str, Any]:
-    payload = {
-        "filename": f"videos/{uuid.uuid4().hex}.mp4",
-        "title": "Sunrise over the bay",
-        "producer": "Harbour Films",
-        "creator": "Ana",
-        "thumbnailUrl": "https://cdn.example.test/t.jpg",
-        "duration": 120,
-        "fileSize": 6_000_000_000,
-        "width": 1920,
-        "height": 1080,
-        "hasAudio": True,
-    }
-    payload.update(overrides)
-    return payload
 
 
 @pytest.fixture
@@ -258,7 +160,7 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The scheduling resources (group, DLQ, topic, role, bucket) in moto, exported to the settings."""
-    from tests.scheduling_support import use_resources
+    from tests.support.scheduling import use_resources
 
     return use_resources(monkeypatch, require_endpoint=False)
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import admin_connection, scratch_database, token_for
 from tests.support import legacy_module
+from tests.support.api import token_for
+from tests.support.database import admin_connection, scratch_database
 
 SCHEMA = "media"
 

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import BASE_ENV, token_for
-from tests.integration.conftest import LocalServer, local_server
+from tests.support.api import token_for
 from tests.support.browser import ConsoleErrors, chromium, static_site
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, local_server
 
 
 def rows(statement: str) -> list[Any]:

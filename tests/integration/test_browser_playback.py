@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from tests.conftest import BASE_ENV, json_body
-from tests.integration.conftest import LocalServer, local_server
-from tests.media import MediaFiles, media_files_fixture, upload  # noqa: F401
-from tests.scheduling_support import use_resources
+from tests.support.api import json_body
 from tests.support.browser import ConsoleErrors, chromium, static_site
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, local_server
+from tests.support.media import MediaFiles, upload
+from tests.support.scheduling import use_resources
 
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>frontend</title>
 <h1>Videos</h1><ul id="library"></ul><div id="player"></div>"""

@@ -7,16 +7,14 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import BASE_ENV, json_body, make_user, token_for, video_payload
-from tests.integration.conftest import LocalServer, http_json, local_server
-
-ROOT = Path(__file__).resolve().parents[2]
-
+from tests.support.api import json_body, token_for, video_payload
+from tests.support.database import make_user
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, http_json, local_server
 
 ALLOWED_ORIGINS = ("https://admin.example.test", "https://www.example.test")
 

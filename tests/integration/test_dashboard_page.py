@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.analytics_support import add_event, add_view, refresh, sql
-from tests.conftest import BASE_ENV, make_user, token_for
-from tests.integration.conftest import LocalServer, local_server
+from tests.support.analytics import add_event, add_view, refresh
+from tests.support.api import token_for
 from tests.support.browser import ConsoleErrors, chromium
+from tests.support.database import make_user, sql
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, local_server
 
 TITLE = "Harbour at dawn"
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import scratch_database
-from tests.media import _ffmpeg
 from tests.support import dev_process
+from tests.support.database import scratch_database
 from tests.support.dev_process import ROOT, SHELL_ONLY, fetch, running_dev, token, wait_until
+from tests.support.media import _ffmpeg
 
 PORT = 4720
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BASE_ENV
-from tests.integration.conftest import LocalServer, local_server
 from tests.support.browser import ConsoleErrors, chromium
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, local_server
 
 
 @pytest.fixture

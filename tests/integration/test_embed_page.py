@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.analytics_support import sql
-from tests.conftest import BASE_ENV, make_user, token_for
-from tests.integration.conftest import LocalServer, local_server
-from tests.media import media_bucket_fixture, moto_endpoint_fixture, upload  # noqa: F401
+from tests.support.api import token_for
 from tests.support.browser import ConsoleErrors, chromium, static_site
+from tests.support.database import make_user, sql
+from tests.support.env import BASE_ENV
 from tests.support.http import request
+from tests.support.local_server import LocalServer, local_server
+from tests.support.media import upload
 from tests.support.player import TrackingLog, artifacts, make_clip, make_poster, wait_for
 
 SECONDS = 12

@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BASE_ENV, token_for
-from tests.integration.conftest import LocalServer, local_server
+from tests.support.api import token_for
+from tests.support.env import BASE_ENV
 from tests.support.http import Answer, request
+from tests.support.local_server import LocalServer, local_server
 from tests.support.moto_process import MotoProcess
+from tests.support.paths import ROOT
 from tests.support.private_postgres import PrivatePostgres
 
-ROOT = Path(__file__).resolve().parents[2]
 FAST_SECONDS = 5.0  # well under API Gateway's 29 s
 AWS_HANG_LIMIT_SECONDS = 10.0
 
@@ -226,7 +227,7 @@ def test_a_frozen_aws_endpoint_gives_503_within_10_seconds_and_changes_nothing(
     moto: MotoProcess, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, admin_id: int
 ) -> None:
     from chalicelib.adapters.aws import client
-    from tests.scheduling_support import history_rows, in_minutes, use_resources
+    from tests.support.scheduling import history_rows, in_minutes, use_resources
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
     aws = use_resources(monkeypatch, require_endpoint=True)

@@ -20,11 +20,11 @@ import pg8000.native
 import pytest
 
 from chalicelib.db.engine import pg8000_connect_kwargs
-from tests.conftest import BASE_ENV, token_for
-from tests.integration.conftest import local_server
-from tests.scheduling_support import use_resources
+from tests.support.api import token_for
+from tests.support.env import BASE_ENV
+from tests.support.local_server import local_server
+from tests.support.scheduling import use_resources
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 EXAMPLES_PER_OPERATION = "25"
 SEED = "20261127"

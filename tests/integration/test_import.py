@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import admin_connection, scratch_database
-from tests.media import _ffmpeg
 from tests.support import legacy_module
+from tests.support.database import admin_connection, scratch_database
 from tests.support.dev_process import ROOT, SHELL_ONLY, api, fetch, running_dev, token, wait_until
+from tests.support.media import _ffmpeg
 
 PORT = 4722
 

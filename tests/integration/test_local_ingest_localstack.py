@@ -16,8 +16,8 @@ from chalicelib.db.engine import get_engine
 from chalicelib.functions.ingest import INGEST
 from scripts.local_aws import ensure_resources
 from scripts.local_dispatcher import dispatch_ingest
-from tests.media import MediaFiles, media_files_fixture, upload_through_api  # noqa: F401
-from tests.scheduling_support import use_resources
+from tests.support.media import MediaFiles, upload_through_api
+from tests.support.scheduling import use_resources
 
 INGEST_WAIT_SECONDS = 10
 

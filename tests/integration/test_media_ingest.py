@@ -15,8 +15,8 @@ from sqlalchemy import text
 from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import get_settings
 from chalicelib.db.engine import get_engine
-from tests.conftest import json_body
-from tests.media import MediaFiles, media_files_fixture, upload_through_api  # noqa: F401
+from tests.support.api import json_body
+from tests.support.media import MediaFiles, upload_through_api
 
 
 @pytest.fixture

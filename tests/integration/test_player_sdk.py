@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.analytics_support import sql
-from tests.conftest import BASE_ENV
-from tests.integration.conftest import LocalServer, local_server
 from tests.support.browser import ConsoleErrors, chromium, serve
+from tests.support.database import sql
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, local_server
 from tests.support.player import (
     SDK_PAGE,
     STALL_WATCH,

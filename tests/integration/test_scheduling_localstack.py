@@ -14,16 +14,17 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from localstack_client.session import Session
 
-from tests.conftest import BASE_ENV, json_body, make_user, token_for
-from tests.integration.conftest import http_json, local_server
-from tests.scheduling_support import (
+from tests.support.api import json_body, token_for
+from tests.support.database import make_user
+from tests.support.env import BASE_ENV
+from tests.support.local_server import http_json, local_server
+from tests.support.scheduling import (
     BERLIN_WINTER_NINE,
     TORONTO_FALL_BACK_AMBIGUOUS,
     TORONTO_SPRING_FORWARD_GAP,
@@ -38,8 +39,6 @@ from tests.scheduling_support import (
     use_resources,
     video,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -237,7 +236,7 @@ def test_reconcile_repairs_both_sides(
 
 def test_health_reports_localstack_scheduler(client: Any, admin_headers: dict[str, str], create_video: Any) -> None:
     schedule(client, admin_headers, create_video()["id"], in_minutes(30))
-    scheduler = client.http.get("/api/health").json_body["scheduler"]
+    scheduler = client.http.get("/api/health", headers=admin_headers).json_body["scheduler"]
     assert scheduler["status"] == "up" and scheduler["pendingSchedules"] == 1
 
 
@@ -294,6 +293,6 @@ def test_chalice_local_schedule_then_dispatcher_thread_publishes_within_seconds(
 
 
 def _video() -> dict[str, Any]:
-    from tests.conftest import video_payload
+    from tests.support.api import video_payload
 
     return video_payload(filename=f"local/scheduled-{time.monotonic_ns()}.mp4")

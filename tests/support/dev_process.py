@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.http import request
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHELL_ONLY = {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "PYENV_VERSION", "VIRTUAL_ENV"}
 DEADLINE_SECONDS = 180
 

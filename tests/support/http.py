@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -45,3 +46,10 @@ def request(
         )
     finally:
         connection.close()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (a race is possible; start() retries on a bind failure)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

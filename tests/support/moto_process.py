@@ -23,7 +23,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from typing import Any, Literal
 
 import pytest
 
+from tests.support.http import free_port
+
 __all__ = ["MotoProcess", "MotoProcessError", "moto_process_fixture"]
 
 Scope = Literal["function", "class", "module", "package", "session"]
@@ -43,13 +44,6 @@ Scope = Literal["function", "class", "module", "package", "session"]
 
 class MotoProcessError(RuntimeError):
     """The moto server failed to start or stop; the message ends with its log's tail."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (a race is possible; start() retries on a bind failure)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _process_state(pid: int) -> str | None:

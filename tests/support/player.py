@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.support.browser import ConsoleErrors
+from tests.support.paths import ROOT
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[2]
 TRACK = "/api/track/"
 
 

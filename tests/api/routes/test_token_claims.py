@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from chalicelib.services.preview import PREVIEW_AUDIENCE, PREVIEW_TOKEN_USE
-from tests.conftest import TEST_JWT_SECRET
+from tests.support.env import TEST_JWT_SECRET
 
 ODD_IDS = ["\u00b2", "\u0661", "\uff15", "1²", " 1", "1 ", "+1", "-1", "0", "1.0", "", "99999999999", True, 1.0, None]
 

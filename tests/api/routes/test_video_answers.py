@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_user, token_for
+from tests.support.api import token_for
+from tests.support.database import make_user
 
 FIGURES = {"uniqueViewers", "totalWatchTimeSeconds", "averageWatchTimeSeconds", "completionRate"}
 

@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from chalicelib.db.engine import get_engine
 from chalicelib.services.importing.run import Options, Summary, run_import
-from tests.conftest import admin_connection, make_user, scratch_database, token_for
 from tests.support import legacy_module
+from tests.support.api import token_for
+from tests.support.database import admin_connection, make_user, scratch_database
 
 NOW = datetime.now(UTC)
 

@@ -1,4 +1,5 @@
-"""What is stored of a referrer: scheme, host and a path without parameters, addresses or secrets."""
+"""What is stored of a viewer: a referrer's scheme, host and a path without parameters, addresses or
+secrets, and an IP only as a keyed hash."""
 
 from __future__ import annotations
 
@@ -46,3 +47,14 @@ def test_a_referrer_path_keeps_no_parameters_addresses_or_tokens(given: str, sto
 )
 def test_page_names_dates_handles_and_numeric_ids_stay(kept: str) -> None:
     assert stored_referrer(kept) == kept
+
+
+def test_ip_hash_is_keyed() -> None:
+    from chalicelib.services.privacy import keyed_ip_hash
+
+    first = keyed_ip_hash("192.168.1.100", "secret-one")
+    assert len(first) == 64 and "192.168" not in first
+    assert first != keyed_ip_hash("192.168.1.100", "secret-two")
+    import hashlib
+
+    assert first != hashlib.sha256(b"192.168.1.100").hexdigest()

@@ -1,0 +1,79 @@
+"""Helpers shared by the analytics and retention tests: hand-built rows in real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.support.database import sql
+
+
+def add_view(
+    video_id: int,
+    *,
+    watch: int = 0,
+    completed: bool = False,
+    user_id: int | None = None,
+    ip: str | None = None,
+    referer: str | None = None,
+    at: datetime | None = None,
+    team: bool = False,
+) -> int:
+    """A view as tracking records it (a view with a user id is a consented one)."""
+    rows = sql(
+        """
+        INSERT INTO video_views (video_id, user_id, consented, ip_address, referer, watch_time_seconds, completed,
+                                 created_at, is_team)
+        VALUES (:v, :u, CAST(:u AS int) IS NOT NULL, :ip, :r, :w, :c, COALESCE(CAST(:at AS timestamptz), now()), :team)
+        RETURNING id
+        """,
+        team=team,
+        v=video_id,
+        u=user_id,
+        ip=ip,
+        r=referer,
+        w=watch,
+        c=completed,
+        at=at,
+    )
+    return int(rows[0][0])
+
+
+def add_event(
+    video_id: int, kind: str, *, view_id: int | None = None, at: datetime | None = None, team: bool = False
+) -> None:
+    sql(
+        """
+        INSERT INTO video_events (video_id, view_id, event_type, timestamp, created_at, is_team)
+        VALUES (:v, :view, :k, 1, COALESCE(CAST(:at AS timestamptz), now()), :team)
+        """,
+        team=team,
+        v=video_id,
+        view=view_id,
+        k=kind,
+        at=at,
+    )
+
+
+def scheduled_event(client: Any) -> Any:
+    return client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
+
+
+def refresh() -> Any:
+    """The scheduled refresh, folding every row (none is too young to be committed in a test)."""
+    from chalicelib.services.analytics import folding
+
+    return folding.refresh(settle=timedelta(0))
+
+
+def report(client: Any, headers: dict[str, str], path: str, **params: Any) -> Any:
+    """GET an analytics route with query parameters; the answer must be a 200."""
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    response = client.http.get(f"{path}?{query}" if query else path, headers=headers)
+    assert response.status_code == 200, response.body
+    return response.json_body
+
+
+def without_freshness(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer without ``asOf``, which moves with every refresh (the figures must not)."""
+    return {key: value for key, value in answer.items() if key != "asOf"}

@@ -1,0 +1,34 @@
+"""Database URLs: every form the service accepts becomes the driver's, and the rest are configuration errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.config import ConfigurationError
+from chalicelib.db.engine import to_sqlalchemy_url
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@db.example:6543/media", "postgresql+pg8000://u:p@db.example:6543/media"),
+        ("postgres://u@localhost/media", "postgresql+pg8000://u@localhost/media"),
+        ("postgresql://u:p@h/db?sslmode=require", "postgresql+pg8000://u:p@h/db"),
+        (
+            "postgresql://postgres:@/postgres?host=/tmp/pg",
+            "postgresql+pg8000://postgres:@/postgres?unix_sock=%2Ftmp%2Fpg%2F.s.PGSQL.5432",
+        ),
+        (
+            "postgresql://postgres@/db?host=/run/pg&port=5433",
+            "postgresql+pg8000://postgres@/db?unix_sock=%2Frun%2Fpg%2F.s.PGSQL.5433",
+        ),
+    ],
+)
+def test_database_url_forms(given: str, expected: str) -> None:
+    assert to_sqlalchemy_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "mysql://u@h/db", "mssql://u@h/db"])
+def test_bad_database_urls_are_configuration_errors(bad: str) -> None:
+    with pytest.raises(ConfigurationError):
+        to_sqlalchemy_url(bad)
