@@ -45,6 +45,7 @@ from scripts.embedded_db import server_url, with_database
 
 BENCH_DB = "media_bench"
 ROUNDS = 5
+COLD_IMPORT_RUNS = 7  # fresh interpreters per entry module (fewer when --samples asks for fewer runs)
 EVENT_TYPES = ("play", "play", "pause", "pause", "seek", "complete")
 REFERERS = [f"https://site{n}.example/page" for n in range(25)] + [None] * 10
 AGENTS = [
@@ -643,7 +644,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
-def cold_imports(runs: int = 7) -> dict[str, float]:
+def cold_imports(runs: int) -> dict[str, float]:
     """Median import time, in a fresh interpreter, of each function's entry module."""
     import subprocess
 
@@ -662,8 +663,8 @@ def cold_imports(runs: int = 7) -> dict[str, float]:
     return found
 
 
-def report_tracking(url: str, requests: int) -> None:
-    imports = cold_imports()
+def report_tracking(url: str, requests: int, samples: int) -> None:
+    imports = cold_imports(runs=min(COLD_IMPORT_RUNS, samples))
     print(
         f"\n1. Tracking ({requests} requests x {ROUNDS} rounds, interleaved, one container, median of rounds); "
         f"cold import: the tracking function's handler {imports['chalicelib.entry.tracking']:.0f} ms, "
@@ -715,7 +716,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tail-views", type=int, default=1000, help="views tracked after the last refresh")
     parser.add_argument("--busy-share", type=float, default=0.1, help="share of the views on the busiest video")
     parser.add_argument("--requests", type=int, default=1000, help="tracking requests per round")
-    parser.add_argument("--samples", type=int, default=25, help="runs of each analytics query")
+    parser.add_argument(
+        "--samples", type=int, default=25, help="runs of each analytics query (and, up to 7, of each cold import)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-seed-way", action="store_true", help="skip 4. (a minute a run at 10M)")
     parser.add_argument("--database", default=BENCH_DB, help="the database to create (or reuse)")
@@ -798,7 +801,7 @@ def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact
         print(f"building the days of 2 more zones ({refreshed.days_written} days): {seconds:.1f} s")
         vacuum_rollups(url)
 
-    report_tracking(url, args.requests)
+    report_tracking(url, args.requests, args.samples)
     seconds, _ = timed_refresh(settle=True)
     print(f"   a scheduled refresh folding them: {seconds:.2f} s")
     track_tail(url, busy, args.tail_views)

@@ -6,6 +6,9 @@ A threaded server starts a thread per TCP connection; whatever a request keeps p
 container) never shows it. After 10,000 tracking requests the server must hold exactly
 what it held after 10: database connections, threads, open files. The tools beside a
 running `make dev` (`make schedules`, `make token`) must work with no extra environment.
+
+One `make dev`, on a database of its own, serves every test of the module, as one developer's
+server serves a day of work: each test measures what it changes.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ import pg8000.native
 import pytest
 
 from chalicelib.db.engine import pg8000_connect_kwargs
-from tests.integration.conftest import _free_port
+from tests.support.database import migrated_database
+from tests.support.http import free_port
 from tests.support.http import request as http_request
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # Variables a developer's new shell would not have: the tools must find them on their own.
 SHELL_ONLY = {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "PYENV_VERSION", "VIRTUAL_ENV"}
 
@@ -44,6 +48,7 @@ class DevServer:
     dev_process: subprocess.Popen[bytes]
     server_pid: int
     env: dict[str, str]
+    database_url: str
 
     def threads(self) -> int:
         return len(os.listdir(f"/proc/{self.server_pid}/task"))
@@ -70,7 +75,7 @@ def _server_pid(port: int) -> int:
 def make_dev(database_url: str, tmp_path: Path) -> Iterator[DevServer]:
     """``make dev`` (``python -m scripts.dev``) on a free port against ``database_url``, with its own
     embedded AWS emulator and its settings recorded in a private file."""
-    port = _free_port()
+    port = free_port()
     env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
     env |= {
         "PORT": str(port),
@@ -94,7 +99,7 @@ def make_dev(database_url: str, tmp_path: Path) -> Iterator[DevServer]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, process, tmp_path / "make-dev.log")
-        yield DevServer(base, process, _server_pid(port), env)
+        yield DevServer(base, process, _server_pid(port), env, database_url)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -182,15 +187,15 @@ def settled(server: DevServer, database_url: str, expected: tuple[int, int, int]
     return previous
 
 
-@pytest.fixture
-def dev(database_url: str, tmp_path: Path) -> Iterator[DevServer]:
-    with make_dev(database_url, tmp_path) as server:
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    with migrated_database() as database_url, make_dev(database_url, tmp_path_factory.mktemp("make-dev")) as server:
         yield server
 
 
-def test_ten_thousand_tracking_requests_leave_make_dev_holding_what_it_held_after_ten(
-    dev: DevServer, database_url: str
-) -> None:
+def test_ten_thousand_tracking_requests_leave_make_dev_holding_what_it_held_after_ten(dev: DevServer) -> None:
+    database_url = dev.database_url
+    views_before, watched_before = stored_views(database_url)
     status, page = request(dev.base, "GET", "/api/videos?limit=1")
     assert status == 200
     video_id = page["videos"][0]["id"]
@@ -210,10 +215,11 @@ def test_ten_thousand_tracking_requests_leave_make_dev_holding_what_it_held_afte
     assert set(sequential) == {200} and set(concurrent) == {200}
     assert after_ten_thousand == after_ten, "(tracking connections, threads, open files) grew"
     assert after_ten[0] == 1  # one idle connection kept, as in a Lambda container
-    assert stored_views(database_url) == (5005, 5005)  # every acknowledged view and heartbeat is stored
+    # Every acknowledged view and heartbeat is stored.
+    assert stored_views(database_url) == (views_before + 5005, watched_before + 5005)
 
 
-def test_concurrent_admin_requests_use_a_bounded_pool(dev: DevServer, database_url: str) -> None:
+def test_concurrent_admin_requests_use_a_bounded_pool(dev: DevServer) -> None:
     token = _token_beside(dev)
     host, port = dev.base.removeprefix("http://").split(":")
 
@@ -227,7 +233,7 @@ def test_concurrent_admin_requests_use_a_bounded_pool(dev: DevServer, database_u
     with ThreadPoolExecutor(max_workers=24) as pool:
         statuses = list(pool.map(admin_get, range(400)))
     assert set(statuses) == {200}
-    by_application = database_connections(database_url)
+    by_application = database_connections(dev.database_url)
     assert by_application.get("media-api", 0) <= 2 * 6  # pool_size + max_overflow, in the server and dispatcher
 
 
