@@ -25,7 +25,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import scratch_database
+from tests.support.database import scratch_database
 from tests.support.dev_process import ROOT, SHELL_ONLY, wait_until
 from tests.support.http import request
 from tests.support.terminal import Shell, alive, process_table, session_members

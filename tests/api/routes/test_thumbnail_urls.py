@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.analytics_support import sql
-from tests.conftest import video_payload
-from tests.media import media_bucket_fixture, moto_endpoint_fixture  # noqa: F401
+from tests.support.api import video_payload
+from tests.support.database import sql
 
 POSTER = b"\xff\xd8\xff\xe0 a poster frame"
 

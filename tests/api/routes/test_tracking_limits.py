@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from scripts.apigw import invoke, proxy_event
-from tests.analytics_support import sql
-from tests.conftest import token_for
+from tests.support.api import token_for
+from tests.support.database import sql
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from scripts.apigw import invoke, proxy_event
-from tests.analytics_support import refresh, report, sql
-from tests.conftest import token_for
+from tests.support.analytics import refresh, report
+from tests.support.api import token_for
+from tests.support.database import sql
 
 IP = "203.0.113.60"
 AGENTS = [
