@@ -7,7 +7,19 @@ from chalicelib.functions import analytics as analytics_functions
 from chalicelib.functions import ingest as ingest_functions
 from chalicelib.functions import scheduling as scheduling_functions
 from chalicelib.functions import thumbnails as thumbnail_functions
-from chalicelib.routes import actions, analytics, dashboard, docs, health, player, schedules, tracking, uploads, videos
+from chalicelib.routes import (
+    actions,
+    analytics,
+    dashboard,
+    docs,
+    health,
+    personal_data,
+    player,
+    schedules,
+    tracking,
+    uploads,
+    videos,
+)
 
 app = build_api(
     health.bp,
@@ -20,6 +32,7 @@ app = build_api(
     actions.bp,
     schedules.bp,
     analytics.bp,
+    personal_data.bp,
 )
 app.register_blueprint(ingest_functions.bp)
 app.register_blueprint(scheduling_functions.bp)

@@ -80,7 +80,8 @@ GROUPS = (
         4,
         ("ManageVideoSchedules", "ReadScheduleGroup", "PassSchedulerRole"),
     ),
-    ApiGroup("Analytics", ("analytics",), "app.app", 512, 30, 8),
+    # A person's data (export, erasure) is analytics data; erasing it refolds the roll-ups it was in.
+    ApiGroup("Analytics", ("analytics", "personal_data"), "app.app", 512, 30, 8),
     # Embed pages present a published video (signed media URLs); the SDK is a file; oEmbed reads a row.
     ApiGroup("Player", ("player",), "app.app", 256, 10, 6, ("ReadMedia", "ReadStreamSigningKey")),
     # Health reports whether the schedule group answers; the docs and dashboard pages call nothing.

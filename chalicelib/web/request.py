@@ -66,6 +66,13 @@ class RequestContext:
     source: str | None = None
 
     @property
+    def requester(self) -> Principal:
+        """Who calls a route that requires a token (``auth="admin"`` or ``"user"``)."""
+        if self.principal is None:
+            raise errors.NotAuthenticated("Authorization: Bearer <token> is required")
+        return self.principal
+
+    @property
     def user_id(self) -> int | None:
         return self.principal.user_id if self.principal else None
 

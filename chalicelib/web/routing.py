@@ -59,6 +59,13 @@ def parse_video_id(raw: str) -> int:
     return value
 
 
+def parse_user_id(raw: str) -> int:
+    """A user id: ASCII digits, 1..2^31-1 (400 otherwise)."""
+    if not _ASCII_ID.fullmatch(raw) or not 0 < int(raw) <= MAX_DB_INT:
+        raise errors.InvalidInput(f"user_id must be a whole number from 1 to {MAX_DB_INT}")
+    return int(raw)
+
+
 def parse_action(raw: str) -> str:
     if raw not in ("publish", "unpublish"):
         raise errors.InvalidInput("action must be 'publish' or 'unpublish'")
@@ -67,6 +74,9 @@ def parse_action(raw: str) -> str:
 
 PATH_PARAMETERS: dict[str, PathParameter] = {
     "video_id": PathParameter(parse_video_id, {"type": "integer", "minimum": 1, "examples": [1]}, "The video's id."),
+    "user_id": PathParameter(
+        parse_user_id, {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT, "examples": [42]}, "A user's id."
+    ),
     "action": PathParameter(parse_action, {"type": "string", "enum": ["publish", "unpublish"]}, "Which schedule."),
     "token": PathParameter(str, {"type": "string", "maxLength": 2048}, "The preview token from a preview link."),
     "asset": PathParameter(str, {"type": "string", "enum": sorted(ASSETS)}, "A script or style the API's pages use."),
