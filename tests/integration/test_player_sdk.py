@@ -24,6 +24,7 @@ from tests.support.player import (
     TrackingLog,
     current_time,
     make_clip,
+    make_hls,
     site_handler,
     wait_for,
 )
@@ -239,3 +240,44 @@ def test_a_stall_on_a_slow_network_is_rebuffering_and_a_seek_is_not(
     assert last["qoe"]["rebufferCount"] == len(stalls) >= 1, (last, stalls)
     assert abs(last["qoe"]["rebufferMs"] - sum(stalls)) <= 100 * len(stalls)
     assert last["qoe"]["rebufferMs"] >= 1000
+
+
+HLS_PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>watch</title>
+<video id="video" muted playsinline width="640" height="360"></video>
+<script src="{api}/api/assets/hls.js"></script>
+<script src="{api}/api/sdk/tracker.js"></script>
+<script>
+  const video = document.getElementById("video");
+  const hls = new Hls();
+  hls.loadSource("{source}");
+  hls.attachMedia(video);
+  window.tracker = MediaTracker.attach(video, {{apiUrl: "{api}", videoId: {id}, hls: hls}});
+</script>"""
+
+
+def test_with_hls_js_the_rendition_played_is_reported(
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs, clip: Path
+) -> None:
+    make_hls(site[0] / "hls", clip)
+    url = page_at(site, "hls.html", HLS_PAGE, api=api.base, id=video_id, source="hls/master.m3u8")
+    log, errors = TrackingLog(), ConsoleErrors()
+    page = tabs.open(url, log, errors)
+    page.evaluate("document.getElementById('video').play()")
+    wait_for(page=page, probe=lambda: current_time(page) >= 2.5, what="2.5 s of HLS playback")
+    page.evaluate("document.getElementById('video').pause()")
+    wait_for(page=page, probe=lambda: log.of("event", eventType="pause"), what="the pause")
+    beat = log.of("heartbeat")[-1]  # sent with the pause event
+    assert (beat["qoe"]["bitrateKbps"], beat["qoe"]["height"]) == (800, 360)  # the master playlist's rung
+    assert "errorCode" not in beat["qoe"]
+    assert errors == []
+
+
+def test_a_fatal_hls_js_error_is_a_failed_playback(
+    api: LocalServer, site: tuple[Path, str], video_id: int, tabs: Tabs
+) -> None:
+    url = page_at(site, "missing.html", HLS_PAGE, api=api.base, id=video_id, source="hls/missing.m3u8")
+    log = TrackingLog()
+    page = tabs.open(url, log, ready=False)
+    beat = wait_for(page=page, probe=lambda: log.of("heartbeat"), what="the failure's heartbeat")[0]
+    assert beat["qoe"]["errorCode"] == "hls:networkError:manifestLoadError"
+    assert view_row(video_id)["id"] == beat["viewId"]

@@ -62,6 +62,23 @@ def make_clip(path: Path, *, seconds: int = 12, size: str = "640x360") -> Path:
     return path
 
 
+def make_hls(folder: Path, clip: Path) -> Path:
+    """The clip as HLS (MPEG-TS segments of 2 s) under ``folder``, behind a master playlist naming its one
+    rendition's bandwidth, resolution and codecs (:func:`make_clip`'s: H.264 Constrained Baseline 3.0,
+    AAC-LC), as hls.js expects; returns the master playlist."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-c", "copy", "-f", "hls", "-hls_time", "2",
+         "-hls_playlist_type", "vod", "-hls_segment_filename", str(folder / "360p_%03d.ts"), str(folder / "360p.m3u8")],
+        check=True, timeout=120,
+    )  # fmt: skip
+    master = folder / "master.m3u8"
+    master.write_text(
+        '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,CODECS="avc1.42c01e,mp4a.40.2"\n360p.m3u8\n'
+    )
+    return master
+
+
 def make_poster(clip: Path, path: Path) -> Path:
     """A JPEG of the clip's frame at 1 s, as the thumbnail function makes it."""
     subprocess.run(
@@ -196,7 +213,13 @@ def site_handler(directory: Path, stall: Stall | None = None) -> type[BaseHTTPRe
     return Handler
 
 
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".mp4": "video/mp4", ".js": "text/javascript"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".mp4": "video/mp4",
+    ".js": "text/javascript",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+}
 
 
 class Tabs:
