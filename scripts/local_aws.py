@@ -15,6 +15,7 @@ import os
 import socket
 from typing import Any
 
+from chalicelib.adapters.aws import new_session
 from chalicelib.config import get_settings
 from chalicelib.functions.declaration import EventFunction, declared
 from chalicelib.functions.ingest import INGEST
@@ -63,15 +64,11 @@ def stop_moto_servers() -> None:
 
 
 def _client(service: str, endpoint: str | None) -> Any:
-    import boto3
-
     credentials = {
         "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID") or TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     }
-    return boto3.session.Session().client(
-        service, region_name=get_settings().aws_region, endpoint_url=endpoint, **credentials
-    )
+    return new_session().client(service, region_name=get_settings().aws_region, endpoint_url=endpoint, **credentials)
 
 
 def _error_code(exc: Exception) -> str:

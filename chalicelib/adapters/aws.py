@@ -20,13 +20,31 @@ TOTAL_ATTEMPTS = 2
 
 
 @cache
+def _models() -> Any:
+    """botocore's loader of service models and endpoints, shared by every session: the JSON it
+    parses (endpoints alone take a third of a second) is parsed once per process, not once per client."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def new_session() -> Any:
+    """A boto3 session of its own (sessions are not thread-safe; clients are) on the shared models."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", _models())
+    return boto3.session.Session(botocore_session=core)
+
+
+@cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` (one per container, thread-safe to share)."""
-    import boto3
     from botocore.config import Config
 
     settings = get_settings()
-    return boto3.session.Session().client(
+    return new_session().client(
         service,
         region_name=settings.aws_region,
         endpoint_url=settings.aws_endpoint_url or None,
