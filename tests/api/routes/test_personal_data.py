@@ -11,8 +11,8 @@ import pytest
 
 from chalicelib.repositories.personal_data import EVENT_COLUMNS, NOT_EXPORTED, VIEW_COLUMNS
 from scripts.apigw import invoke, proxy_event
-from tests.conftest import make_user, token_for
-from tests.support.database import sql
+from tests.support.api import token_for
+from tests.support.database import make_user, sql
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
