@@ -5,6 +5,7 @@ in ``chalicelib/entry`` (where the lean per-function entry points live too)."""
 from chalicelib.entry import build_api
 from chalicelib.functions import analytics as analytics_functions
 from chalicelib.functions import ingest as ingest_functions
+from chalicelib.functions import ladders as ladder_functions
 from chalicelib.functions import scheduling as scheduling_functions
 from chalicelib.functions import thumbnails as thumbnail_functions
 from chalicelib.routes import (
@@ -14,6 +15,7 @@ from chalicelib.routes import (
     docs,
     health,
     personal_data,
+    playback,
     player,
     schedules,
     tracking,
@@ -33,8 +35,10 @@ app = build_api(
     schedules.bp,
     analytics.bp,
     personal_data.bp,
+    playback.bp,
 )
 app.register_blueprint(ingest_functions.bp)
 app.register_blueprint(scheduling_functions.bp)
 app.register_blueprint(analytics_functions.bp)
 app.register_blueprint(thumbnail_functions.bp)
+app.register_blueprint(ladder_functions.bp)

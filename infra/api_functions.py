@@ -47,8 +47,8 @@ class ApiGroup:
 GROUPS = (
     # Most requests: the leanest import, no AWS permission beyond the common ones.
     ApiGroup("Tracking", ("tracking",), "chalicelib.entry.tracking.app", 256, 10, 40),
-    # Registering a video probes it (ffprobe, a presigned GET), deletes a refused upload and queues a poster frame;
-    # every video answer carries signed stream and thumbnail URLs.
+    # Registering a video probes it (ffprobe, a presigned GET), deletes a refused upload and queues a poster frame
+    # and a ladder; deleting one removes its media and schedules; every video answer carries signed URLs.
     ApiGroup(
         "Videos",
         ("videos",),
@@ -56,10 +56,21 @@ GROUPS = (
         512,
         30,
         10,
-        ("ReadMedia", "ListMediaBucket", "DeleteVideos", "QueueThumbnails", "ReadStreamSigningKey"),
+        (
+            "ReadMedia",
+            "ListMediaBucket",
+            "DeleteVideos",
+            "DeleteThumbnails",
+            "DeleteRenditions",
+            "QueueThumbnails",
+            "QueueLadders",
+            "DeleteVideoSchedules",
+            "ReadStreamSigningKey",
+        ),
         ("FfprobeLayer",),
     ),
-    # Duplicate copies the object (and removes the copy if the row cannot be written); preview presents a video.
+    # Duplicate copies the object (and removes the copy if the row cannot be written) and queues the copy's ladder;
+    # preview presents a video.
     ApiGroup(
         "Actions",
         ("actions",),
@@ -67,8 +78,10 @@ GROUPS = (
         512,
         30,
         4,
-        ("ReadMedia", "ListMediaBucket", "WriteVideos", "DeleteVideos", "ReadStreamSigningKey"),
+        ("ReadMedia", "ListMediaBucket", "WriteVideos", "DeleteVideos", "QueueLadders", "ReadStreamSigningKey"),
     ),
+    # Every player's playlists: signed media URLs (the CloudFront key; S3 presigning needs s3:GetObject).
+    ApiGroup("Playback", ("playback",), "app.app", 256, 10, 10, ("ReadMedia", "ReadStreamSigningKey")),
     # A presigned PUT is only as good as its signer's s3:PutObject.
     ApiGroup("Uploads", ("uploads",), "app.app", 256, 10, 4, ("WriteVideos",)),
     ApiGroup(

@@ -166,11 +166,6 @@ def queue_functions() -> list[tuple[str, str]]:
     return [(str(source.queue), source.name) for source in app.event_sources if isinstance(source, SQSEventConfig)]
 
 
-def dispatch_queues() -> int:
-    """One short poll of every SQS-triggered function's queue (ingest, thumbnails, ...)."""
-    return sum(dispatch_queue(queue, name) for queue, name in queue_functions())
-
-
 def dispatch_ingest() -> int:
     return dispatch_queue(INGEST.queue_name, INGEST.name)
 
@@ -259,8 +254,8 @@ def _run_step(step: Callable[[], object], failure: str) -> None:
 
 
 def run_forever(stop: threading.Event, interval: float = 2.0, runner: LocalScheduleRunner | None = None) -> None:
-    """Dispatch due schedules and ingest messages, then run the due ``@schedule`` functions,
-    every ``interval`` seconds until ``stop`` is set.
+    """Dispatch due schedules and run the due ``@schedule`` functions every ``interval`` seconds, and
+    feed each queue to its function on a thread of its own, until ``stop`` is set.
 
     Settings and clients are re-read first, so variables exported after
     :func:`scripts.local_aws.ensure_resources` are the ones used. The runner is
@@ -271,11 +266,26 @@ def run_forever(stop: threading.Event, interval: float = 2.0, runner: LocalSched
     get_settings.cache_clear()
     reset_clients()
     scheduled = runner or _schedule_runner()
+    pollers = [
+        threading.Thread(target=_poll_queue, args=(stop, queue, name, interval), name=f"queue-{name}", daemon=True)
+        for queue, name in queue_functions()
+    ]
+    for poller in pollers:
+        poller.start()
     while not stop.is_set():
         _run_step(dispatch_due, "Dispatch failed")
-        _run_step(dispatch_queues, "Queue dispatch failed")
         if scheduled is not None:
             _run_step(partial(_run_scheduled, scheduled), "Scheduled functions failed")
+        stop.wait(interval)
+    for poller in pollers:
+        poller.join(timeout=interval)
+
+
+def _poll_queue(stop: threading.Event, queue: str, name: str, interval: float) -> None:
+    """One queue's stand-in event source mapping, on its own thread: a ladder that takes minutes to make
+    holds up only the ladder queue, never ingest, thumbnails or the schedules."""
+    while not stop.is_set():
+        _run_step(partial(dispatch_queue, queue, name), f"Queue dispatch failed ({name})")
         stop.wait(interval)
 
 

@@ -39,6 +39,8 @@ class VideoMetadata:
     orientation: str
     quality: str
     has_audio: bool
+    # Frames per second of the picture (not part of the answer): the ladder keeps it, or halves it.
+    frame_rate: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,7 +105,21 @@ def parse_probe_output(output: dict[str, Any]) -> VideoMetadata:
         orientation=derive_orientation(width, height),
         quality=derive_quality(width, height),
         has_audio=any(s.get("codec_type") == "audio" for s in streams),
+        frame_rate=frame_rate(video),
     )
+
+
+def frame_rate(video: dict[str, Any]) -> float | None:
+    """The stream's average frame rate (``30000/1001``), else its base rate; None when unknown or absurd."""
+    for raw in (video.get("avg_frame_rate"), video.get("r_frame_rate")):
+        numerator, _, denominator = str(raw or "").partition("/")
+        try:
+            rate = float(numerator) / float(denominator or 1)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if 1 <= rate <= 240:
+            return round(rate, 3)
+    return None
 
 
 def _main_video_stream(streams: list[dict[str, Any]]) -> dict[str, Any] | None:

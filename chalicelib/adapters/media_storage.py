@@ -21,6 +21,8 @@ from chalicelib.observability import logger
 
 UPLOAD_PREFIX = "videos"
 MAX_NAME_CHARS = 200
+# S3 DeleteObjects takes at most 1,000 keys a call.
+DELETE_BATCH = 1000
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
@@ -164,3 +166,43 @@ def delete(key: str) -> None:
             client("s3").delete_object(Bucket=get_settings().media_bucket, Key=key)
     except (NotFound, ServiceUnavailable):
         logger.warning("Could not delete media object", extra={"key": key})
+
+
+def read_text(key: str, max_bytes: int = 4 * 1024 * 1024) -> str:
+    """A small text object (a transcoder's playlist); :class:`NotFound` when it does not exist."""
+    with s3_errors(key):
+        body = client("s3").get_object(Bucket=get_settings().media_bucket, Key=key)["Body"]
+        return bytes(body.read(max_bytes)).decode("utf-8", errors="replace")
+
+
+def remove(keys: list[str]) -> None:
+    """Delete ``keys`` (missing ones are fine); :class:`ServiceUnavailable` unless every one is gone."""
+    bucket = get_settings().media_bucket
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = keys[start : start + DELETE_BATCH]
+        with s3_errors(batch[0]):
+            reply = client("s3").delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+            )
+        if reply.get("Errors"):
+            logger.warning("S3 kept objects", extra={"errors": reply["Errors"][:5]})
+            raise ServiceUnavailable("Media storage kept some objects, try again shortly")
+
+
+def keys_under(prefix: str) -> list[str]:
+    """Every key under ``prefix`` (a video's renditions)."""
+    keys: list[str] = []
+    with s3_errors(prefix):
+        for page in (
+            client("s3").get_paginator("list_objects_v2").paginate(Bucket=get_settings().media_bucket, Prefix=prefix)
+        ):
+            keys += [str(item["Key"]) for item in page.get("Contents", [])]
+    return keys
+
+
+def remove_prefix(prefix: str) -> int:
+    """Delete every object under ``prefix``; how many there were. :class:`ServiceUnavailable` on failure."""
+    keys = keys_under(prefix)
+    if keys:
+        remove(keys)
+    return len(keys)

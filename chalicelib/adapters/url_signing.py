@@ -41,14 +41,23 @@ class SignedUrl:
 
 def signed_url(key: str, *, now: float | None = None) -> SignedUrl:
     """A URL that serves ``key`` from the media bucket (HTTP Range supported) until it expires."""
-    settings = get_settings()
     moment = time.time() if now is None else now
-    expires = math.ceil((moment + settings.stream_url_ttl_seconds) / WINDOW_SECONDS) * WINDOW_SECONDS
+    expires = window_expiry(moment)
+    return SignedUrl(url_until(key, expires, now=moment), datetime.fromtimestamp(expires, UTC))
+
+
+def window_expiry(now: float | None = None) -> int:
+    """When a URL signed now expires: ``VIDEO_STREAM_URL_TTL_SECONDS`` on, rounded up to the window."""
+    moment = time.time() if now is None else now
+    return math.ceil((moment + get_settings().stream_url_ttl_seconds) / WINDOW_SECONDS) * WINDOW_SECONDS
+
+
+def url_until(key: str, expires: int, *, now: float | None = None) -> str:
+    """A signed URL of ``key`` that works until ``expires`` (epoch seconds), cached per key and expiry."""
+    settings = get_settings()
     if settings.stream_cdn_domain:
-        url = _cloudfront_url(key, expires, _cdn_identity(settings))
-    else:
-        url = _s3_url(key, expires, int(moment), _s3_identity(settings))
-    return SignedUrl(url, datetime.fromtimestamp(expires, UTC))
+        return _cloudfront_url(key, expires, _cdn_identity(settings))
+    return _s3_url(key, expires, int(time.time() if now is None else now), _s3_identity(settings))
 
 
 def reset() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -55,8 +56,17 @@ class Video(Base):
     __table_args__ = (
         CheckConstraint("orientation IN ('H', 'V')", name="videos_orientation_check"),
         CheckConstraint("quality IN ('SD', 'HD', 'FHD', 'UHD')", name="videos_quality_check"),
+        CheckConstraint(
+            "processing_status IN ('processing', 'ready', 'failed')", name="videos_processing_status_check"
+        ),
         Index("videos_created_at_idx", "created_at"),
         Index("videos_is_published_idx", "is_published"),
+        Index(
+            "videos_processing_idx",
+            "ladder_requested_at",
+            "id",
+            postgresql_where=text("processing_status = 'processing'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,6 +94,46 @@ class Video(Base):
     analytics_aggregated_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), onupdate=func.now())
+    # The rendition ladder (chalicelib/services/transcoding.py): processing -> ready | failed.
+    processing_status: Mapped[str] = mapped_column(Text, server_default="processing")
+    processing_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    ladder_requested_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    ladder_token: Mapped[str | None] = mapped_column(Text)
+    ladder_claimed_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
+    ladder_job_id: Mapped[str | None] = mapped_column(Text)
+    ladder_plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+
+
+class VideoRendition(Base):
+    """One rung of a ready ladder: its master-playlist attributes and its media playlist."""
+
+    __tablename__ = "video_renditions"
+
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    codecs: Mapped[str] = mapped_column(Text)
+    frame_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
+    bandwidth: Mapped[int] = mapped_column(Integer)
+    average_bandwidth: Mapped[int | None] = mapped_column(Integer)
+    # Where the playlist's relative URIs live in the media bucket.
+    media_prefix: Mapped[str] = mapped_column(Text)
+    playlist: Mapped[str] = mapped_column(Text)
+
+
+class VideoTombstone(Base):
+    """A deleted video: nothing may bring it back, and its media is purged until ``purged_at``."""
+
+    __tablename__ = "video_tombstones"
+    __table_args__ = (Index("video_tombstones_unpurged_idx", "deleted_at", postgresql_where=text("purged_at IS NULL")),)
+
+    video_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(Text, unique=True)
+    thumbnail_key: Mapped[str | None] = mapped_column(Text)
+    deleted_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+    purged_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
 
 
 class VideoView(Base):

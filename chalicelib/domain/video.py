@@ -41,6 +41,9 @@ class Video:
     analytics_aggregated_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # The rendition ladder: processing until it is made (ready) or cannot be (failed, and why).
+    processing_status: str = "processing"
+    processing_error: str | None = None
 
 
 @dataclass(frozen=True)

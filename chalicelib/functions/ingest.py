@@ -18,7 +18,7 @@ from chalice.app import SQSEvent
 
 from chalicelib.adapters.ffprobe import ProbeTimeout
 from chalicelib.config import get_settings
-from chalicelib.domain.errors import NotFound, PayloadTooLarge, Unprocessable
+from chalicelib.domain.errors import Gone, NotFound, PayloadTooLarge, Unprocessable
 from chalicelib.functions.declaration import EventFunction, Queue
 from chalicelib.observability import event_function, logger
 from chalicelib.services import ingest
@@ -32,7 +32,7 @@ INGEST = EventFunction(
     memory=512,
     timeout=60,
     concurrency=5,
-    grants=("ReadMedia", "ListMediaBucket", "DeleteVideos", "QueueThumbnails"),
+    grants=("ReadMedia", "ListMediaBucket", "DeleteVideos", "QueueThumbnails", "QueueLadders"),
     layers=("FfprobeLayer",),
     environment={"FFPROBE_PATH": "/opt/bin/ffprobe", "FFPROBE_TIMEOUT_SECONDS": "50"},
     queue=Queue("ingest", "Uploads that could not be ingested after 5 attempts (S3 or ffprobe kept failing)."),
@@ -45,10 +45,10 @@ MAX_RECEIVES = INGEST.queue.max_receives if INGEST.queue else 1
 @event_function
 def ingest_uploaded_video(event: SQSEvent) -> None:
     for record in event:
-        handle_notification(record.body, final_attempt=_receive_count(record) >= MAX_RECEIVES)
+        handle_notification(record.body, final_attempt=receive_count(record) >= MAX_RECEIVES)
 
 
-def _receive_count(record: Any) -> int:
+def receive_count(record: Any) -> int:
     attributes = record.to_dict().get("attributes") or {}
     try:
         return int(attributes.get("ApproximateReceiveCount", 1))
@@ -71,8 +71,8 @@ def handle_notification(body: str, *, final_attempt: bool = False) -> list[int]:
             continue
         try:
             video_ids.append(ingest.ingest_object(key).video.id)
-        except (Unprocessable, PayloadTooLarge):
-            continue  # recorded and deleted by the ingest itself
+        except (Unprocessable, PayloadTooLarge, Gone):
+            continue  # recorded (or of a deleted video) and deleted by the ingest itself
         except NotFound:
             ingest.record_failure(key, "The object was deleted before it could be ingested")
         except ProbeTimeout:

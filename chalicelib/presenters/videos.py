@@ -1,5 +1,5 @@
-"""Videos to answers, with signed stream and thumbnail URLs: the public fields for anyone, the
-analytics figures for admins only."""
+"""Videos to answers, with signed stream, playback and thumbnail URLs: the public fields for anyone,
+why a ladder failed and the analytics figures for admins only."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from chalicelib.domain import timestamps
 from chalicelib.domain.video import Video
 from chalicelib.presenters.formats import iso_utc, number
 from chalicelib.schemas.videos import AdminVideo, PublicVideo
+from chalicelib.services import playback
 
 
 def video_fields(video: Video) -> dict[str, object]:
@@ -17,6 +18,7 @@ def video_fields(video: Video) -> dict[str, object]:
     videos), so whoever sees a video may play it.
     """
     stream = url_signing.signed_url(video.filename)
+    playback_url = playback.playback_url(video)
     return {
         "id": video.id,
         "filename": video.filename,
@@ -38,12 +40,16 @@ def video_fields(video: Video) -> dict[str, object]:
         "scheduled_unpublish_at": iso_utc(video.scheduled_unpublish_at),
         "created_at": iso_utc(video.created_at),
         "updated_at": iso_utc(video.updated_at),
+        "processing_status": video.processing_status,
+        "playback_url": playback_url.url if playback_url else None,
+        "playback_url_expires_at": timestamps.iso_utc(playback_url.expires_at) if playback_url else None,
     }
 
 
 def figure_fields(video: Video) -> dict[str, object]:
-    """The video's analytics figures: admins only."""
+    """Why the video's ladder failed, and its analytics figures: admins only."""
     return {
+        "processing_error": video.processing_error,
         "unique_viewers": video.unique_viewers,
         "total_watch_time_seconds": int(video.total_watch_time_seconds),
         "average_watch_time_seconds": number(video.average_watch_time_seconds),

@@ -105,10 +105,12 @@ def delete(session: Session, video_id: int) -> bool:
     return True
 
 
-def set_thumbnail(session: Session, video_id: int, filename: str, key: str) -> None:
-    """Record a made thumbnail, unless the video changed its object or got one meanwhile."""
-    session.execute(
+def set_thumbnail(session: Session, video_id: int, filename: str, key: str) -> bool:
+    """Record a made thumbnail, unless the video changed its object, got one meanwhile or is gone."""
+    recorded = session.execute(
         update(VideoRow)
         .where(VideoRow.id == video_id, VideoRow.filename == filename, VideoRow.thumbnail_key.is_(None))
         .values(thumbnail_key=key)
-    )
+        .returning(VideoRow.id)
+    ).one_or_none()
+    return recorded is not None

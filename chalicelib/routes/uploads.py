@@ -1,5 +1,6 @@
 """Uploads: ``POST /api/videos/upload-url`` (a presigned S3 PUT, so browsers upload straight to the
-bucket) and ``GET /api/videos/ingest-failures`` (uploads the ingest refused).
+bucket), ``GET /api/videos/ingest-failures`` (uploads the ingest refused) and
+``GET /api/videos/processing-failures`` (videos whose ladder could not be made).
 
 The static path wins over ``/videos/{video_id}`` both in API Gateway and in
 Chalice's local route matcher (which sorts literal segments first).
@@ -14,10 +15,12 @@ from chalicelib.schemas.uploads import (
     FailuresQuery,
     IngestFailureAnswer,
     IngestFailures,
+    ProcessingFailureAnswer,
+    ProcessingFailures,
     UploadTicket,
     UploadUrlBody,
 )
-from chalicelib.services import ingest
+from chalicelib.services import ingest, transcoding
 from chalicelib.web.request import RequestContext
 from chalicelib.web.routing import api_route
 
@@ -56,5 +59,31 @@ def ingest_failures(ctx: RequestContext) -> IngestFailures:
         failures=[
             IngestFailureAnswer(key=row.key, reason=row.reason, failed_at=iso_utc(row.failed_at))
             for row in ingest.recent_failures(params.limit)
+        ]
+    )
+
+
+@api_route(
+    bp,
+    "/videos/processing-failures",
+    summary="Videos whose HLS ladder could not be made",
+    auth="admin",
+    query=FailuresQuery,
+    response=ProcessingFailures,
+)
+def processing_failures(ctx: RequestContext) -> ProcessingFailures:
+    """Newest first, each with the reason an admin can act on (upload a playable file, use MediaConvert...).
+    Such a video keeps its original: ``streamUrl`` still plays where the browser can decode it."""
+    params: FailuresQuery = ctx.params
+    return ProcessingFailures(
+        failures=[
+            ProcessingFailureAnswer(
+                video_id=failure.video_id,
+                title=failure.title,
+                filename=failure.filename,
+                reason=failure.reason,
+                failed_at=iso_utc(failure.failed_at),
+            )
+            for failure in transcoding.recent_failures(params.limit)
         ]
     )

@@ -40,3 +40,15 @@ class IngestFailureAnswer(Answer):
 
 class IngestFailures(Answer):
     failures: list[IngestFailureAnswer]
+
+
+class ProcessingFailureAnswer(Answer):
+    video_id: int
+    title: str | None
+    filename: str
+    reason: str = Field(description="Why the ladder could not be made, and what to do.")
+    failed_at: Instant
+
+
+class ProcessingFailures(Answer):
+    failures: list[ProcessingFailureAnswer]

@@ -11,6 +11,7 @@ from chalicelib.web.inputs import MAX_DB_INT, HttpUrl, Instant, NonBlankText, Qu
 
 Orientation = Literal["H", "V"]
 Quality = Literal["SD", "HD", "FHD", "UHD"]
+ProcessingStatus = Literal["processing", "ready", "failed"]
 MAX_DURATION_SECONDS = 10 * 24 * 3600
 SEARCH_MAX_CHARS = 200
 
@@ -27,7 +28,10 @@ class PublicVideo(Answer):
     thumbnail_url: str | None = Field(
         description="An admin-set external image as given, else the poster frame made at ingest (a signed URL)."
     )
-    stream_url: str = Field(description="A signed URL of the video's bytes (HTTP Range supported), for <video src>.")
+    stream_url: str = Field(
+        description="A signed URL of the original upload, byte for byte (HTTP Range supported): downloads, and "
+        "clients that want one file."
+    )
     stream_url_expires_at: Instant = Field(description="When streamUrl and a signed thumbnailUrl stop working.")
     duration: int = Field(description="Seconds, rounded.")
     file_size: int = Field(description="Bytes.")
@@ -41,11 +45,21 @@ class PublicVideo(Answer):
     scheduled_unpublish_at: Instant | None
     created_at: Instant
     updated_at: Instant
+    processing_status: ProcessingStatus = Field(
+        description="The HLS ladder: processing until it is made (ready), or failed (processingError says why). "
+        "Publishing does not wait for it: a published video that is still processing plays streamUrl."
+    )
+    playback_url: str | None = Field(
+        description="The signed HLS master playlist (adaptive, H.264/AAC, for hls.js or native HLS) once the "
+        "video is ready; null while it is processing or failed."
+    )
+    playback_url_expires_at: Instant | None = Field(description="When playbackUrl and every URL it leads to expire.")
 
 
 class AdminVideo(PublicVideo):
-    """A video as an admin gets it: the public answer and the video's analytics figures."""
+    """A video as an admin gets it: the public answer, why its ladder failed, and its analytics figures."""
 
+    processing_error: str | None = Field(description="Why the ladder could not be made, and what to do; else null.")
     unique_viewers: int
     total_watch_time_seconds: int
     average_watch_time_seconds: float

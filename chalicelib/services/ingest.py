@@ -17,11 +17,12 @@ from chalicelib.adapters import ffprobe, media_storage
 from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
 from chalicelib.db.models import IngestFailure
-from chalicelib.domain.errors import PayloadTooLarge, Unprocessable
+from chalicelib.domain.errors import Gone, PayloadTooLarge, Unprocessable
 from chalicelib.domain.video import Video
 from chalicelib.observability import logger, metrics
 from chalicelib.repositories import ingest as ingest_repo
-from chalicelib.services import thumbnails
+from chalicelib.repositories import tombstones as tombstones_repo
+from chalicelib.services import thumbnails, transcoding
 
 UPLOAD_URL_TTL_SECONDS = 3600
 # What an admin may give beside the filename when asking for a probe.
@@ -85,6 +86,7 @@ def ingest_object(key: str, descriptive: Mapping[str, str | None] | None = None)
         from chalicelib.services.videos import stored_thumbnail_url
 
         given["thumbnail_url"] = stored_thumbnail_url(given["thumbnail_url"])
+    _refuse_deleted(key)
     try:
         metadata, size = _probe(key)
     except Unprocessable as exc:
@@ -103,11 +105,30 @@ def ingest_object(key: str, descriptive: Mapping[str, str | None] | None = None)
         "has_audio": metadata.has_audio,
     }
     with session_scope() as session:
-        video, created = ingest_repo.upsert_probed(session, values, descriptive=tuple(given))
+        # Serialised with deleting the video of this key: a deleted video stays deleted.
+        tombstones_repo.lock_key(session, key)
+        buried = tombstones_repo.is_buried(session, key)
+        upserted = None if buried else ingest_repo.upsert_probed(session, values, descriptive=tuple(given))
+    if upserted is None:
+        _refuse_deleted(key)
+        raise Gone(f"The video of '{key}' was deleted")
+    video, created = upserted
     _record_ingest(key, created)
     if video.thumbnail_key is None:
         thumbnails.request_thumbnail(video.id)
+    if created:
+        transcoding.request_ladder(video.id)
     return IngestResult(video=video, created=created)
+
+
+def _refuse_deleted(key: str) -> None:
+    """An object of a deleted video (a late notification of a copy, a retry) is removed, never ingested: 410."""
+    with session_scope() as session:
+        buried = tombstones_repo.is_buried(session, key)
+    if buried:
+        media_storage.delete(key)
+        logger.info("Object of a deleted video removed, not ingested", extra={"key": key})
+        raise Gone(f"The video of '{key}' was deleted")
 
 
 def _probe(key: str) -> tuple[ffprobe.VideoMetadata, int]:

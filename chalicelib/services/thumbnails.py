@@ -16,6 +16,7 @@ from chalicelib.config import get_settings
 from chalicelib.db.engine import session_scope
 from chalicelib.domain.errors import Unprocessable
 from chalicelib.observability import logger, metrics
+from chalicelib.repositories import tombstones as tombstones_repo
 from chalicelib.repositories import videos as videos_repo
 
 THUMBNAIL_PREFIX = "thumbnails"
@@ -65,7 +66,11 @@ def make_thumbnail(video_id: int) -> str | None:
         return None
     media_storage.put(key, frame.jpeg, "image/jpeg")
     with session_scope() as session:
-        videos_repo.set_thumbnail(session, video_id, filename, key)
+        recorded = videos_repo.set_thumbnail(session, video_id, filename, key)
+        deleted = not recorded and tombstones_repo.is_video_buried(session, video_id)
+    if deleted:  # deleted while its frame was made: the frame goes too
+        media_storage.delete(key)
+        return None
     _count("ThumbnailsMade")
     logger.info("Thumbnail made", extra={"video_id": video_id, "key": key, "at_seconds": frame.at_seconds})
     return key

@@ -11,6 +11,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.video import Video
 from chalicelib.observability import logger
 from chalicelib.repositories import videos as videos_repo
+from chalicelib.services import transcoding
 from chalicelib.services.preview import decode_preview_token
 
 COPY_SUFFIX = " (Copy)"
@@ -22,7 +23,8 @@ def duplicate_video(video_id: int) -> Video:
     The row is inserted first and the S3 copy made inside the same transaction,
     so the ingest notification the copy triggers finds (or waits for) that row
     and only refreshes it; if the copy fails the row is rolled back, and if the
-    commit fails the copied object is removed.
+    commit fails the copied object is removed. The copy gets its own ladder, made
+    again from its own original (it is ``processing`` until then).
     """
     copied = False
     try:
@@ -42,6 +44,7 @@ def duplicate_video(video_id: int) -> Video:
             media_storage.delete(target_key)
         raise
     logger.info("Video duplicated", extra={"source_id": video_id, "video_id": duplicate.id})
+    transcoding.request_ladder(duplicate.id)
     return duplicate
 
 

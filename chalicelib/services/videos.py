@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from chalicelib.db.engine import session_scope
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.video import Video, VideoFilters, derive_orientation, derive_quality
+from chalicelib.repositories import tombstones as tombstones_repo
 from chalicelib.repositories import videos as videos_repo
 
 EDITABLE_FIELDS = ("title", "producer", "creator", "thumbnail_url", "is_published")
@@ -87,15 +88,21 @@ def update_video(video_id: int, changes: dict[str, Any]) -> Video:
 
 
 def delete_video(video_id: int) -> None:
-    """Delete a video with its views, events and schedule history (FK cascades) and its roll-ups.
-
-    A Scheduler schedule left pending for it fires into a missing video and is
-    ignored by the publish handler; the reconcile job deletes it.
-    """
+    """Delete a video with its views, events and schedule history (FK cascades) and its roll-ups,
+    and bury it, so nothing brings it back; then remove its media and its pending schedules
+    (see :mod:`chalicelib.services.media_removal`)."""
+    from chalicelib.services import media_removal
     from chalicelib.services.analytics.maintenance import forget_video
 
     with session_scope() as session:
+        video = videos_repo.get(session, video_id)
+        if video is None:
+            raise NotFound("Video not found")
+        tombstones_repo.lock_key(session, video.filename)  # the lock ingest takes on the same key
         # Roll-ups are keyed by scope, not foreign keys (the library's are scope 0): removed here.
         forget_video(session.connection(), video_id)
         if not videos_repo.delete(session, video_id):
             raise NotFound("Video not found")
+        tombstones_repo.bury(session, video_id, video.filename, video.thumbnail_key)
+    media_removal.purge(video_id, video.filename, video.thumbnail_key)
+    media_removal.cancel_schedules(video_id)

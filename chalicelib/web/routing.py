@@ -38,6 +38,7 @@ JSON_CONTENT_TYPES = ("application/json",)
 # navigator.sendBeacon posts a string body as text/plain; tracking routes accept it.
 BEACON_CONTENT_TYPES = ("application/json", "text/plain")
 _ASCII_ID = re.compile(r"[0-9]{1,18}")
+_PLAYLIST = re.compile(r"(?:master|[0-9]{1,4}p)\.m3u8")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ def parse_user_id(raw: str) -> int:
     return int(raw)
 
 
+def parse_playlist(raw: str) -> str:
+    """``master.m3u8`` or a rung's ``720p.m3u8`` -> its name; anything else names no playlist (404)."""
+    if not _PLAYLIST.fullmatch(raw):
+        raise errors.NotFound("No such playlist")
+    return raw.removesuffix(".m3u8")
+
+
 def parse_action(raw: str) -> str:
     if raw not in ("publish", "unpublish"):
         raise errors.InvalidInput("action must be 'publish' or 'unpublish'")
@@ -79,6 +87,11 @@ PATH_PARAMETERS: dict[str, PathParameter] = {
     ),
     "action": PathParameter(parse_action, {"type": "string", "enum": ["publish", "unpublish"]}, "Which schedule."),
     "token": PathParameter(str, {"type": "string", "maxLength": 2048}, "The preview token from a preview link."),
+    "playlist": PathParameter(
+        parse_playlist,
+        {"type": "string", "pattern": "^(master|[0-9]{1,4}p)\\.m3u8$", "examples": ["master.m3u8", "720p.m3u8"]},
+        "The master playlist, or one rung's.",
+    ),
     "asset": PathParameter(str, {"type": "string", "enum": sorted(ASSETS)}, "A script or style the API's pages use."),
     "sdk_file": PathParameter(
         parse_sdk_name,

@@ -27,7 +27,7 @@ TABLES = (
     "videos, video_views, video_events, video_schedule_history, ingest_failures, "
     "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
     "analytics_state, analytics_audience_days, analytics_zones, rate_limit_counters, import_checkpoints, import_ids, "
-    "visitor_salts, users"
+    "visitor_salts, users, video_tombstones"
 )
 
 

@@ -33,6 +33,7 @@ RESOURCE_WILDCARD_ALLOWED = {
 COMMON_SIDS = {"CreateOwnLogGroups", "WriteOwnLogs", "ReadDatabaseSecret", "DecryptEnvironment", "VpcNetworkInterfaces"}
 API_FUNCTIONS = {
     "ApiTracking", "ApiVideos", "ApiActions", "ApiUploads", "ApiSchedules", "ApiAnalytics", "ApiPages", "ApiPlayer",
+    "ApiPlayback",
 }  # fmt: skip
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
@@ -221,10 +222,10 @@ def test_layer_and_wiring_of_each_function(template: dict[str, Any]) -> None:
     for name, function in functions.items():
         properties = function["Properties"]
         variables = properties["Environment"]["Variables"]
-        probes = name in {"ApiVideos", "IngestUploadedVideo"}
-        frames = name == "MakeVideoThumbnail"
-        assert (properties.get("Layers") == [{"Ref": "FfprobeLayer"}]) is probes, name
-        assert (properties.get("Layers") == [{"Ref": "FfmpegLayer"}]) is frames, name
+        probes = name in {"ApiVideos", "IngestUploadedVideo", "MakeVideoLadder"}
+        frames = name in {"MakeVideoThumbnail", "MakeVideoLadder"}
+        assert ({"Ref": "FfprobeLayer"} in properties.get("Layers", [])) is probes, name
+        assert ({"Ref": "FfmpegLayer"} in properties.get("Layers", [])) is frames, name
         assert variables["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}, name
         assert variables["DATABASE_URL"] == "" and variables["DATABASE_SECRET_NAME"] == {"Ref": "DatabaseSecret"}
         assert properties["VpcConfig"]["SubnetIds"] == {"Ref": "VpcSubnetIds"}
@@ -301,6 +302,11 @@ def test_iam_policies_have_no_wildcards_where_an_arn_is_known(template: dict[str
                     assert ":*:" not in rendered and "arn:*" not in rendered, (role, rendered)
 
 
+def common_of(actions: dict[str, set[str]]) -> set[str]:
+    """What every function may do (its logs, the database secret, its key, the VPC)."""
+    return set.intersection(*actions.values())
+
+
 def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -> None:
     functions = _functions(template)
     role_of = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
@@ -315,9 +321,21 @@ def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -
     assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:PutObject" for a in ingest)
     assert "sns:Publish" in publish and not any(a.startswith(("s3:", "iam:")) for a in publish)
     assert {"s3:GetObject", "s3:PutObject", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= thumbnails
-    assert not any(a.startswith(("scheduler:", "iam:", "sns:")) or a == "s3:DeleteObject" for a in thumbnails)
-    [writes] = [s for s in _statements(template, role_of["MakeVideoThumbnail"]) if s["Action"] == "s3:PutObject"]
-    assert writes["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/thumbnails/*"}
+    assert not any(a.startswith(("scheduler:", "iam:", "sns:")) for a in thumbnails)
+    for action in ("s3:PutObject", "s3:DeleteObject"):  # its own frames only (one made for a deleted video goes)
+        [grant] = [s for s in _statements(template, role_of["MakeVideoThumbnail"]) if s["Action"] == action]
+        assert grant["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/thumbnails/*"}
+    # The ladder: reads originals, writes and removes renditions only, submits jobs as MediaConvert's own role.
+    ladder = _statements(template, role_of["MakeVideoLadder"])
+    writes = [s for s in ladder if {"s3:PutObject", "s3:DeleteObject"} & set(_as_list(s["Action"]))]
+    assert {json.dumps(s["Resource"]) for s in writes} == {json.dumps({"Fn::Sub": "${MediaBucket.Arn}/renditions/*"})}
+    [passes] = [s for s in ladder if s["Action"] == "iam:PassRole"]
+    assert passes["Resource"] == {"Fn::GetAtt": ["MediaConvertRole", "Arn"]}
+    assert passes["Condition"]["StringEquals"]["iam:PassedToService"] == "mediaconvert.amazonaws.com"
+    assert "mediaconvert:CreateJob" in actions["MakeVideoLadder"]
+    assert not any(a.startswith(("scheduler:", "sns:")) for a in actions["MakeVideoLadder"])
+    assert actions["RecordVideoLadder"] - common_of(actions) == {"s3:GetObject", "s3:ListBucket", "s3:DeleteObject",
+                                                               "sqs:SendMessage"}  # fmt: skip
     # The API, group by group: the public tracking function can touch nothing but the database.
     common = {
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
@@ -332,15 +350,17 @@ def test_each_function_gets_only_the_actions_it_uses(template: dict[str, Any]) -
         "scheduler:GetScheduleGroup", "iam:PassRole",
     }  # fmt: skip
     assert actions["ApiVideos"] - common == {"s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sqs:SendMessage",
-                                             "sqs:GetQueueUrl"}  # fmt: skip
+                                             "sqs:GetQueueUrl", "scheduler:DeleteSchedule"}  # fmt: skip
     assert actions["ApiActions"] - common == {"s3:GetObject", "s3:ListBucket", "s3:PutObject",
-                                              "s3:AbortMultipartUpload", "s3:DeleteObject"}  # fmt: skip
+                                              "s3:AbortMultipartUpload", "s3:DeleteObject", "sqs:SendMessage",
+                                              "sqs:GetQueueUrl"}  # fmt: skip
+    assert actions["ApiPlayback"] - common == {"s3:GetObject"}  # and the stream signing key (below)
     assert actions["ApiPlayer"] - common == {"s3:GetObject"}  # embed pages sign media URLs, nothing more
     for name in API_FUNCTIONS - {"ApiTracking", "ApiAnalytics", "ApiPages", "ApiUploads", "ApiSchedules"}:
         [key] = [s for s in _statements(template, role_of[name]) if s.get("Sid") == "ReadStreamSigningKey"]
         assert key["Resource"] == {"Ref": "StreamSigningKeySecret"}  # only groups that present videos sign URLs
-    [queue] = [s for s in _statements(template, role_of["ApiVideos"]) if "sqs:SendMessage" in _as_list(s["Action"])]
-    assert queue["Resource"] == {"Fn::GetAtt": ["ThumbnailsQueue", "Arn"]}
+    queues = [s for s in _statements(template, role_of["ApiVideos"]) if "sqs:SendMessage" in _as_list(s["Action"])]
+    assert sorted(q["Resource"]["Fn::GetAtt"][0] for q in queues) == ["LadderQueue", "ThumbnailsQueue"]
     pass_role = next(s for s in _statements(template, role_of["ApiSchedules"]) if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] == {"Fn::GetAtt": ["SchedulerInvokeRole", "Arn"]}
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com"
@@ -500,6 +520,28 @@ EVENT_FUNCTION_EVENTS: dict[str, dict[str, Any]] = {
             }
         ]
     },
+    "MakeVideoLadder": {
+        "Records": [
+            {
+                "messageId": "m-3",
+                "receiptHandle": "r-3",
+                "body": '{"videoId": 424242}',
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "0",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:media-api-prod-ladder",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    },
+    "RecordVideoLadder": {
+        **SCHEDULED_EVENT,
+        "detail-type": "MediaConvert Job State Change",
+        "source": "aws.mediaconvert",
+        "detail": {"status": "ERROR", "jobId": "1-abc", "userMetadata": {"videoId": "424242", "ladderToken": "t"}},
+    },
+    "SweepVideoMedia": SCHEDULED_EVENT,
     "RefreshVideoAnalytics": SCHEDULED_EVENT,
     "AnalyticsRetention": SCHEDULED_EVENT,
     "ReconcileVideoSchedules": SCHEDULED_EVENT,

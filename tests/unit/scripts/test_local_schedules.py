@@ -5,6 +5,7 @@ times, discovery from the app, and the runner's timing. Every instant is passed 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -228,22 +229,33 @@ def test_invocation_is_a_scheduled_event_with_a_lambda_context(monkeypatch: pyte
     assert context.get_remaining_time_in_millis() > 30_000
 
 
-def test_dispatcher_loop_runs_the_scheduled_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dispatcher_loop_runs_the_scheduled_functions_and_polls_each_queue_on_its_own_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from scripts import local_dispatcher
 
     stop = threading.Event()
     ticks: list[str] = []
+    polled: dict[str, str] = {}
+    expected = {name for _queue, name in local_dispatcher.queue_functions()}
     monkeypatch.setattr(local_dispatcher, "dispatch_due", lambda: ticks.append("schedules"))
-    monkeypatch.setattr(local_dispatcher, "dispatch_queues", lambda: ticks.append("ingest"))
+    monkeypatch.setattr(
+        local_dispatcher, "dispatch_queue", lambda queue, name: polled.setdefault(name, threading.current_thread().name)
+    )
 
     class OneTick(LocalScheduleRunner):
         def run_due(self, now: datetime) -> dict[str, bool]:
             ticks.append("functions")
+            deadline = time.monotonic() + 30
+            while set(polled) != expected and time.monotonic() < deadline:
+                time.sleep(0.01)
             stop.set()
             return {}
 
     local_dispatcher.run_forever(stop, interval=0, runner=OneTick([]))
-    assert ticks == ["schedules", "ingest", "functions"]
+    assert ticks == ["schedules", "functions"]
+    assert set(polled) == expected >= {"ingest_uploaded_video", "make_video_thumbnail", "make_video_ladder"}
+    assert len(set(polled.values())) == len(expected)  # a long transcode holds up no other queue
 
 
 def _function(name: str) -> ScheduledFunction:
