@@ -96,6 +96,7 @@ def ensure_resources(*, require_endpoint: bool = True) -> dict[str, str]:
     role_arn = _ensure_role(_client("iam", endpoint))
     s3 = _client("s3", endpoint)
     ensure_bucket(s3, settings.media_bucket)
+    _ensure_bucket_cors(s3, settings.media_bucket, settings.cors_allowed_origins)
     queues = {spec.name: _ensure_queue_with_dlq(sqs, spec) for spec in _queue_fed()}
     _ensure_ingest_notification(s3, settings.media_bucket, queues[INGEST.name])
     account = _client("sts", endpoint).get_caller_identity()["Account"]
@@ -139,6 +140,21 @@ def ensure_bucket(s3: Any, bucket: str) -> None:
     except Exception as exc:  # only "already exists" is expected
         if _error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
             raise
+
+
+def _ensure_bucket_cors(s3: Any, bucket: str, origins: tuple[str, ...]) -> None:
+    """The bucket answers CORS for the frontend origins, as infra/template.json's does: browsers upload with
+    a presigned PUT, and hls.js reads the renditions with XHR (byte ranges) from a page of those origins."""
+    if not origins:
+        return
+    rule = {
+        "AllowedMethods": ["PUT", "GET", "HEAD"],
+        "AllowedOrigins": list(origins),
+        "AllowedHeaders": ["Content-Type", "Range"],
+        "ExposeHeaders": ["ETag", "Content-Length", "Content-Range"],
+        "MaxAgeSeconds": 3600,
+    }
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
 
 
 def _queue_arn(sqs: Any, queue_url: str) -> str:

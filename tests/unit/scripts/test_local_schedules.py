@@ -161,6 +161,7 @@ def test_discovery_finds_exactly_the_apps_scheduled_functions() -> None:
         "refresh_video_analytics": "rate(5 minutes)",
         "analytics_retention": "cron(15 3 * * ? *)",
         "reconcile_video_schedules": "rate(15 minutes)",
+        "sweep_video_media": "rate(10 minutes)",
     }
     assert found["analytics_retention"].schedule == parse_cron("cron(15 3 * * ? *)")
 
@@ -189,22 +190,19 @@ def test_rates_run_at_start_and_every_minute_crons_at_their_time(monkeypatch: py
     from app import app
 
     calls: list[tuple[str, dict[str, Any], Any]] = []
-    for name in ("refresh_video_analytics", "analytics_retention", "reconcile_video_schedules"):
+    for name in ("refresh_video_analytics", "analytics_retention", "reconcile_video_schedules", "sweep_video_media"):
         monkeypatch.setitem(app.handler_map, name, _recorder(name, calls))
     runner = LocalScheduleRunner()
+    rates = ["reconcile_video_schedules", "refresh_video_analytics", "sweep_video_media"]
 
-    assert runner.due(START) == ["reconcile_video_schedules", "refresh_video_analytics"]
-    assert runner.run_due(START) == {"reconcile_video_schedules": True, "refresh_video_analytics": True}
+    assert runner.due(START) == rates
+    assert runner.run_due(START) == dict.fromkeys(rates, True)
     assert runner.run_due(START + timedelta(seconds=29)) == {}
     assert runner.due(START + timedelta(seconds=30)) == ["analytics_retention"]  # 03:15:00
     assert runner.run_due(START + timedelta(seconds=30)) == {"analytics_retention": True}
     assert runner.next_fire_times(START)["analytics_retention"] == at("2026-05-02T03:15:00")
-    assert runner.due(START + timedelta(seconds=60)) == ["reconcile_video_schedules", "refresh_video_analytics"]
-    assert [name for name, _, _ in calls] == [
-        "reconcile_video_schedules",
-        "refresh_video_analytics",
-        "analytics_retention",
-    ]
+    assert runner.due(START + timedelta(seconds=60)) == rates
+    assert [name for name, _, _ in calls] == [*rates, "analytics_retention"]
 
 
 def test_invocation_is_a_scheduled_event_with_a_lambda_context(monkeypatch: pytest.MonkeyPatch) -> None:
