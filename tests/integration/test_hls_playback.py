@@ -25,6 +25,7 @@ from tests.media import upload
 from tests.scheduling_support import use_resources
 from tests.support import clips
 from tests.support.browser import ConsoleErrors, chromium, static_site
+from tests.support.clips import isolate
 
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>frontend</title>
 <div id="player"></div>"""
@@ -102,6 +103,7 @@ def api(
     site: str, database_url: str, localstack: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[LocalServer]:
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", site)  # the bucket's CORS too (scripts/local_aws.py)
+    isolate(monkeypatch)
     aws = use_resources(monkeypatch, require_endpoint=True)
     env = {**os.environ, **BASE_ENV, **aws, "DATABASE_URL": database_url, "CORS_ALLOWED_ORIGINS": site}
     with local_server(env, log=tmp_path / "server.log", own_url=True) as server:

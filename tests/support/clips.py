@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FFMPEG_TIMEOUT_SECONDS = 180
 
@@ -77,3 +79,11 @@ def rotated(directory: Path, seconds: int = 4) -> Clip:
     path = directory / "rotated.mp4"
     _ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(path))
     return Clip(path, 540, 960, True, seconds)
+
+
+def isolate(monkeypatch: Any) -> None:
+    """A bucket and queues of this test's own in the session's emulator, so nothing another test left
+    (objects, notifications, messages) reaches it."""
+    token = uuid.uuid4().hex[:10]
+    monkeypatch.setenv("MEDIA_BUCKET", f"media-{token}")
+    monkeypatch.setenv("MEDIA_QUEUE_PREFIX", f"media-{token}")
