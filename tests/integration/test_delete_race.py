@@ -14,11 +14,11 @@ from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import get_settings
 from chalicelib.functions.declaration import declared
 from scripts.local_dispatcher import dispatch_queue
-from tests.conftest import json_body
-from tests.media import upload
-from tests.scheduling_support import use_resources
 from tests.support import clips
+from tests.support.api import json_body
 from tests.support.clips import isolate
+from tests.support.media import upload
+from tests.support.scheduling import use_resources
 
 DRAIN_SECONDS = 120
 

@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from tests.conftest import BASE_ENV, json_body
-from tests.integration.conftest import LocalServer, local_server
-from tests.media import upload
-from tests.scheduling_support import use_resources
 from tests.support import clips
+from tests.support.api import json_body
 from tests.support.browser import ConsoleErrors, chromium, static_site
 from tests.support.clips import isolate
+from tests.support.env import BASE_ENV
+from tests.support.local_server import LocalServer, local_server
+from tests.support.media import upload
+from tests.support.scheduling import use_resources
 
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>frontend</title>
 <div id="player"></div>"""

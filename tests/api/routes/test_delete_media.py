@@ -15,9 +15,9 @@ from chalicelib.db.engine import get_engine
 from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.functions.ingest import handle_notification
 from chalicelib.services import media_removal, transcoding
-from tests.conftest import json_body
-from tests.media import s3_notification
-from tests.scheduling_support import in_minutes, schedule
+from tests.support.api import json_body
+from tests.support.media import s3_notification
+from tests.support.scheduling import in_minutes, schedule
 
 
 def objects() -> list[str]:

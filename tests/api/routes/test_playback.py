@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from chalicelib.db.engine import get_engine
 from chalicelib.services import playback
-from tests.conftest import json_body
+from tests.support.api import json_body
 
 RUNG = """#EXTM3U
 #EXT-X-VERSION:6

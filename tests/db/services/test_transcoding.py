@@ -16,8 +16,8 @@ from chalicelib.db.engine import get_engine
 from chalicelib.domain import hls
 from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.services import ingest, transcoding
-from tests.media import media_bucket_fixture, moto_endpoint_fixture, upload  # noqa: F401
 from tests.support import clips
+from tests.support.media import media_bucket_fixture, moto_endpoint_fixture, upload  # noqa: F401
 
 
 @pytest.fixture(scope="module")

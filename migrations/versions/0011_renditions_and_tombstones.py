@@ -13,8 +13,8 @@ ladder; ``ladder_plan`` holds the rungs being made.
 ``video_tombstones`` remembers deleted videos, so that no late upload notification,
 retry or transcode result brings one back, and which of their media is still to purge.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04
 """
 
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
