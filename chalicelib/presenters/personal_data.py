@@ -55,3 +55,18 @@ def _view(view: domain.RecordedView) -> schema.RecordedView:
             for event in view.events
         ],
     )
+
+
+def erased(erasure: domain.Erasure) -> schema.Erased:
+    return schema.Erased(
+        user_id=erasure.user_id,
+        erased_at=timestamps.iso_utc(erasure.erased_at),
+        views_deleted=erasure.views_deleted,
+        events_deleted=erasure.events_deleted,
+        hours_refolded=erasure.hours_refolded,
+        message=(
+            f"Deleted {erasure.views_deleted} views and {erasure.events_deleted} events of user "
+            f"{erasure.user_id}; the analytics were recomputed without them ({erasure.hours_refolded} hours "
+            "refolded). No row links to this user any more."
+        ),
+    )

@@ -60,3 +60,16 @@ class PersonalData(Answer):
     user_id: int
     exported_at: Instant
     views: list[RecordedView]
+
+
+class Erased(Answer):
+    """What erasing a user's data did."""
+
+    user_id: int
+    erased_at: Instant
+    views_deleted: int = Field(description="Views that carried the user id, deleted.")
+    events_deleted: int = Field(description="Those views' player events, deleted.")
+    hours_refolded: int = Field(
+        description="Folded hours of the analytics recomputed from the rows left, with the days and totals they feed."
+    )
+    message: str

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.db.engine import snapshot
+from chalicelib.db.engine import snapshot, transaction
 from chalicelib.domain import errors
-from chalicelib.domain.personal_data import PersonalData
+from chalicelib.domain.personal_data import Erasure, PersonalData
 from chalicelib.observability import logger
 from chalicelib.repositories import personal_data as repo
 from chalicelib.services.auth import Principal
@@ -29,6 +29,26 @@ def export(requester: Principal, user_id: int) -> PersonalData:
         views = repo.views_of(connection, user_id)
     _audit("Personal data exported", requester, user_id, views=len(views))
     return PersonalData(user_id, views, datetime.now(UTC))
+
+
+def erase(requester: Principal, user_id: int) -> Erasure:
+    """Delete every view carrying ``user_id`` and their events, and correct the roll-ups without them:
+    afterwards no row links to the person, and every report counts exactly what is left."""
+    from chalicelib.services.analytics import maintenance
+
+    authorize(requester, user_id)
+    with transaction() as connection:
+        forgotten = maintenance.forget_viewer(connection, user_id)
+    erasure = Erasure(user_id, forgotten.views, forgotten.events, forgotten.hours_refolded, datetime.now(UTC))
+    _audit(
+        "Personal data erased",
+        requester,
+        user_id,
+        views_deleted=erasure.views_deleted,
+        events_deleted=erasure.events_deleted,
+        hours_refolded=erasure.hours_refolded,
+    )
+    return erasure
 
 
 def _audit(message: str, requester: Principal, user_id: int, **details: int) -> None:

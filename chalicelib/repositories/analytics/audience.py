@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 _UNCOUNTED = f"vw.played & ~COALESCE(vw.played_folded, {ZEROS})"
+
+
+def _counted_per_day(views: str, bits: str) -> str:
+    """``counted``: per video, UTC day and team, how many of the rows of ``views`` have each of the 100 ``bits`` set."""
+    return f"""counted AS (
+      SELECT video_id, day, team, array_agg(n ORDER BY point) AS counts FROM (
+        SELECT c.video_id, c.day, c.team, point,
+               count(*) FILTER (WHERE substring(c.{bits} FROM point + 1 FOR 1) = B'1') AS n
+        FROM {views} c CROSS JOIN generate_series(0, {POINTS - 1}) AS point
+        GROUP BY 1, 2, 3, 4
+      ) AS per_point
+      GROUP BY 1, 2, 3
+    )"""
+
+
 _FOLD = text(
     f"""
     WITH changed AS (
@@ -33,20 +48,28 @@ _FOLD = text(
     marked AS (
       UPDATE video_views vw SET played_folded = c.played FROM changed c WHERE vw.id = c.id RETURNING 1
     ),
-    counted AS (
-      SELECT video_id, day, team, array_agg(n ORDER BY point) AS counts FROM (
-        SELECT c.video_id, c.day, c.team, point,
-               count(*) FILTER (WHERE substring(c.new_bits FROM point + 1 FOR 1) = B'1') AS n
-        FROM changed c CROSS JOIN generate_series(0, {POINTS - 1}) AS point
-        GROUP BY 1, 2, 3, 4
-      ) AS per_point
-      GROUP BY 1, 2, 3
-    )
+    {_counted_per_day("changed", "new_bits")}
     INSERT INTO analytics_audience_days AS a (video_id, day, team, counts)
     SELECT video_id, day, team, counts FROM counted
     ON CONFLICT (video_id, day, team) DO UPDATE SET counts = ARRAY(
       SELECT x + y FROM unnest(a.counts, EXCLUDED.counts) WITH ORDINALITY AS t(x, y, i) ORDER BY i
     )
+    """
+)
+# Takes back what the refresh counted of a person's views about to be deleted (``played_folded``), per UTC day.
+_FORGET = text(
+    f"""
+    WITH gone AS (
+      SELECT vw.video_id, vw.is_team AS team, CAST(vw.created_at AT TIME ZONE 'UTC' AS date) AS day, vw.played_folded
+      FROM video_views vw
+      WHERE vw.user_id = :user_id AND vw.played_folded IS NOT NULL
+    ),
+    {_counted_per_day("gone", "played_folded")}
+    UPDATE analytics_audience_days a SET counts = ARRAY(
+      SELECT greatest(x - y, 0) FROM unnest(a.counts, c.counts) WITH ORDINALITY AS t(x, y, i) ORDER BY i
+    )
+    FROM counted c
+    WHERE a.video_id = c.video_id AND a.day = c.day AND a.team = c.team
     """
 )
 _DAYS = text(
@@ -68,6 +91,11 @@ _UNCOUNTED_BITS = text(
 def fold(connection: Connection, since: datetime, end: datetime) -> None:
     """Count the new bits of views started in [since, end) into their days."""
     connection.execute(_FOLD, {"since": since, "end": end})
+
+
+def forget_user(connection: Connection, user_id: int) -> None:
+    """Take the counted hundredths of the views carrying ``user_id`` (about to be deleted) out of their days."""
+    connection.execute(_FORGET, {"user_id": user_id})
 
 
 def counted(connection: Connection, video_id: int, first: date, last: date, teams: tuple[bool, ...]) -> list[int]:

@@ -77,6 +77,20 @@ def reset_video(connection: Connection, video_id: int) -> None:
     connection.execute(_ZERO_STORED, {"video_id": video_id})
 
 
+_DELETE_USER_EVENTS = text(
+    """DELETE FROM video_events WHERE view_id IN (SELECT id FROM video_views WHERE user_id = :user_id)
+       RETURNING created_at"""
+)
+_DELETE_USER_VIEWS = text("DELETE FROM video_views WHERE user_id = :user_id RETURNING created_at")
+
+
+def delete_user_views(connection: Connection, user_id: int) -> tuple[list[datetime], list[datetime]]:
+    """Delete the views carrying ``user_id`` and their events; return when each deleted view and event was made."""
+    events = [row.created_at for row in connection.execute(_DELETE_USER_EVENTS, {"user_id": user_id})]
+    views = [row.created_at for row in connection.execute(_DELETE_USER_VIEWS, {"user_id": user_id})]
+    return views, events
+
+
 def delete_raw_batch(connection: Connection, table: str, before: datetime, batch: int) -> int:
     """Delete up to ``batch`` rows of ``table``'s default partition created before ``before``."""
     return connection.execute(_DELETE_BATCH[table], {"before": before, "batch": batch}).rowcount

@@ -43,6 +43,8 @@ IDLE_ZONE_DAYS = 30
 TIME_BUDGET_SECONDS = 240.0
 
 _NOW = text("SELECT now()")
+HOUR = timedelta(hours=1)
+_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass
@@ -278,13 +280,67 @@ def _count_small_scopes_exactly(scopes: list[int]) -> None:
         return
     with transaction() as connection:
         state.lock(connection)
-        instants = state.instants(connection)
-        current = {(row.scope_id, row.team): row for row in totals.read_many(connection, scopes)}
-        figures = {key: row.figures for key, row in current.items()}
-        exact = _exact_totals(connection, figures, set(scopes), instants[state.FOLDED_UNTIL], instants)
-        rows = [replace(current[key], viewers=count, viewers_exact=True) for key, count in exact.items()]
-        totals.write(connection, rows)
-        totals.store_on_videos(connection, sorted({row.scope_id for row in rows} - {raw.LIBRARY}))
+        _recount_small_scopes(connection, scopes, state.instants(connection))
+
+
+def _recount_small_scopes(connection: Connection, scopes: list[int], instants: dict[str, datetime]) -> None:
+    current = {(row.scope_id, row.team): row for row in totals.read_many(connection, scopes)}
+    figures = {key: row.figures for key, row in current.items()}
+    exact = _exact_totals(connection, figures, set(scopes), instants[state.FOLDED_UNTIL], instants)
+    rows = [replace(current[key], viewers=count, viewers_exact=True) for key, count in exact.items()]
+    totals.write(connection, rows)
+    totals.store_on_videos(connection, sorted({row.scope_id for row in rows} - {raw.LIBRARY}))
+
+
+def refold(connection: Connection, instants_of_rows: Iterable[datetime]) -> int:
+    """Recompute the folded hours holding these instants from the raw rows kept, and the days and totals
+    they feed, after raw rows were removed from them (a person's erasure); return the hours refolded.
+
+    The refresh's own steps, run again over those hours only: hours (figures, exact viewers,
+    sketches), peaks and referrers are recounted from what is left, every kept zone's days over
+    them rebuilt, and each scope's all-time figures corrected by the change (its distinct viewers
+    recounted exactly where the refresh would; a larger scope keeps its estimate, since a sketch
+    cannot forget, within its error). Rows after the watermark are not folded yet: nothing to do.
+    The caller holds the refresh lock (``state.lock``) in ``connection``'s transaction.
+    """
+    instants = state.instants(connection)
+    watermark = instants.get(state.FOLDED_UNTIL)
+    if watermark is None:
+        return 0
+    kept = kept_from(instants)
+    starts = {floor_hour(moment) for moment in instants_of_rows if moment < watermark}
+    spans = [(start, min(start + HOUR, watermark)) for start in sorted(starts) if kept is None or start >= kept]
+    deltas: dict[tuple[int, bool], Figures] = defaultdict(Figures)
+    touched: set[int] = set()
+    for start, end in spans:
+        before = hours.figures_by_scope(connection, start, end)
+        touched |= hours.fold_new(connection, start, end, _encode)
+        live.fold_peaks(connection, start, end)
+        referrers.fold_new(connection, start, end)
+        after = hours.figures_by_scope(connection, start, end)
+        for key in before.keys() | after.keys():
+            deltas[key] += after.get(key, Figures()) - before.get(key, Figures())
+    _rematerialize_days(connection, spans, watermark, kept)
+    changed = {key: delta for key, delta in deltas.items() if delta != Figures()}
+    scopes = _update_totals(connection, changed, set(), (watermark, watermark), instants)
+    _recount_small_scopes(connection, sorted(scopes | touched), instants)
+    return len(spans)
+
+
+def _rematerialize_days(
+    connection: Connection, spans: list[tuple[datetime, datetime]], watermark: datetime, kept: datetime | None
+) -> None:
+    """Rebuild, once each, every kept zone's local days that overlap ``spans``."""
+    for zone in state.zones(connection).values():
+        if zone.materialized_at is None:
+            continue
+        _, tz = resolve(zone.zone)
+        local = {
+            day for start, end in spans for day in (start.astimezone(tz).date(), (end - _INSTANT).astimezone(tz).date())
+        }
+        for day in sorted(local):
+            for span in local_days(tz, day, day):
+                materialize_day(connection, zone.zone, span, watermark, kept)
 
 
 def _exact_totals(

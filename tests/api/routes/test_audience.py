@@ -103,7 +103,7 @@ def test_a_batch_counts_each_views_last_position_and_rejects_one_past_the_end(
     ]
     status, body = post(lambda_app, "batch", {"events": items})
     assert status == 200, body
-    assert body["rejected"] == [{"index": 2, "error": "position is beyond the end of the video"}]
+    assert body["rejected"] == [{"index": 2, "status": 400, "error": "position is beyond the end of the video"}]
     assert hundredths(played(view)) == list(range(21))
 
 

@@ -13,6 +13,7 @@ from chalicelib.repositories.personal_data import EVENT_COLUMNS, NOT_EXPORTED, V
 from scripts.apigw import invoke, proxy_event
 from tests.support.api import token_for
 from tests.support.database import make_user, sql
+from tests.support.logs import service_log
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
@@ -24,21 +25,8 @@ def video(create_video: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def audit() -> Iterator[list[logging.LogRecord]]:
-    """The structured log lines of the service's logger, as records."""
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Keep(level=logging.INFO)
-    target = logging.getLogger("media-api")
-    level = target.level
-    target.addHandler(handler)
-    target.setLevel(logging.INFO)
-    yield records
-    target.removeHandler(handler)
-    target.setLevel(level)
+    with service_log() as records:
+        yield records
 
 
 def watch(app: Any, video_id: int, user_id: int, *, consent: bool = True) -> dict[str, Any]:
