@@ -3,14 +3,15 @@
 * The tracking SDK's two files as served (minified by ``make assets``) and gzipped, what a page
   that loads it downloads.
 * What a viewer's browser downloads from opening an embed page to its first frame, by resource:
-  headless Chromium opens ``/api/embed/{id}`` on the local server (a published 30 s 720p clip made
-  with ffmpeg, its media on a moto S3 server on loopback), asks it to play, and counts the bytes on
+  headless Chromium opens ``/api/embed/{id}`` on the local server (a published 20 s 720p clip made
+  with ffmpeg, given its HLS ladder by the ladder service, its media on a moto S3 server on
+  loopback), asks it to play, and counts the bytes on
   the wire (Chromium's own network events: every finished response, and the body bytes received so
   far of those still loading) until the first frame is presented (``requestVideoFrameCallback``).
   The local server sends its answers uncompressed; deployed, API Gateway gzips those over 1 KB
-  (``minimum_compression_size``), so the page, its assets and the SDK weigh less there. The
-  media bytes depend on how far the browser reads ahead before the first frame: the median of five
-  loads is reported, with the smallest and largest.
+  (``minimum_compression_size``), so the page, its assets, hls.js and the SDK weigh less there.
+  The media bytes depend on how far the player reads ahead before the first frame: the median of
+  five loads is reported, with the smallest and largest.
 
 Run alone with ``python -m scripts.bench_player`` (on a database of its own on the server ``DATABASE_URL``
 names, or the embedded one).
@@ -35,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "chalicelib" / "web" / "static" / "vendor"
-CLIP_SECONDS = 30
+CLIP_SECONDS = 20
 CLIP_SIZE = "1280x720"
 CLIP_KEY = "videos/bench/embed.mp4"
 POSTER_KEY = "thumbnails/bench/embed.jpg"
@@ -91,6 +92,7 @@ def embed_first_frame(database_url: str) -> list[FirstFrame]:
         _upload(s3, clip, poster)
         video_id = _published_video(database_url, clip)
         try:
+            _make_ladder(s3, video_id)
             with _local_server(database_url, s3, Path(folder) / "server.log") as base:
                 return _measure(f"{base}/api/embed/{video_id}")
         finally:
@@ -144,6 +146,28 @@ def _upload(endpoint: str, clip: Path, poster: Path) -> None:
     s3.create_bucket(Bucket=_bucket())
     s3.put_object(Bucket=_bucket(), Key=CLIP_KEY, Body=clip.read_bytes(), ContentType="video/mp4")
     s3.put_object(Bucket=_bucket(), Key=POSTER_KEY, Body=poster.read_bytes(), ContentType="image/jpeg")
+
+
+def _make_ladder(endpoint: str, video_id: int) -> None:
+    """The video's HLS ladder, made here as the ladder function makes it (ffmpeg), and the bucket's CORS for
+    the embed page's hls.js."""
+    from chalicelib.adapters.aws import reset_clients
+    from chalicelib.config import get_settings
+    from chalicelib.services import transcoding
+
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    get_settings.cache_clear()
+    reset_clients()
+    try:
+        outcome = transcoding.make_ladder(video_id)
+        if outcome in ("failed", "skipped"):
+            raise RuntimeError(f"the ladder of the bench's clip was not made: {outcome}")
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL")
+        get_settings.cache_clear()
+        reset_clients()
+    rule = {"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "AllowedHeaders": ["*"]}
+    _s3(endpoint).put_bucket_cors(Bucket=_bucket(), CORSConfiguration={"CORSRules": [rule]})
 
 
 def _published_video(database_url: str, clip: Path) -> int:
@@ -290,6 +314,7 @@ KINDS = (
     ("/api/embed/", "page"),
     ("/api/sdk/", "SDK"),
     ("/api/assets/hls", "hls.js"),
+    ("/api/playback/", "playlists"),
     ("/api/assets/", "page assets"),
     ("/api/track/", "tracking"),
     ("/thumbnails/", "poster"),
@@ -309,6 +334,7 @@ def main() -> int:
     _bench_environment()
     server = server_url()
     url = create_database(server, "media_bench_player")
+    os.environ["DATABASE_URL"] = url  # the ladder is made in this process, as the bench's refresh is
     try:
         report_player(url)
     finally:

@@ -22,20 +22,14 @@ from tests.support.env import BASE_ENV
 from tests.support.http import request
 from tests.support.local_server import LocalServer, local_server
 from tests.support.media import upload
-from tests.support.player import TrackingLog, artifacts, make_clip, make_poster, wait_for
+from tests.support.player import MEASURE_EMBED, TrackingLog, artifacts, make_clip, make_poster, make_ready, wait_for
 
 SECONDS = 12
+LOADED = "document.getElementById('player').readyState >= 1"  # polled from Python: the page's policy forbids eval
 BLOG = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>A blog</title>
 <h1>Harbour at dawn</h1>
 <iframe src="{api}/api/embed/{id}" width="640" height="360" title="Harbour at dawn" frameborder="0"
   allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>"""
-# The page's own measurement of its startup, in the embed page's frame.
-MEASURE = """() => {
-    const video = document.getElementById("player");
-    window.measured = {};
-    video.addEventListener("play", () => { window.measured.requested ??= performance.now(); });
-    video.addEventListener("playing", () => { window.measured.playing ??= performance.now(); });
-}"""
 
 
 @dataclass(frozen=True)
@@ -99,6 +93,7 @@ def video_id(media_bucket: str, clip: Path, tmp_path: Path) -> int:
         d=SECONDS,
         s=clip.stat().st_size,
     )
+    make_ready(int(rows[0][0]))  # its HLS ladder, which the embed page plays
     return int(rows[0][0])
 
 
@@ -123,7 +118,7 @@ def views(video_id: int) -> dict[str, dict[str, Any]]:
     """The video's views by the country their viewer was in (each viewer is in another)."""
     rows = sql(
         """SELECT country, device_type, browser, os, startup_time_ms, rebuffer_count, error_code, ended_at,
-                  watch_time_seconds, completed FROM video_views WHERE video_id = :v""",
+                  watch_time_seconds, completed, height, bitrate_kbps FROM video_views WHERE video_id = :v""",
         v=video_id,
     )
     return {row.country: dict(row._mapping) for row in rows}
@@ -152,8 +147,8 @@ def test_viewers_play_the_embed_page_with_the_keyboard_and_are_counted_as_they_w
         page = errors.watch(logs[viewer.name].watch(context.new_page()))
         page.goto(blog)
         frame = frame_of(page)
-        frame.wait_for_function("document.getElementById('player').readyState >= 1")
-        frame.evaluate(MEASURE)
+        wait_for(page=page, probe=lambda frame=frame: frame.evaluate(LOADED), what="the video's metadata")
+        frame.evaluate(MEASURE_EMBED)
         page.keyboard.press("Tab")  # the first thing to focus on the blog is the player in the frame
         assert frame.evaluate("document.activeElement.id") == "player"
         page.keyboard.press("Space")
@@ -204,6 +199,7 @@ def test_viewers_play_the_embed_page_with_the_keyboard_and_are_counted_as_they_w
         row = recorded[viewer.country]
         assert (row["device_type"], row["browser"], row["os"]) == (viewer.device, viewer.browser, viewer.os)
         assert row["error_code"] is None and row["rebuffer_count"] == 0
+        assert row["height"] == 360 and row["bitrate_kbps"] > 0  # hls.js played the ladder's rung
         if viewer.name in measured:
             startup = measured[viewer.name]["playing"] - measured[viewer.name]["requested"]
             assert abs(row["startup_time_ms"] - startup) <= 100, (viewer.name, row, startup)
@@ -228,7 +224,7 @@ def test_the_embed_page_fills_its_frame_shows_its_poster_and_loads_only_the_apis
     page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
     page.goto(blog)
     frame = frame_of(page)
-    frame.wait_for_function("document.getElementById('player').readyState >= 1")
+    wait_for(page=page, probe=lambda: frame.evaluate(LOADED), what="the video's metadata")
     box = frame.evaluate(
         "(() => { const r = document.getElementById('player').getBoundingClientRect(); return [r.width, r.height]; })()"
     )

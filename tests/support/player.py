@@ -36,6 +36,13 @@ SDK_PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,
   window.watch = () => {{ window.measured.requested = performance.now(); return video.play(); }};
   video.addEventListener("playing", () => {{ window.measured.playing ??= performance.now(); }});
 </script>"""
+# The embed page's own measurement of its startup (play requested -> first frame).
+MEASURE_EMBED = """() => {
+    const video = document.getElementById("player");
+    window.measured = {};
+    video.addEventListener("play", () => { window.measured.requested ??= performance.now(); });
+    video.addEventListener("playing", () => { window.measured.playing ??= performance.now(); });
+}"""
 # The page's own measurement of its stalls (waiting -> playing, seeks left out).
 STALL_WATCH = """() => {
     const video = document.getElementById("video");
@@ -77,6 +84,19 @@ def make_hls(folder: Path, clip: Path) -> Path:
         '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,CODECS="avc1.42c01e,mp4a.40.2"\n360p.m3u8\n'
     )
     return master
+
+
+def make_ready(video_id: int) -> None:
+    """Give a registered video its HLS ladder now, as the ladder function does after ingest (ffmpeg, the
+    media bucket of the current settings), and let pages of any origin fetch its segments (bucket CORS)."""
+    from chalicelib.adapters.aws import client
+    from chalicelib.config import get_settings
+    from chalicelib.services import transcoding
+
+    outcome = transcoding.make_ladder(video_id)
+    assert outcome not in ("failed", "skipped"), outcome
+    rule = {"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "AllowedHeaders": ["*"], "MaxAgeSeconds": 600}
+    client("s3").put_bucket_cors(Bucket=get_settings().media_bucket, CORSConfiguration={"CORSRules": [rule]})
 
 
 def make_poster(clip: Path, path: Path) -> Path:

@@ -37,7 +37,7 @@
   }
 
   function playWithHlsJs(url) {
-    const hls = new window.Hls({ enableWorker: true });
+    const hls = new window.Hls({ capLevelToPlayerSize: true }); // no rung larger than the frame shows
     hls.loadSource(url);
     hls.attachMedia(video);
     track(hls);
