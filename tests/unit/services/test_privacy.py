@@ -58,3 +58,20 @@ def test_ip_hash_is_keyed() -> None:
     import hashlib
 
     assert first != hashlib.sha256(b"192.168.1.100").hexdigest()
+
+
+def test_distinct_visitors_are_estimated_within_two_percent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Visitor keys (a keyed hash of address and browser) hash evenly: the sketch keeps its error."""
+    from chalicelib.config import get_settings
+    from chalicelib.domain.sketch import Sketch
+    from chalicelib.services.privacy import visitor_key
+
+    monkeypatch.setenv("VIDEO_ANALYTICS_VISITOR_SALT_ROTATION", "never")  # no salt: nothing to read
+    monkeypatch.setenv("VIDEO_ANALYTICS_IP_HASH_SECRET", "unit-secret")
+    get_settings.cache_clear()
+    agents = ("Chrome/126 Linux", "Safari iPhone", "Firefox Windows", "Edge Windows")
+    keys = {f"i:{visitor_key(f'10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}', agents[n % 4])}" for n in range(100_000)}
+    assert len(keys) == 100_000  # no two browsers collapse into one key
+    estimate = Sketch.of_keys(sorted(keys)).estimate()
+    assert abs(estimate - 100_000) <= 2_000, estimate
+    get_settings.cache_clear()
