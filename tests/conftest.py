@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import json_body, token_for, video_payload
-from tests.support.database import make_user, migrated_database, truncate_all
+from tests.support.database import empty_tables, make_user, migrated_database
 from tests.support.env import BASE_ENV, NO_DATABASE_URL
 
 pytest_plugins = ("tests.support.media",)
@@ -90,7 +90,7 @@ def database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[str
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()
     yield database_url
-    truncate_all()
+    empty_tables()
     dispose_engine()
     fastpath.dispose()
     privacy.forget_salt()  # the day's visitor salt lives in the emptied database

@@ -23,11 +23,28 @@ from scripts.embedded_db import start, with_database
 # until its tier gives it a database).
 _SERVER_URL = os.environ.get("DATABASE_URL")
 
+# Every table a test may write, children before the tables they reference (users last: schedule
+# history refers to it without a cascade).
 TABLES = (
-    "videos, video_views, video_events, video_schedule_history, ingest_failures, "
-    "analytics_hours, analytics_days, analytics_referrers, analytics_referrer_days, analytics_totals, "
-    "analytics_state, analytics_audience_days, analytics_zones, rate_limit_counters, import_checkpoints, import_ids, "
-    "visitor_salts, users, video_tombstones"
+    "video_events",
+    "video_views",
+    "video_schedule_history",
+    "ingest_failures",
+    "analytics_hours",
+    "analytics_days",
+    "analytics_referrers",
+    "analytics_referrer_days",
+    "analytics_totals",
+    "analytics_state",
+    "analytics_audience_days",
+    "analytics_zones",
+    "rate_limit_counters",
+    "import_checkpoints",
+    "import_ids",
+    "visitor_salts",
+    "video_tombstones",
+    "videos",
+    "users",
 )
 
 
@@ -99,10 +116,23 @@ def scratch_database(server: str, prefix: str = "media_scratch") -> Iterator[Scr
         admin.close()
 
 
-def truncate_all() -> None:
-    """Empty every table, as a test found it (the UTC zone row migration 0004 leaves included)."""
-    sql(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
-    sql("INSERT INTO analytics_zones (zone) VALUES ('UTC')")
+def empty_tables() -> None:
+    """Empty every table and restart its ids, as a test found them (with the UTC zone row migration
+    0004 leaves). DELETE, not TRUNCATE: on tables this small it is a tenth of the time, because
+    TRUNCATE makes new files for every table and partition."""
+    from sqlalchemy import text
+
+    from chalicelib.db.engine import get_engine
+
+    with get_engine().begin() as connection:
+        for table in TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
+        sequences = connection.execute(
+            text("SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+        ).all()
+        for schema, sequence in sequences:
+            connection.execute(text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
+        connection.execute(text("INSERT INTO analytics_zones (zone) VALUES ('UTC')"))
 
 
 def sql(statement: str, **params: Any) -> list[Any]:
