@@ -158,3 +158,62 @@ def test_the_hourly_analytics_migration_keeps_folded_days_whose_raw_rows_are_gon
         with scratch.engine.connect() as connection:
             rows = connection.execute(text("SELECT day, views FROM video_daily_rollups ORDER BY day")).all()
         assert [tuple(row) for row in rows] == [(date(2026, 1, 1), 5), (date(2026, 2, 1), 2)]
+
+
+STORED_BEFORE_THE_PATH_RULE = (
+    "https://shop.example/app;jsessionid=1A2B3C4D/watch",
+    "https://mail.example/unsubscribe/ann@mail.example",
+    "https://site.example/u/ann%40mail.example/videos",
+    "https://media.example/api/videos/preview/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl",
+    "https://site.example/reset/3f2a9b7c1d0e4f5a6b7c8d9e0f1a2b3c",
+    "https://site.example/v/123e4567-e89b-12d3-a456-426614174000/x",
+    "https://site.example/share/clip_Zk3mQ9xW2pL7vB4nT8/",
+    "https://blog.example/2024/05/17/best-videos-of-2024-part-2",
+    "https://x.example/someone/status/1790000000000000000",
+    "https://video.example/@channel/videos",
+    "https://shop.example/app",
+    "https://blog.example/",
+)
+
+
+def test_the_referrer_path_migration_applies_the_path_rule_to_what_is_stored(database_url: str) -> None:
+    """Raw views are cleaned as new ones are (the SQL twin agrees with the Python rule on every case), and the
+    referrer roll-ups merge under the cleaned key."""
+    from chalicelib.services.privacy import stored_referrer
+
+    with scratch_database(database_url) as scratch:
+        command.upgrade(scratch.alembic, "0011")
+        with scratch.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, filename, duration, file_size, width, height, orientation, quality) "
+                    "VALUES (1, 'videos/a.mp4', 10, 1, 2, 2, 'H', 'SD')"
+                )
+            )
+            for referer in STORED_BEFORE_THE_PATH_RULE:
+                connection.execute(text("INSERT INTO video_views (video_id, referer) VALUES (1, :r)"), {"r": referer})
+            for table, period, at in (
+                ("analytics_referrers", "hour", "2026-11-01T10:00Z"),
+                ("analytics_referrer_days", "day", "2026-11-01"),
+            ):
+                for referer, views in (
+                    ("https://shop.example/app;jsessionid=1A2B3C4D/watch", 2),
+                    ("https://shop.example/app;jsessionid=9Z8Y7X6W/watch", 3),
+                    ("https://shop.example/app/watch", 4),
+                ):
+                    connection.execute(
+                        text(
+                            f"INSERT INTO {table} (video_id, {period}, team, referer, views) "
+                            "VALUES (1, :at, false, :r, :v)"
+                        ),
+                        {"at": at, "r": referer, "v": views},
+                    )
+        command.upgrade(scratch.alembic, "0012")
+        with scratch.engine.connect() as connection:
+            views = connection.execute(text("SELECT referer FROM video_views ORDER BY id")).scalars().all()
+            rolled = [
+                connection.execute(text(f"SELECT referer, views FROM {table}")).all()
+                for table in ("analytics_referrers", "analytics_referrer_days")
+            ]
+    assert views == [stored_referrer(referer) for referer in STORED_BEFORE_THE_PATH_RULE]
+    assert [[tuple(row) for row in rows] for rows in rolled] == [[("https://shop.example/app/watch", 9)]] * 2
