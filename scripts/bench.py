@@ -21,7 +21,7 @@ them (the first scheduled refresh), then prints
 
 Every figure is the median of several runs. Not a test: nothing here asserts a time.
 Options: ``--views N --events N --videos N --days N --busy-share F --keep`` (keep the
-database); ``--views 10000000`` is the 10M run of the README. ``--database NAME --reuse``
+database); ``--no-player`` skips 7.; ``--views 10000000`` is the 10M run of the README. ``--database NAME --reuse``
 measures again on a database an earlier ``--keep`` run left, without seeding, the first fold
 or building zones: for trying a change in minutes rather than the hours a 10M seed takes.
 """
@@ -721,6 +721,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-seed-way", action="store_true", help="skip 4. (a minute a run at 10M)")
+    parser.add_argument("--no-player", action="store_true", help="skip 7. (a ladder and a browser: a minute or two)")
     parser.add_argument("--database", default=BENCH_DB, help="the database to create (or reuse)")
     parser.add_argument("--reuse", action="store_true", help="measure again on a kept database (no seed, no fold)")
     return parser.parse_args(argv)
@@ -829,6 +830,9 @@ def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact
     for name, figures in bench_listing(url, args.samples).items():
         print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
     report_retention(args.days)
+    if args.no_player:
+        print("\n7. Player: skipped (--no-player)")
+        return
     from scripts.bench_player import report_player
 
     report_player(url)

@@ -55,7 +55,9 @@ def test_the_bench_prints_every_section_and_reuse_measures_the_kept_database_aga
         for section in SECTIONS:
             assert section in printed, printed
         assert "dropped video_views_" in printed  # retention at half the history drops whole months
-        again = _bench("--database", name, "--reuse", "--samples", "2", "--requests", "20", "--tail-views", "5")
+        again = _bench(
+            "--database", name, "--reuse", "--samples", "2", "--requests", "20", "--tail-views", "5", "--no-player"
+        )  # fmt: skip
         assert "reusing a kept database" in again and "live (library)" in again, again
         assert "3. Unique viewers: not compared" in again  # the first run's retention dropped months
     finally:
@@ -67,5 +69,5 @@ def test_the_bench_prints_every_section_and_reuse_measures_the_kept_database_aga
 
 def test_without_keep_the_bench_drops_its_database() -> None:
     name = f"media_bench_{uuid.uuid4().hex[:8]}"
-    _bench(*TINY, "--days", "10", "--tail-views", "5", "--database", name)
+    _bench(*TINY, "--days", "10", "--tail-views", "5", "--database", name, "--no-player")
     assert name not in _databases()
