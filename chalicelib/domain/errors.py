@@ -50,12 +50,6 @@ class PayloadTooLarge(DomainError):
     code = "PayloadTooLarge"
 
 
-class NotImplementedHere(DomainError):
-    """A valid request for something this API does not offer (501), such as oEmbed's XML format."""
-
-    code = "NotImplemented"
-
-
 class RateLimited(DomainError):
     code = "TooManyRequests"
 

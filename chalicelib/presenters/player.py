@@ -86,6 +86,16 @@ def oembed_answer(video: Video, max_width: int | None, max_height: int | None) -
     )
 
 
+def oembed_xml(answer: OEmbedVideo) -> str:
+    """oEmbed's XML form: one element per field, in the order of the JSON, absent when null."""
+    fields = "".join(
+        f"<{name}>{escape(str(value), quote=False)}</{name}>"
+        for name, value in answer.model_dump(mode="json").items()
+        if value is not None
+    )
+    return f'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<oembed>{fields}</oembed>\n'
+
+
 def _origins(*urls: object) -> str:
     """The distinct ``scheme://host[:port]`` of the given URLs, space-separated, for a policy."""
     found: list[str] = []

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.domain import errors
 from chalicelib.presenters import player as player_presenter
 from chalicelib.schemas.player import EmbedQuery, OEmbedQuery, OEmbedVideo
 from chalicelib.services import player as player_service
 from chalicelib.web import static
 from chalicelib.web.request import RequestContext
-from chalicelib.web.responses import Reply
+from chalicelib.web.responses import JSON, Reply
 from chalicelib.web.routing import api_route
 from chalicelib.web.static import HTML, SdkRequest
 
 bp = Blueprint(__name__)
 
 JAVASCRIPT = static.CONTENT_TYPES[".js"]
+XML = "text/xml; charset=utf-8"
 # A versioned name never changes content; the plain name follows new builds within minutes.
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=300"
@@ -70,14 +70,16 @@ def embed_page(ctx: RequestContext, video_id: int) -> Reply:
     summary="An embed page as oEmbed (type video)",
     query=OEmbedQuery,
     response=OEmbedVideo,
-    extra_statuses=(404, 501),
+    produces=(JSON, XML),
+    extra_statuses=(404,),
 )
 def oembed(ctx: RequestContext) -> Reply:
     """``url`` is a published video's embed page; ``html`` is its ``<iframe>``, at most 640 px wide and
-    within ``maxwidth``/``maxheight``, with the video's aspect. Only ``format=json`` is offered."""
+    within ``maxwidth``/``maxheight``, with the video's aspect. JSON, or oEmbed's XML with ``format=xml``."""
     params: OEmbedQuery = ctx.params
-    if params.format != "json":
-        raise errors.NotImplementedHere("Only format=json is offered")
     video = player_service.oembed_video(params.url)
     answer = player_presenter.oembed_answer(video, params.maxwidth, params.maxheight)
-    return Reply(answer, headers={"Cache-Control": f"public, max-age={answer.cache_age}"})
+    headers = {"Cache-Control": f"public, max-age={answer.cache_age}"}
+    if params.format == "xml":
+        return Reply(player_presenter.oembed_xml(answer), headers=headers, content_type=XML)
+    return Reply(answer, headers=headers)

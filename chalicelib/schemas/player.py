@@ -25,7 +25,7 @@ class OEmbedQuery(Query):
     url: Text = Field(max_length=MAX_URL_CHARS, description="An embed page's URL: `<MEDIA_API_URL>/api/embed/<id>`.")
     maxwidth: QueryInt | None = Field(default=None, ge=1, le=MAX_EMBED_PIXELS)
     maxheight: QueryInt | None = Field(default=None, ge=1, le=MAX_EMBED_PIXELS)
-    format: Literal["json", "xml"] = Field(default="json", description="Only `json` is offered (`xml` is a 501).")
+    format: Literal["json", "xml"] = Field(default="json", description="The answer's format: oEmbed's JSON or its XML.")
 
 
 class OEmbedVideo(BaseModel):

@@ -44,7 +44,6 @@ _STATUS_TEXT = {
     415: "Unsupported Content-Type",
     422: "Well-formed but refused by a rule",
     429: "Rate limit exceeded; retry after Retry-After seconds",
-    501: "Not offered by this API",
     503: "A dependency (database, AWS) is unavailable; retry after Retry-After seconds",
 }
 
@@ -187,16 +186,10 @@ def _responses(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
         if status in REDIRECTS:
             location = {"Location": {"schema": {"type": "string"}, "description": "Where it is now"}}
             responses[str(status)] = {"description": "Moved", "headers": location}
-        elif spec.produces != ("application/json",):
-            text = {"schema": {"type": "string"}}
-            responses[str(status)] = {"description": "Success", "content": dict.fromkeys(spec.produces, text)}
-        elif spec.response is None or status == 204:
+        elif status == 204 or (spec.response is None and spec.produces == ("application/json",)):
             responses[str(status)] = {"description": "Done"}
         else:
-            responses[str(status)] = {
-                "description": "Success",
-                "content": {"application/json": {"schema": schemas.answer(spec.response)}},
-            }
+            responses[str(status)] = {"description": "Success", "content": _success_content(spec, schemas)}
     error = {"$ref": REF_TEMPLATE.format(model="ErrorAnswer")}
     for status in _error_statuses(path, spec):
         if str(status) in responses:  # health answers 503 with its own report
@@ -210,6 +203,17 @@ def _responses(path: str, spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
         responses[str(status)] = answer
     responses["default"] = {"description": "Any other failure", "content": {"application/json": {"schema": error}}}
     return responses
+
+
+def _success_content(spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
+    """JSON by the route's answer model; any other type it produces (HTML, JavaScript, XML) as text."""
+    content: dict[str, Any] = {}
+    for content_type in spec.produces:
+        if content_type == "application/json" and spec.response is not None:
+            content[content_type] = {"schema": schemas.answer(spec.response)}
+        else:
+            content[content_type] = {"schema": {"type": "string"}}
+    return content
 
 
 def _error_statuses(path: str, spec: RouteSpec) -> list[int]:

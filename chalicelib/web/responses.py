@@ -25,7 +25,6 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.PayloadTooLarge: 413,
     errors.Unprocessable: 422,
     errors.RateLimited: 429,
-    errors.NotImplementedHere: 501,
     errors.ServiceUnavailable: 503,
 }
 

@@ -180,12 +180,27 @@ def test_oembed_gives_the_thumbnail_with_its_size(client: Any, create_video: Any
     )
 
 
+def test_oembed_answers_the_same_fields_as_xml(client: Any, create_video: Any) -> None:
+    from xml.etree import ElementTree
+
+    video = create_video(published=True, title="Fish & <chips>", width=1920, height=1080, thumbnailUrl=None)
+    as_json = _oembed(client, f"{EMBED}{video['id']}").json_body
+    response = _oembed(client, f"{EMBED}{video['id']}", "&format=xml")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/xml")
+    root = ElementTree.fromstring(response.body)
+    assert root.tag == "oembed"
+    as_xml = {child.tag: child.text for child in root}
+    assert as_xml == {name: str(value) for name, value in as_json.items() if value is not None}
+    assert as_xml["title"] == "Fish & <chips>"
+
+
 def test_oembed_refuses_what_it_does_not_offer(client: Any, create_video: Any) -> None:
     published = create_video(published=True)
     hidden = create_video(published=False)
     assert _oembed(client, f"{EMBED}{hidden['id']}").status_code == 404
     assert _oembed(client, f"{EMBED}999999").status_code == 404
-    assert _oembed(client, f"{EMBED}{published['id']}", "&format=xml").status_code == 501
+    assert _oembed(client, f"{EMBED}{published['id']}", "&format=yaml").status_code == 400
     for url in (
         f"https://elsewhere.example/api/embed/{published['id']}",
         f"http://media.test/api/videos/{published['id']}",
