@@ -88,7 +88,7 @@ bench-import: $(VENV)/.installed
 import: $(VENV)/.installed
 	@$(PY) -m scripts.import_module
 
-# Pending and recently failed scheduled actions (the seed's queue:status).
+# Pending and recently failed scheduled actions (the module's queue:status).
 schedules: $(VENV)/.installed
 	@DATABASE_URL=$(DB_URL) $(PY) -m scripts.schedules
 

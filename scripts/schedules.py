@@ -1,4 +1,4 @@
-"""``make schedules``: pending and recently failed scheduled actions (the seed's ``queue:status``).
+"""``make schedules``: pending and recently failed scheduled actions (the module's ``queue:status``).
 
 Reads the database named by ``DATABASE_URL`` and asks Scheduler (``AWS_ENDPOINT_URL``
 when set) whether the schedule group is reachable. ``--json`` prints the raw report.
