@@ -1,5 +1,6 @@
-"""``/api/dashboard``: the operators' page (library figures, live viewers, schedules, failures,
-each video's days, retention and referrers), drawn in the browser from this API's own answers."""
+"""``/api/dashboard``: the analysts' page (library figures and quality of experience, live and
+concurrent viewers, breakdowns, schedules, failures, each video's days, retention and referrers, for
+a range of days in a time zone), drawn in the browser from this API's own answers."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from chalicelib.web.static import HTML, page_reply
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/dashboard", summary="The operations dashboard, in a browser", produces=(HTML,))
+@api_route(bp, "/dashboard", summary="The analytics dashboard, in a browser", produces=(HTML,))
 def dashboard_page(ctx: RequestContext) -> Reply:
     """Public page; it asks for an admin token (pasted, or ``#token=<JWT>``) and calls the admin routes with it."""
     return page_reply("dashboard")
