@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
 class Video:
-    """A video with its descriptive fields, probed media facts, publication state and stored analytics."""
+    """A video with its descriptive fields, probed media facts and publication state.
+
+    Its analytics figures are not here: they are counted when asked for (:class:`VideoFigures`).
+    """
 
     id: int
     filename: str  # the media object's key in the bucket
@@ -34,16 +36,31 @@ class Video:
     is_published: bool
     scheduled_publish_at: datetime | None
     scheduled_unpublish_at: datetime | None
-    unique_viewers: int
-    total_watch_time_seconds: int
-    average_watch_time_seconds: Decimal
-    completion_rate: Decimal
-    analytics_aggregated_at: datetime | None
     created_at: datetime
     updated_at: datetime
     # The rendition ladder: processing until it is made (ready) or cannot be (failed, and why).
     processing_status: str = "processing"
     processing_error: str | None = None
+
+
+@dataclass(frozen=True)
+class VideoFigures:
+    """A video's all-time figures at one instant, counted as every report counts them: the refresh's
+    roll-ups plus the raw views since its last fold, so a view is in every answer as soon as it is stored."""
+
+    views: int = 0
+    watch_time_seconds: int = 0
+    completed_views: int = 0
+    unique_viewers: int = 0
+    unique_viewers_exact: bool = True
+
+    @property
+    def average_watch_time_seconds(self) -> float:
+        return round(self.watch_time_seconds / self.views, 2) if self.views else 0.0
+
+    @property
+    def completion_rate(self) -> float:
+        return round(self.completed_views * 100 / self.views, 2) if self.views else 0.0
 
 
 @dataclass(frozen=True)

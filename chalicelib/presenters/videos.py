@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from chalicelib.adapters import url_signing
 from chalicelib.domain import timestamps
-from chalicelib.domain.video import Video
-from chalicelib.presenters.formats import iso_utc, number
+from chalicelib.domain.video import Video, VideoFigures
+from chalicelib.presenters.formats import iso_utc
 from chalicelib.schemas.videos import AdminVideo, PublicVideo
 from chalicelib.services import playback
 
@@ -46,14 +46,14 @@ def video_fields(video: Video) -> dict[str, object]:
     }
 
 
-def figure_fields(video: Video) -> dict[str, object]:
-    """Why the video's ladder failed, and its analytics figures: admins only."""
+def figure_fields(video: Video, figures: VideoFigures) -> dict[str, object]:
+    """Why the video's ladder failed, and its analytics figures (counted as reports count them): admins only."""
     return {
         "processing_error": video.processing_error,
-        "unique_viewers": video.unique_viewers,
-        "total_watch_time_seconds": int(video.total_watch_time_seconds),
-        "average_watch_time_seconds": number(video.average_watch_time_seconds),
-        "completion_rate": number(video.completion_rate),
+        "unique_viewers": figures.unique_viewers,
+        "total_watch_time_seconds": figures.watch_time_seconds,
+        "average_watch_time_seconds": figures.average_watch_time_seconds,
+        "completion_rate": figures.completion_rate,
     }
 
 
@@ -68,14 +68,14 @@ def thumbnail_url(video: Video) -> str | None:
     return None
 
 
-def admin_video(video: Video) -> AdminVideo:
-    return AdminVideo.model_validate({**video_fields(video), **figure_fields(video)})
+def admin_video(video: Video, figures: VideoFigures) -> AdminVideo:
+    return AdminVideo.model_validate({**video_fields(video), **figure_fields(video, figures)})
 
 
 def public_video(video: Video) -> PublicVideo:
     return PublicVideo.model_validate(video_fields(video))
 
 
-def video_answer(video: Video, *, is_admin: bool) -> AdminVideo | PublicVideo:
-    """The answer for whoever asks: an admin gets the figures, anyone else the public fields."""
-    return admin_video(video) if is_admin else public_video(video)
+def video_answer(video: Video, figures: VideoFigures | None) -> AdminVideo | PublicVideo:
+    """The answer for whoever asks: an admin gets the figures, anyone else (``figures`` None) the public fields."""
+    return public_video(video) if figures is None else admin_video(video, figures)

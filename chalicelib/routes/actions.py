@@ -8,6 +8,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.adapters import url_signing
+from chalicelib.domain.video import VideoFigures
 from chalicelib.presenters.videos import admin_video, video_fields
 from chalicelib.schemas.actions import PreviewLink, PreviewVideo
 from chalicelib.schemas.videos import AdminVideo
@@ -32,7 +33,7 @@ bp = Blueprint(__name__)
 )
 def duplicate_video(ctx: RequestContext, video_id: int) -> AdminVideo:
     """A new unpublished copy titled "<title> (Copy)", with its own copy of the media object."""
-    return admin_video(video_actions.duplicate_video(video_id))
+    return admin_video(video_actions.duplicate_video(video_id), VideoFigures())  # a copy starts with no views
 
 
 @api_route(bp, "/videos/{video_id}/preview-link", summary="Create a preview link", auth="admin", response=PreviewLink)

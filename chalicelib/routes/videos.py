@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.domain.video import VideoFilters
+from chalicelib.domain.video import VideoFigures, VideoFilters
 from chalicelib.presenters.videos import admin_video, public_video, video_answer
 from chalicelib.schemas.videos import (
     AdminVideo,
@@ -38,17 +38,19 @@ def list_videos(ctx: RequestContext) -> AdminVideoPage | PublicVideoPage:
         limit=params.limit,
         offset=params.offset,
     )
-    videos, total = video_service.list_videos(filters, is_admin=ctx.is_admin)
-    page = {"total": total, "limit": params.limit, "offset": params.offset}
+    found = video_service.list_videos(filters, is_admin=ctx.is_admin)
+    page = {"total": found.total, "limit": params.limit, "offset": params.offset}
     if ctx.is_admin:
-        return AdminVideoPage(videos=[admin_video(video) for video in videos], **page)
-    return PublicVideoPage(videos=[public_video(video) for video in videos], **page)
+        figures = found.figures
+        return AdminVideoPage(videos=[admin_video(video, figures[video.id]) for video in found.videos], **page)
+    return PublicVideoPage(videos=[public_video(video) for video in found.videos], **page)
 
 
 @api_route(bp, "/videos/{video_id}", summary="Get a video", auth="optional", response=AnyVideo)
 def get_video(ctx: RequestContext, video_id: int) -> AdminVideo | PublicVideo:
     """An unpublished video is 404 unless the caller is an admin; only an admin gets its analytics figures."""
-    return video_answer(video_service.get_video(video_id, is_admin=ctx.is_admin), is_admin=ctx.is_admin)
+    video = video_service.get_video(video_id, is_admin=ctx.is_admin)
+    return video_answer(video, video_service.figures_of_one(video) if ctx.is_admin else None)
 
 
 @api_route(
@@ -74,10 +76,11 @@ def create_video(ctx: RequestContext) -> Reply:
 
         given = ctx.body.model_dump(exclude_unset=True, exclude={"filename"})
         result = ingest.ingest_key(ctx.body.filename, given)
-        return Reply(admin_video(result.video), status=201 if result.created else 200)
+        video = result.video
+        return Reply(admin_video(video, video_service.figures_of_one(video)), status=201 if result.created else 200)
     fields = ctx.body.model_dump()
     video = video_service.create_video(video_service.NewVideo(**fields))
-    return Reply(admin_video(video), status=201)
+    return Reply(admin_video(video, VideoFigures()), status=201)  # a new video: no views yet
 
 
 @api_route(
@@ -88,7 +91,8 @@ def update_video(ctx: RequestContext, video_id: int) -> AdminVideo:
     changes = ctx.body.model_dump(exclude_unset=True)
     if changes.get("is_published", True) is None:
         changes.pop("is_published")
-    return admin_video(video_service.update_video(video_id, changes))
+    video = video_service.update_video(video_id, changes)
+    return admin_video(video, video_service.figures_of_one(video))
 
 
 @api_route(bp, "/videos/{video_id}", "DELETE", summary="Delete a video", auth="admin", status=204)

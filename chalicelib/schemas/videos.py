@@ -60,7 +60,10 @@ class AdminVideo(PublicVideo):
     """A video as an admin gets it: the public answer, why its ladder failed, and its analytics figures."""
 
     processing_error: str | None = Field(description="Why the ladder could not be made, and what to do; else null.")
-    unique_viewers: int
+    unique_viewers: int = Field(
+        description="All-time figures (team views left out), counted as the video's analytics report counts "
+        "them, from the moment each view is stored; the three below likewise."
+    )
     total_watch_time_seconds: int
     average_watch_time_seconds: float
     completion_rate: float = Field(description="Percent of views completed, 0-100.")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from chalicelib.db.engine import session_scope
+from chalicelib.db.engine import session_scope, transaction
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.video import Video, VideoFilters, derive_orientation, derive_quality
+from chalicelib.domain.video import Video, VideoFigures, VideoFilters, derive_orientation, derive_quality
 from chalicelib.repositories import tombstones as tombstones_repo
 from chalicelib.repositories import videos as videos_repo
 
@@ -42,12 +43,39 @@ def stored_thumbnail_url(url: str | None) -> str | None:
     return url_signing.without_signature(url) if url else url
 
 
-def list_videos(filters: VideoFilters, *, is_admin: bool) -> tuple[list[Video], int]:
-    """Public callers only ever see published videos, whatever filter they send."""
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, the total that matched, and (for admins) each listed video's figures."""
+
+    videos: list[Video]
+    total: int
+    figures: dict[int, VideoFigures] = field(default_factory=dict)
+
+
+def list_videos(filters: VideoFilters, *, is_admin: bool) -> Page:
+    """Public callers only ever see published videos, whatever filter they send; admins get the page's
+    figures too, counted in one statement for the whole page."""
     if not is_admin:
         filters = replace(filters, published=True)
     with session_scope() as session:
-        return videos_repo.list_videos(session, filters)
+        videos, total = videos_repo.list_videos(session, filters)
+        if not is_admin:
+            return Page(videos, total)
+        from chalicelib.services.analytics.current import figures_of_videos
+
+        return Page(videos, total, figures_of_videos(session.connection(), (video.id for video in videos)))
+
+
+def figures_of(videos: Iterable[Video]) -> dict[int, VideoFigures]:
+    """The videos' all-time figures now, as the list and the reports count them (admins' answers)."""
+    from chalicelib.services.analytics.current import figures_of_videos
+
+    with transaction() as connection:  # where the list reads them: the database tracking writes to
+        return figures_of_videos(connection, (video.id for video in videos))
+
+
+def figures_of_one(video: Video) -> VideoFigures:
+    return figures_of([video]).get(video.id, VideoFigures())
 
 
 def get_video(video_id: int, *, is_admin: bool) -> Video:

@@ -46,9 +46,10 @@ VIEWER_PER_POINT = (
     "Each point's uniqueViewers is exact when uniqueViewersExact says so (days counted from raw views when "
     "they were folded, small periods), else estimated like the total."
 )
-VIEWER_STORED = (
-    "uniqueViewers of top videos is the figure the refresh stored (at most a few minutes old; estimated "
-    "with HyperLogLog for videos with many views; with team views, the two groups' counts added)."
+VIEWER_TOP = (
+    "uniqueViewers of top videos is each video's all-time count, the same as its own answer and its report: "
+    "counted from the moment a view is stored, exact while its views are few (estimated with HyperLogLog "
+    "beyond), team viewers counted in when includeTeam=true."
 )
 WATCH_TIME = (
     "Watch time is the sum over views of the furthest playback time each player reported by heartbeat "
@@ -107,7 +108,7 @@ RETENTION = (
 def for_top() -> dict[str, str]:
     return {
         "views": VIEW,
-        "uniqueViewers": VIEWER_STORED,
+        "uniqueViewers": VIEWER_TOP,
         "watchTime": WATCH_TIME,
         "completion": COMPLETION,
         "asOf": AS_OF,

@@ -7,7 +7,7 @@ and the newest raw rows are put together, ``folding`` for how roll-ups are made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -18,6 +18,7 @@ from chalicelib.observability import logger
 from chalicelib.repositories.analytics import catalog, raw, referrers, state, totals, viewers
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, first_view, series, views_since_each
+from chalicelib.services.analytics.current import figures_of_videos
 from chalicelib.services.analytics.folding import kept_from
 from chalicelib.services.analytics.periods import MAX_HOURLY_DAYS, Span, local_days, local_hours, today_in
 from chalicelib.services.timezones import resolve
@@ -142,11 +143,14 @@ def overview(window: Window) -> Overview:
 
 
 def top_videos(metric: str, limit: int, include_team: bool) -> Top:
-    """Videos ranked on all-time views or watch time (stored totals plus the raw tail)."""
+    """Videos ranked on all-time views or watch time (stored totals plus the raw tail), each with the
+    figures its own answer shows (``current``: distinct viewers included, counted now)."""
     teams = (False, True) if include_team else (False,)
     with snapshot() as connection:
         folded_until = state.instant(connection, state.FOLDED_UNTIL)
         rows = totals.top(connection, metric, limit, teams, folded_until or _EPOCH)
+        now = figures_of_videos(connection, (row.video_id for row in rows), teams)
+    rows = [replace(row, viewers=now[row.video_id].unique_viewers) for row in rows]
     return Top(rows, folded_until or datetime.now(UTC), definitions.for_top())
 
 
