@@ -21,31 +21,18 @@ import pytest
 from chalicelib.config import get_settings
 from tests.support import clips
 from tests.support.api import json_body
-from tests.support.browser import ConsoleErrors, chromium, static_site
+from tests.support.browser import ConsoleErrors, chromium
 from tests.support.clips import isolate
 from tests.support.env import BASE_ENV
+from tests.support.hls import PRELUDE, WAIT_MS, frontend_site
 from tests.support.local_server import LocalServer, local_server
 from tests.support.media import upload
 from tests.support.scheduling import use_resources
 
-PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>frontend</title>
-<div id="player"></div>"""
-WAIT_MS = 60_000
-PLAY = """async ({api, id}) => {
-    const until = async (done, what) => {
-        const deadline = performance.now() + %(wait)d;
-        while (!done()) {
-            if (performance.now() > deadline) throw new Error("timed out waiting for " + what);
-            await new Promise(resolve => setTimeout(resolve, 50));
-        }
-    };
-    await new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = api + "/api/assets/hls.js";
-        script.onload = resolve;
-        script.onerror = () => reject(new Error("hls.js did not load"));
-        document.head.appendChild(script);
-    });
+PLAY = (
+    "async ({api, id, wait}) => {"
+    + PRELUDE
+    + """
     const answer = await (await fetch(api + "/api/videos/" + id)).json();
     const video = document.createElement("video");
     video.muted = true;
@@ -84,7 +71,8 @@ PLAY = """async ({api, id}) => {
     return {levels, firstLevel, level: hls.currentLevel, size: [video.videoWidth, video.videoHeight],
             duration: video.duration, target, position: video.currentTime, readyState: video.readyState,
             status: answer.processingStatus};
-}""" % {"wait": WAIT_MS}  # noqa: UP031 - the JavaScript's own braces
+}"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +82,7 @@ def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[str]:
-    (tmp_path / "index.html").write_text(PAGE)
-    with static_site(tmp_path) as origin:
+    with frontend_site(tmp_path) as origin:
         yield origin
 
 
@@ -150,7 +137,7 @@ def test_each_kind_of_upload_plays_adaptively_switches_down_and_seeks_from_an_al
 
         page.on("response", on_response)
         page.goto(f"{site}/index.html")
-        played = page.evaluate(PLAY, {"api": api.base, "id": video["id"]})
+        played = page.evaluate(PLAY, {"api": api.base, "id": video["id"], "wait": WAIT_MS})
     rungs = {"hevc": 3, "portrait": 3, "silent": 1}[kind]
     assert played["status"] == "ready" and len(played["levels"]) == rungs
     for width, height, _bitrate, _codecs in played["levels"]:  # never above the source, its shape kept
