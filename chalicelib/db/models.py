@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -25,12 +26,15 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     String,
+    Table,
     Text,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BIT, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chalicelib.domain import metrics
 
 TIMESTAMPTZ = DateTime(timezone=True)
 
@@ -366,6 +370,39 @@ class AnalyticsTotal(Base):
     completed_views: Mapped[int] = mapped_column(BigInteger, server_default="0")
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
+
+
+def _measures() -> list[Column[Any]]:
+    """One column per measure of the registry (``chalicelib/domain/metrics.py``)."""
+    return [
+        Column(item.column, BigInteger if item.big else Integer, server_default="0", nullable=False)
+        for item in metrics.MEASURES
+    ]
+
+
+# A scope's registry measures per UTC hour (report points outside UTC days, hourly reports).
+analytics_measure_hours = Table(
+    "analytics_measure_hours",
+    Base.metadata,
+    Column("scope_id", Integer, primary_key=True),
+    Column("hour", TIMESTAMPTZ, primary_key=True),
+    Column("team", Boolean, primary_key=True),
+    *_measures(),
+    Index("analytics_measure_hours_hour_idx", "hour"),
+)
+# Per scope, UTC day, dimension and value ('' and '': the scope as a whole): measures and a viewer sketch.
+analytics_breakdown_days = Table(
+    "analytics_breakdown_days",
+    Base.metadata,
+    Column("scope_id", Integer, primary_key=True),
+    Column("dimension", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("team", Boolean, primary_key=True),
+    Column("value", Text, primary_key=True),
+    *_measures(),
+    Column("sketch", LargeBinary),
+    Index("analytics_breakdown_days_day_idx", "day"),
+)
 
 
 class AnalyticsZone(Base):

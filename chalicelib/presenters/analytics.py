@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.domain import metrics
 from chalicelib.domain.figures import Figures
 from chalicelib.presenters.formats import iso_utc
 from chalicelib.repositories.analytics.totals import TopRow
@@ -11,8 +12,10 @@ from chalicelib.repositories.analytics.viewers import RegisteredViewer
 from chalicelib.schemas import analytics as schema
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.audience import Curve
+from chalicelib.services.analytics.breakdowns import Breakdown
 from chalicelib.services.analytics.combine import Count, Point
 from chalicelib.services.analytics.live import LibraryLive, VideoLive
+from chalicelib.services.analytics.qoe import QoeSeries
 from chalicelib.services.analytics.reports import Freshness, Overview, Top, VideoReport
 
 
@@ -30,10 +33,8 @@ def totals(figures: Figures, viewers: Count) -> dict[str, object]:
 
 
 def point(item: Point) -> dict[str, object]:
-    label = item.span.label
-    when: dict[str, object] = {"hour": label.isoformat()} if isinstance(label, datetime) else {"date": label}
     return {
-        **when,
+        **_label(item),
         "views": item.figures.views,
         "unique_viewers": item.viewers.viewers,
         "unique_viewers_exact": item.viewers.exact,
@@ -41,6 +42,41 @@ def point(item: Point) -> dict[str, object]:
         "completed_views": item.figures.completed_views,
         "peak_concurrent_viewers": item.figures.peak_viewers,
     }
+
+
+def qoe(series: QoeSeries, points: list[Point], hourly: bool) -> dict[str, object]:
+    """The range's quality of experience and each point's, every figure derived by the registry."""
+    qoe_metrics = metrics.qoe_metrics()
+    by_point = [
+        {**_label(item), **metrics.derive_all(sums, qoe_metrics)}
+        for item, sums in zip(points, series.points, strict=True)
+    ]
+    return {
+        **metrics.derive_all(series.total, qoe_metrics),
+        "byDay": [] if hourly else by_point,
+        "byHour": by_point if hourly else [],
+    }
+
+
+def _label(item: Point) -> dict[str, object]:
+    label = item.span.label
+    return {"hour": label.isoformat()} if isinstance(label, datetime) else {"date": label}
+
+
+def breakdown(result: Breakdown) -> schema.Breakdown:
+    return schema.Breakdown.model_validate(
+        {
+            "by": result.by,
+            "metric": result.metric,
+            "start_date": result.first,
+            "end_date": result.last,
+            "tz": result.zone,
+            "include_team": result.include_team,
+            "rows": [{"value": row.value, result.metric: row.figure} for row in result.rows],
+            "as_of": iso_utc(result.as_of),
+            "definitions": result.definitions,
+        }
+    )
 
 
 def reported(freshness: Freshness, definitions: dict[str, str], include_team: bool) -> dict[str, object]:
@@ -65,6 +101,7 @@ def video_report(report: VideoReport, include_team: bool) -> schema.VideoAnalyti
             "views_by_day": [] if hourly else points,
             "views_by_hour": points if hourly else [],
             "top_referrers": [{"referer": referer, "views": views} for referer, views in report.referrers],
+            "qoe": qoe(report.qoe, report.series.points, hourly),
         }
     )
 
@@ -80,6 +117,7 @@ def overview(result: Overview, include_team: bool) -> schema.Overview:
             "viewsLast7d": result.views_last_7d,
             "viewsLast30d": result.views_last_30d,
             "views_by_day": [point(item) for item in result.series.points],
+            "qoe": qoe(result.qoe, result.series.points, hourly=False),
         }
     )
 

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.presenters import analytics as present
 from chalicelib.schemas import analytics as schema
 from chalicelib.schemas.base import Success
-from chalicelib.services.analytics import audience, live, maintenance, reports
+from chalicelib.services.analytics import audience, breakdowns, live, maintenance, reports
 from chalicelib.web.request import RequestContext
 from chalicelib.web.routing import api_route
 
@@ -136,3 +136,35 @@ def video_retention(ctx: RequestContext, video_id: int) -> schema.Retention:
     """For each hundredth of the video, the views that played it, over views started in [startDate, endDate]."""
     params: schema.RetentionQuery = ctx.params
     return present.retention(audience.curve(video_id, params.start_date, params.end_date, params.include_team))
+
+
+@api_route(
+    bp,
+    "/videos/{video_id}/analytics/breakdown",
+    summary="A video's figures per country, device, browser, OS or referrer host",
+    auth="admin",
+    query=schema.BreakdownQuery,
+    response=schema.Breakdown,
+)
+def video_breakdown(ctx: RequestContext, video_id: int) -> schema.Breakdown:
+    """One row per value of the dimension ``by``, largest ``metric`` first, over the local days of the range."""
+    return present.breakdown(_breakdown(ctx, video_id))
+
+
+@api_route(
+    bp,
+    "/videos/analytics/breakdown",
+    summary="The library's figures per country, device, browser, OS or referrer host",
+    auth="admin",
+    query=schema.BreakdownQuery,
+    response=schema.Breakdown,
+)
+def library_breakdown(ctx: RequestContext) -> schema.Breakdown:
+    """One row per value of the dimension ``by``, largest ``metric`` first, over the local days of the range."""
+    return present.breakdown(_breakdown(ctx, breakdowns.LIBRARY))
+
+
+def _breakdown(ctx: RequestContext, scope: int) -> breakdowns.Breakdown:
+    params: schema.BreakdownQuery = ctx.params
+    window = reports.Window(params.start_date, params.end_date, params.tz, "day", params.include_team)
+    return breakdowns.breakdown(scope, params.by, params.metric, window)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, create_model
+from pydantic import AfterValidator, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_snake
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain import metrics
 from chalicelib.domain.events import EVENT_TYPES
 from chalicelib.schemas.base import Answer, Query, Success
 from chalicelib.web.inputs import Instant, QueryDate, QueryInt
@@ -55,6 +57,47 @@ class RangeQuery(OverviewQuery):
     )
 
 
+def _registered(kind: str, names: Any) -> Any:
+    """A validator accepting the registry's names of the moment (a dimension added later included)."""
+
+    def check(name: str) -> str:
+        known = [item.name for item in names()]
+        if name not in known:
+            raise PydanticCustomError(kind, "must be one of {known}", {"known": ", ".join(known)})
+        return name
+
+    return AfterValidator(check)
+
+
+ByDimension = Annotated[
+    str,
+    Field(
+        description="The dimension whose values the rows are (see definitions.by).",
+        json_schema_extra={"enum": [item.name for item in metrics.DIMENSIONS]},
+    ),
+    _registered("dimension", lambda: metrics.DIMENSIONS),
+]
+MetricName = Annotated[
+    str,
+    Field(
+        description="The figure each row holds, under its own name.",
+        json_schema_extra={"enum": [item.name for item in metrics.METRICS]},
+    ),
+    _registered("metric", lambda: metrics.METRICS),
+]
+
+
+class BreakdownQuery(OverviewQuery):
+    by: ByDimension
+    metric: MetricName = "views"
+    start_date: QueryDate | None = Field(
+        default=None, alias="startDate", description="First local day (default: the day of the first view)."
+    )
+    end_date: QueryDate | None = Field(
+        default=None, alias="endDate", description="Last local day, inclusive (default: today in tz)."
+    )
+
+
 class LiveQuery(TeamQuery):
     limit: QueryInt = Field(default=100, ge=1, le=1000)
 
@@ -94,6 +137,19 @@ def _event_counts_model() -> Any:
 EventCounts = _event_counts_model()
 
 
+def _metric_field(item: metrics.Metric) -> tuple[Any, Any]:
+    kind: Any = int if item.integer else float
+    if not item.always:
+        kind = kind | None
+    return kind, Field(alias=item.name, description=item.definition)
+
+
+def _qoe_model(name: str, base: Any, **extra: Any) -> Any:
+    """A model with one field per quality-of-experience metric of the registry (and ``extra``)."""
+    fields: dict[str, Any] = {to_snake(item.name): _metric_field(item) for item in metrics.qoe_metrics()}
+    return create_model(name, __base__=base, **extra, **fields)
+
+
 class Point(Answer):
     views: int
     unique_viewers: int
@@ -109,6 +165,20 @@ class DayPoint(Point):
 
 class HourPoint(Point):
     hour: Instant = Field(description="The hour's start in local time, with its UTC offset.")
+
+
+QoeFigures = _qoe_model("QoeFigures", Answer)
+QoeDay = _qoe_model("QoeDay", QoeFigures, date=(date, ...))
+QoeHour = _qoe_model(
+    "QoeHour", QoeFigures, hour=(Instant, Field(description="The hour's start in local time, with its UTC offset."))
+)
+
+
+class Qoe(QoeFigures):  # type: ignore[misc,valid-type]
+    """Quality of experience over the range, and per point (see definitions)."""
+
+    by_day: list[QoeDay] = Field(description="One point per local day (empty when interval=hour).")  # type: ignore[valid-type]
+    by_hour: list[QoeHour] = Field(description="One point per local hour (empty when interval=day).")  # type: ignore[valid-type]
 
 
 class Referrer(Answer):
@@ -135,6 +205,7 @@ class VideoAnalytics(Totals, RangeReported):
     views_by_day: list[DayPoint] = Field(description="One point per local day (empty when interval=hour).")
     views_by_hour: list[HourPoint] = Field(description="One point per local hour (empty when interval=day).")
     top_referrers: list[Referrer]
+    qoe: Qoe
 
 
 class RegisteredViewer(Answer):
@@ -180,6 +251,7 @@ class Overview(Totals, RangeReported):
     views_last_7d: int = Field(alias="viewsLast7d")
     views_last_30d: int = Field(alias="viewsLast30d")
     views_by_day: list[DayPoint]
+    qoe: Qoe
 
 
 class VideoLive(Reported):
@@ -211,3 +283,21 @@ class Retention(Reported):
     start_date: date
     end_date: date
     points: list[RetentionPoint]
+
+
+class BreakdownRow(Answer):
+    """A value and its figure, under the metric's own name (``{"value": "DE", "views": 12}``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    value: str | None = Field(description="The dimension's value; null: not known (see definitions.value).")
+
+
+class Breakdown(Reported):
+    by: str
+    metric: str
+    start_date: date
+    end_date: date
+    tz: str
+    include_team: bool
+    rows: list[BreakdownRow] = Field(description="One row per value, largest figure first (nulls last).")

@@ -18,15 +18,23 @@ def add_view(
     referer: str | None = None,
     at: datetime | None = None,
     team: bool = False,
+    **context: Any,
 ) -> int:
-    """A view as tracking records it (a view with a user id is a consented one)."""
+    """A view as tracking records it (a view with a user id is a consented one).
+
+    ``context``: more columns of the view (``country``, ``device_type``, ``startup_time_ms``, ``qoe_at``, ...).
+    """
+    extra = "".join(f", {name}" for name in context)
+    values = "".join(f", :{name}" for name in context)
     rows = sql(
-        """
+        f"""
         INSERT INTO video_views (video_id, user_id, consented, ip_address, referer, watch_time_seconds, completed,
-                                 created_at, is_team)
-        VALUES (:v, :u, CAST(:u AS int) IS NOT NULL, :ip, :r, :w, :c, COALESCE(CAST(:at AS timestamptz), now()), :team)
+                                 created_at, is_team{extra})
+        VALUES (:v, :u, CAST(:u AS int) IS NOT NULL, :ip, :r, :w, :c, COALESCE(CAST(:at AS timestamptz), now()), :team
+                {values})
         RETURNING id
         """,
+        **context,
         team=team,
         v=video_id,
         u=user_id,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from chalicelib.repositories.analytics import breakdowns
 from chalicelib.repositories.analytics.figures import ADDITIVE
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def forget_video(connection: Connection, video_id: int) -> None:
     """Remove a video's roll-ups (and its share of the library's), in the caller's transaction."""
     for statement in _FORGET_VIDEO:
         connection.execute(statement, {"video_id": video_id})
+    breakdowns.forget_video(connection, video_id)
 
 
 def reset_video(connection: Connection, video_id: int) -> None:

@@ -14,12 +14,15 @@ if TYPE_CHECKING:
 FOLDED_UNTIL = "folded_until"  # raw rows created before this instant are in the hours
 FOLD_FLOOR = "fold_floor"  # set by migration 0004: raw rows before it were already gone
 RAW_KEPT_FROM = "raw_kept_from"  # set by retention: every raw row from this instant on is kept
+# Set by migration 0013: raw rows from here up to the watermark are still to fold into the breakdown roll-ups.
+BREAKDOWNS_BACKFILL = "breakdowns_backfill"
 
 # One refresh folds at a time; a second one waits at each step and then sees the work done.
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtext('media-api:analytics-refresh'))")
 
 _GET = text("SELECT at FROM analytics_state WHERE name = :name")
 _ALL = text("SELECT name, at FROM analytics_state")
+_FORGET = text("DELETE FROM analytics_state WHERE name = :name")
 _SET = text(
     "INSERT INTO analytics_state (name, at) VALUES (:name, :at) ON CONFLICT (name) DO UPDATE SET at = EXCLUDED.at"
 )
@@ -55,6 +58,10 @@ def instants(connection: Connection) -> dict[str, datetime]:
 
 def set_instant(connection: Connection, name: str, at: datetime) -> None:
     connection.execute(_SET, {"name": name, "at": at})
+
+
+def forget_instant(connection: Connection, name: str) -> None:
+    connection.execute(_FORGET, {"name": name})
 
 
 def zones(connection: Connection) -> dict[str, Zone]:

@@ -6,6 +6,7 @@ its figures use, with the unique-viewer sentence saying whether its count is exa
 
 from __future__ import annotations
 
+from chalicelib.domain import metrics
 from chalicelib.domain.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
 from chalicelib.domain.events import EVENT_TYPES
 from chalicelib.domain.sketch import STANDARD_ERROR
@@ -85,6 +86,36 @@ def for_range(zone: str, interval: str, viewers_exact: bool) -> dict[str, str]:
         "events": EVENTS,
         "points": POINTS[interval].format(zone=zone),
         "peakConcurrentViewers": PEAK,
+        "asOf": AS_OF,
+        "qoe": QOE,
+        **qoe_definitions(),
+    }
+
+
+QOE = (
+    "qoe holds the range's quality of experience and each point's (byDay or byHour), from the measurements "
+    "players send with heartbeats (first startup time and error, largest stall counters of each view)."
+)
+
+
+def qoe_definitions() -> dict[str, str]:
+    """One sentence per quality-of-experience metric of the registry."""
+    return {item.name: item.definition for item in metrics.qoe_metrics()}
+
+
+def for_breakdown(by: str, metric: str, zone: str, viewers_exact: bool | None) -> dict[str, str]:
+    """The definitions of a breakdown: its dimension, its metric, the range and the values not known."""
+    chosen = metrics.metric(metric)
+    described = unique_viewers(viewers_exact) if viewers_exact is not None else chosen.definition
+    return {
+        "by": metrics.dimension(by).definition,
+        "value": metrics.NOT_KNOWN,
+        metric: described,
+        "views": VIEW,
+        "points": (
+            f"Rows count the views started in the calendar days of {zone} (tz) of the range, bots excluded, "
+            "largest first."
+        ),
         "asOf": AS_OF,
     }
 

@@ -24,7 +24,7 @@ from chalicelib.domain.audience import PROGRESS_HOURS
 from chalicelib.domain.figures import Figures
 from chalicelib.domain.sketch import Sketch
 from chalicelib.repositories import partitions
-from chalicelib.repositories.analytics import audience, days, hours, live, raw, referrers, state, totals
+from chalicelib.repositories.analytics import audience, breakdowns, days, hours, live, raw, referrers, state, totals
 from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT
 from chalicelib.services.analytics.periods import Span, floor_hour, local_days
 from chalicelib.services.timezones import resolve
@@ -101,10 +101,28 @@ def refresh(
             result.finished = False
             return result
     _count_small_scopes_exactly(sorted(with_new_rows))
-    result.finished = _build_new_zones(result, deadline)
+    result.finished = _backfill_breakdowns(deadline) and _build_new_zones(result, deadline)
     with transaction() as connection:
         state.forget_idle_zones(connection, IDLE_ZONE_DAYS)
     return result
+
+
+def _backfill_breakdowns(deadline: float) -> bool:
+    """Fold the history kept before migration 0013 into the breakdown roll-ups, a day per transaction;
+    False when out of time (the next refresh carries on)."""
+    while True:
+        with transaction() as connection:
+            state.lock(connection)
+            instants = state.instants(connection)
+            start, watermark = instants.get(state.BREAKDOWNS_BACKFILL), instants.get(state.FOLDED_UNTIL)
+            if start is None or watermark is None or start >= watermark:
+                state.forget_instant(connection, state.BREAKDOWNS_BACKFILL)
+                return True
+            end = min(floor_hour(start) + STEP, watermark)
+            breakdowns.fold(connection, floor_hour(start), end, _encode, folded_until=watermark)
+            state.set_instant(connection, state.BREAKDOWNS_BACKFILL, end)
+        if time.monotonic() > deadline:
+            return False
 
 
 def _ensure_partitions() -> list[str]:
@@ -136,6 +154,7 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     with_new_rows = hours.fold_new(connection, start, end, _encode)
     live.fold_peaks(connection, start, end)
     referrers.fold_new(connection, start, end)
+    breakdowns.fold(connection, changed_from, end, _encode)
     audience.fold(connection, changed_from, end)
     after = hours.figures_by_scope(connection, changed_from, end)
     written = 0
@@ -317,6 +336,7 @@ def refold(connection: Connection, instants_of_rows: Iterable[datetime]) -> int:
         touched |= hours.fold_new(connection, start, end, _encode)
         live.fold_peaks(connection, start, end)
         referrers.fold_new(connection, start, end)
+        breakdowns.fold(connection, start, end, _encode, folded_until=watermark)
         after = hours.figures_by_scope(connection, start, end)
         for key in before.keys() | after.keys():
             deltas[key] += after.get(key, Figures()) - before.get(key, Figures())

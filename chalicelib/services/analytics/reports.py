@@ -16,7 +16,7 @@ from chalicelib.domain import errors
 from chalicelib.domain.figures import Figures
 from chalicelib.observability import logger
 from chalicelib.repositories.analytics import catalog, raw, referrers, state, totals, viewers
-from chalicelib.services.analytics import definitions
+from chalicelib.services.analytics import definitions, qoe
 from chalicelib.services.analytics.combine import Count, Frame, Series, all_time, first_view, series, views_since_each
 from chalicelib.services.analytics.current import figures_of_videos
 from chalicelib.services.analytics.folding import kept_from
@@ -63,6 +63,7 @@ class VideoReport:
     video_id: int
     series: Series
     referrers: list[tuple[str, int]]
+    qoe: qoe.QoeSeries
     freshness: Freshness
     definitions: dict[str, str]
 
@@ -82,6 +83,7 @@ class Overview:
     views_last_7d: int
     views_last_30d: int
     series: Series
+    qoe: qoe.QoeSeries
     freshness: Freshness
     definitions: dict[str, str]
 
@@ -99,19 +101,25 @@ def video_report(video_id: int, window: Window) -> VideoReport:
     with snapshot() as connection:
         if not catalog.exists(connection, video_id):
             raise errors.NotFound("Video not found")
-        frame, kept_zones = _frame(connection, video_id, window)
+        frame, kept_zones = frame_for(connection, video_id, window)
         first = first_view(connection, frame)
-        spans = _spans(window, zone, first)
+        spans = report_spans(window, zone, first)
         materialized = _materialized(kept_zones, zone_name, window.interval)
         covers_all = first is None or (spans[0].start <= first and spans[-1].end > datetime.now(UTC))
         result = series(connection, frame, spans, zone=zone_name if materialized else None, covers_all=covers_all)
         top = referrers.top(
             connection, video_id, spans[0].start, spans[-1].end, frame.teams, TOP_REFERRERS, dict(result.tail_referrers)
         )
+        quality = qoe.series(connection, frame, spans)
     _remember_zone(zone_name, kept_zones, window.interval)
     freshness = Freshness(_as_of(frame), zone_name, window.interval)
     return VideoReport(
-        video_id, result, top, freshness, definitions.for_range(zone_name, window.interval, result.viewers.exact)
+        video_id,
+        result,
+        top,
+        quality,
+        freshness,
+        definitions.for_range(zone_name, window.interval, result.viewers.exact),
     )
 
 
@@ -121,13 +129,14 @@ def overview(window: Window) -> Overview:
     now = datetime.now(UTC)
     with snapshot() as connection:
         counts = catalog.counts(connection)
-        frame, kept_zones = _frame(connection, raw.LIBRARY, window)
+        frame, kept_zones = frame_for(connection, raw.LIBRARY, window)
         figures, count = all_time(connection, frame)
         last_24h, last_7d, last_30d = views_since_each(connection, frame, [now - timedelta(days=n) for n in (1, 7, 30)])
         last = today_in(zone, now)
         spans = local_days(zone, last - timedelta(days=OVERVIEW_DAYS - 1), last)
         materialized = _materialized(kept_zones, zone_name, "day")
         days = series(connection, frame, spans, zone=zone_name if materialized else None)
+        quality = qoe.series(connection, frame, spans)
     _remember_zone(zone_name, kept_zones, "day")
     return Overview(
         counts.total,
@@ -137,6 +146,7 @@ def overview(window: Window) -> Overview:
         last_7d,
         last_30d,
         days,
+        quality,
         Freshness(_as_of(frame), zone_name, "day"),
         definitions.for_range(zone_name, "day", count.exact),
     )
@@ -167,7 +177,7 @@ def aggregate_video(video_id: int) -> AllTime:
     with snapshot() as connection:
         if not catalog.exists(connection, video_id):
             raise errors.NotFound("Video not found")
-        frame, _ = _frame(connection, video_id, Window())
+        frame, _ = frame_for(connection, video_id, Window())
         figures, count = all_time(connection, frame)
     with transaction() as connection:
         totals.store_on_video(connection, video_id, figures, count.viewers)
@@ -177,13 +187,14 @@ def aggregate_video(video_id: int) -> AllTime:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _frame(connection: Connection, scope: int, window: Window) -> tuple[Frame, dict[str, state.Zone]]:
+def frame_for(connection: Connection, scope: int, window: Window) -> tuple[Frame, dict[str, state.Zone]]:
+    """What a report over ``scope`` reads against, and the zones whose days are kept."""
     instants = state.instants(connection)
     frame = Frame(scope, window.teams, instants.get(state.FOLDED_UNTIL), kept_from(instants))
     return frame, state.zones(connection)
 
 
-def _spans(window: Window, zone: ZoneInfo, first: datetime | None) -> list[Span]:
+def report_spans(window: Window, zone: ZoneInfo, first: datetime | None) -> list[Span]:
     """The report's points: every local day (or hour) of the range, defaults filled in, limits checked."""
     last = window.end or today_in(zone)
     start = window.start or _first_day(zone, first, last, window.interval)

@@ -19,22 +19,6 @@ from tests.support.api import token_for
 from tests.support.database import make_user, sql
 
 
-@pytest.fixture
-def video(create_video: Any) -> dict[str, Any]:
-    return create_video(published=True, duration=100)
-
-
-@pytest.fixture(params=["raw", "folded"])
-def settle(request: pytest.FixtureRequest) -> Callable[[], None]:
-    """Call after adding rows: leaves them raw, or folds them into roll-ups."""
-
-    def fold() -> None:
-        if request.param == "folded":
-            refresh()
-
-    return fold
-
-
 def assert_totals_are_the_sums_of_the_hours() -> None:
     """The refresh adds each step's change to the totals: they must always equal a full recount."""
     summed = "SELECT scope_id, team, sum(views), sum(watch_time_seconds), sum(completed_views) FROM analytics_hours"
@@ -316,7 +300,8 @@ def test_every_answer_says_how_fresh_and_what_each_figure_means(
     assert datetime.fromisoformat(body["asOf"]) >= before - timedelta(seconds=1)  # nothing folded: all raw, current
     assert set(body["definitions"]) == {
         "views", "uniqueViewers", "pointUniqueViewers", "watchTime", "averageWatchTime", "completion", "events",
-        "points", "peakConcurrentViewers", "asOf",
+        "points", "peakConcurrentViewers", "asOf", "qoe", "plays", "startupTimeP50Ms", "startupTimeP95Ms",
+        "rebufferRatio", "rebuffersPerHour", "playbackFailureRate", "exitsBeforeStartRate",
     }  # fmt: skip
     assert "exact" in body["definitions"]["uniqueViewers"] and "team" in body["definitions"]["views"]
     refresh()

@@ -1,0 +1,324 @@
+"""The registry's measures rolled up: per scope and UTC hour, and per dimension value and UTC day.
+
+Every statement here is built from ``chalicelib.domain.metrics`` when first used with the
+registry of that moment (cached per registry), so a measure or dimension declared there is
+folded, summed, merged with the raw tail and counted without an edit here:
+
+* :func:`fold` recomputes the hours [start, end) and the UTC days they touch from raw views
+  (measures by ``Measure.fold``; each value's viewer registers grouped in SQL, the sketch
+  built by the caller, as for ``analytics_hours``);
+* :func:`day_sums`, :func:`raw_sums` sum measures per dimension value over whole UTC days
+  (roll-ups) and over raw rows (ragged ends of local days, the tail after the watermark);
+* :func:`hour_sums`, :func:`raw_hour_sums` give a scope's measures per hour (report points).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from chalicelib.domain import metrics
+from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.elements import TextClause
+
+ALL = ""  # the dimension (and value) of a scope's views as a whole
+_DAY = timedelta(days=1)
+_INSTANT = timedelta(microseconds=1)
+_VIEWER = VIEWER_KEY_SQL.format(p="vw.")
+_TEAMS = "vw.is_team = ANY(CAST(:teams AS boolean[]))"
+_PERIODS = {"hour": "date_trunc('hour', vw.created_at, 'UTC')", "day": "CAST(vw.created_at AT TIME ZONE 'UTC' AS date)"}
+# A scope's raw views in :start..:end; the library's are every video's.
+_SCOPE = "(:scope = 0 OR vw.video_id = :scope)"
+
+Key = tuple[int, str, date, bool, str]  # scope, dimension, day, team, value
+
+
+def _columns() -> list[str]:
+    return [measure.column for measure in metrics.MEASURES]
+
+
+def _valued(dimensions: Sequence[metrics.Dimension]) -> str:
+    """Each view's value of every dimension, as columns ``d0, d1, ...`` ('' when not known)."""
+    return ", ".join(
+        f"COALESCE(CAST({item.expression} AS text), '{metrics.UNKNOWN_VALUE}') AS d{position}"
+        for position, item in enumerate(dimensions)
+    )
+
+
+def _pairs(dimensions: Sequence[metrics.Dimension], with_all: bool) -> str:
+    """``(VALUES ('', ''), ('country', v.d0), ...) AS d(dimension, value)`` over rows aliased ``v``."""
+    rows = [f"('{ALL}', '{ALL}')"] if with_all else []
+    rows += [f"('{item.name}', v.d{position})" for position, item in enumerate(dimensions)]
+    return f"LATERAL (VALUES {', '.join(rows)}) AS d(dimension, value)"
+
+
+def _folded(alias: str = "vw") -> str:
+    return ", ".join(f"{measure.fold.replace('vw.', f'{alias}.')} AS {measure.column}" for measure in metrics.MEASURES)
+
+
+def _summed(alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in _columns())
+
+
+@cache
+def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimension, ...]]) -> dict[str, TextClause]:
+    """Every statement for this registry (``metrics.MEASURES``, ``metrics.DIMENSIONS``)."""
+    _, dimensions = registry
+    columns = ", ".join(_columns())
+    hour = _PERIODS["hour"]
+    day = _PERIODS["day"]
+    raw_in_range = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
+    valued = f"SELECT vw.*, {_valued(dimensions)} {raw_in_range}" if dimensions else f"SELECT vw.* {raw_in_range}"
+    return {
+        "delete_hours": text("DELETE FROM analytics_measure_hours WHERE hour >= :start AND hour < :end"),
+        "fold_hours": text(
+            f"""
+            INSERT INTO analytics_measure_hours (scope_id, hour, team, {columns})
+            SELECT COALESCE(vw.video_id, 0), {hour}, vw.is_team, {_folded()}
+            {raw_in_range}
+            GROUP BY GROUPING SETS ((vw.video_id, {hour}, vw.is_team), ({hour}, vw.is_team))
+            """
+        ),
+        "delete_days": text("DELETE FROM analytics_breakdown_days WHERE day >= :first AND day <= :last"),
+        "fold_days": text(
+            f"""
+            INSERT INTO analytics_breakdown_days (scope_id, dimension, day, team, value, {columns})
+            SELECT COALESCE(v.video_id, 0), d.dimension, v.period, v.is_team, d.value, {_folded("v")}
+            FROM (SELECT w.*, {day.replace("vw.", "w.")} AS period FROM ({valued}) AS w) AS v
+            CROSS JOIN {_pairs(dimensions, with_all=True)}
+            GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value),
+                                    (d.dimension, v.period, v.is_team, d.value))
+            """
+        ),
+        "registers": text(
+            f"""
+            WITH v AS (
+              SELECT w.*, {day.replace("vw.", "w.")} AS period, {REGISTER_SQL.format(hash="w.h")} AS register,
+                     {VALUE_SQL.format(hash="w.h")} AS rank
+              FROM (SELECT x.*, {HASH_SQL.format(key=_VIEWER.replace("vw.", "x."))} AS h FROM ({valued}) AS x) AS w
+            )
+            SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period, v.is_team AS team, d.value,
+                   v.register, max(v.rank) AS rank
+            FROM v CROSS JOIN {_pairs(dimensions, with_all=False)}
+            GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value, v.register),
+                                    (d.dimension, v.period, v.is_team, d.value, v.register))
+            """
+        )
+        if dimensions
+        else text("SELECT 0 AS scope_id WHERE false"),
+        "day_sums": text(
+            f"""
+            SELECT value, {_summed()} FROM analytics_breakdown_days
+            WHERE scope_id = :scope AND dimension = :dimension AND day >= :first AND day <= :last
+              AND team = ANY(CAST(:teams AS boolean[]))
+            GROUP BY value
+            """
+        ),
+        "day_points": text(
+            f"""
+            SELECT day, {_summed()} FROM analytics_breakdown_days
+            WHERE scope_id = :scope AND dimension = '{ALL}' AND day >= :first AND day <= :last
+              AND team = ANY(CAST(:teams AS boolean[]))
+            GROUP BY day
+            """
+        ),
+        "hour_sums": text(
+            f"""
+            SELECT hour, {_summed()} FROM analytics_measure_hours
+            WHERE scope_id = :scope AND hour >= :start AND hour < :end AND team = ANY(CAST(:teams AS boolean[]))
+            GROUP BY hour
+            """
+        ),
+        "raw_sums": text(
+            f"""
+            SELECT d.dimension, d.value, {_folded("v")}
+            FROM ({valued} AND {_TEAMS} AND {_SCOPE}) AS v
+            CROSS JOIN {_pairs(dimensions, with_all=True)}
+            WHERE d.dimension = :dimension
+            GROUP BY d.dimension, d.value
+            """
+        ),
+        "raw_viewers": text(
+            f"""
+            SELECT d.value, {_VIEWER.replace("vw.", "v.")} AS viewer
+            FROM ({valued} AND {_TEAMS} AND {_SCOPE}) AS v
+            CROSS JOIN {_pairs(dimensions, with_all=True)}
+            WHERE d.dimension = :dimension
+            GROUP BY 1, 2
+            """
+        ),
+        "raw_hour_sums": text(
+            f"""
+            SELECT {hour} AS hour, {_folded()} {raw_in_range} AND {_TEAMS} AND {_SCOPE}
+            GROUP BY 1
+            """
+        ),
+    }
+
+
+def _statement(name: str) -> TextClause:
+    return _statements((metrics.MEASURES, metrics.DIMENSIONS))[name]
+
+
+_SET_SKETCHES = text(
+    """
+    UPDATE analytics_breakdown_days b SET sketch = u.sketch
+    FROM unnest(CAST(:scopes AS int[]), CAST(:dimensions AS text[]), CAST(:days AS date[]), CAST(:teams AS boolean[]),
+                CAST(:values AS text[]), CAST(:sketches AS bytea[])) AS u(scope_id, dimension, day, team, value, sketch)
+    WHERE b.scope_id = u.scope_id AND b.dimension = u.dimension AND b.day = u.day AND b.team = u.team
+      AND b.value = u.value
+    """
+)
+
+_DAY_SKETCHES = text(
+    """
+    SELECT value, sketch FROM analytics_breakdown_days
+    WHERE scope_id = :scope AND dimension = :dimension AND day >= :first AND day <= :last
+      AND team = ANY(CAST(:teams AS boolean[])) AND sketch IS NOT NULL
+    """
+)
+
+
+def utc_midnight(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def fold(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    build_sketch: Callable[[list[tuple[int, int]]], bytes],
+    folded_until: datetime | None = None,
+) -> None:
+    """Recompute the hours [start, end) (``start`` on the hour) and the UTC days holding them.
+
+    A day holds its raw views up to ``folded_until`` (the watermark once this step is done; ``end`` when
+    not given), so a day is always whole up to the watermark, whichever hours of it are refolded.
+    ``build_sketch(pairs) -> bytes`` turns a value's ``(register, value)`` pairs into its stored sketch.
+    """
+    connection.execute(_statement("delete_hours"), {"start": start, "end": end})
+    connection.execute(_statement("fold_hours"), {"start": start, "end": end})
+    first = utc_midnight(start)
+    days_end = min(utc_midnight(end - _INSTANT) + _DAY, folded_until or end)
+    last = (days_end - _INSTANT).astimezone(UTC).date()
+    days = {"first": first.date(), "last": last, "start": first, "end": days_end}
+    connection.execute(_statement("delete_days"), days)
+    connection.execute(_statement("fold_days"), days)
+    grouped: dict[Key, list[tuple[int, int]]] = defaultdict(list)
+    for row in connection.execute(_statement("registers"), days):
+        key = (int(row.scope_id), str(row.dimension), row.period, bool(row.team), str(row.value))
+        grouped[key].append((int(row.register), int(row.rank)))
+    if grouped:
+        keys = list(grouped)
+        connection.execute(
+            _SET_SKETCHES,
+            {
+                "scopes": [key[0] for key in keys],
+                "dimensions": [key[1] for key in keys],
+                "days": [key[2] for key in keys],
+                "teams": [key[3] for key in keys],
+                "values": [key[4] for key in keys],
+                "sketches": [build_sketch(grouped[key]) for key in keys],
+            },
+        )
+
+
+@cache
+def _forget(columns: tuple[str, ...]) -> tuple[TextClause, ...]:
+    subtract = ", ".join(f"{name} = greatest(lib.{name} - v.{name}, 0)" for name in columns)
+    return (
+        text(
+            f"""UPDATE analytics_measure_hours lib SET {subtract} FROM analytics_measure_hours v
+                WHERE v.scope_id = :video_id AND lib.scope_id = 0 AND lib.hour = v.hour AND lib.team = v.team"""
+        ),
+        text(
+            f"""UPDATE analytics_breakdown_days lib SET {subtract} FROM analytics_breakdown_days v
+                WHERE v.scope_id = :video_id AND lib.scope_id = 0 AND lib.dimension = v.dimension AND lib.day = v.day
+                  AND lib.team = v.team AND lib.value = v.value"""
+        ),
+        text("DELETE FROM analytics_measure_hours WHERE scope_id = :video_id"),
+        text("DELETE FROM analytics_breakdown_days WHERE scope_id = :video_id"),
+    )
+
+
+def forget_video(connection: Connection, video_id: int) -> None:
+    """Remove a video's roll-ups and its measures from the library's (its sketches' viewers stay, as elsewhere)."""
+    for statement in _forget(tuple(_columns())):
+        connection.execute(statement, {"video_id": video_id})
+
+
+def _sums_of(row: object) -> dict[str, int]:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    return {name: int(mapping[name] or 0) for name in _columns()}
+
+
+def day_sums(
+    connection: Connection, scope: int, dimension: str, first: date, last: date, teams: tuple[bool, ...]
+) -> dict[str, dict[str, int]]:
+    """Each value's measures over the folded UTC days [first, last]."""
+    statement = _statement("day_sums")
+    params = {"scope": scope, "dimension": dimension, "first": first, "last": last, "teams": list(teams)}
+    return {str(row.value): _sums_of(row) for row in connection.execute(statement, params)}
+
+
+def day_sketches(
+    connection: Connection, scope: int, dimension: str, first: date, last: date, teams: tuple[bool, ...]
+) -> list[tuple[str, bytes]]:
+    """``(value, sketch)`` of every folded UTC day in [first, last] (to merge per value)."""
+    params = {"scope": scope, "dimension": dimension, "first": first, "last": last, "teams": list(teams)}
+    return [(str(row.value), bytes(row.sketch)) for row in connection.execute(_DAY_SKETCHES, params)]
+
+
+def day_points(
+    connection: Connection, scope: int, first: date, last: date, teams: tuple[bool, ...]
+) -> dict[date, dict[str, int]]:
+    """A scope's measures per folded UTC day in [first, last]."""
+    statement = _statement("day_points")
+    params = {"scope": scope, "first": first, "last": last, "teams": list(teams)}
+    return {row.day: _sums_of(row) for row in connection.execute(statement, params)}
+
+
+def hour_sums(
+    connection: Connection, scope: int, start: datetime, end: datetime, teams: tuple[bool, ...]
+) -> list[tuple[datetime, dict[str, int]]]:
+    """A scope's measures per folded UTC hour in [start, end)."""
+    statement = _statement("hour_sums")
+    params = {"scope": scope, "start": start, "end": end, "teams": list(teams)}
+    return [(row.hour, _sums_of(row)) for row in connection.execute(statement, params)]
+
+
+def raw_hour_sums(
+    connection: Connection, scope: int, start: datetime, end: datetime, teams: tuple[bool, ...]
+) -> list[tuple[datetime, dict[str, int]]]:
+    """A scope's measures per UTC hour over raw views of [start, end) (the tail)."""
+    params = {"scope": scope, "start": start, "end": end, "teams": list(teams)}
+    return [(row.hour, _sums_of(row)) for row in connection.execute(_statement("raw_hour_sums"), params)]
+
+
+def raw_sums(
+    connection: Connection, scope: int, dimension: str, start: datetime, end: datetime, teams: tuple[bool, ...]
+) -> dict[str, dict[str, int]]:
+    """Each value's measures over raw views of [start, end)."""
+    params = {"scope": scope, "dimension": dimension, "start": start, "end": end, "teams": list(teams)}
+    return {str(row.value): _sums_of(row) for row in connection.execute(_statement("raw_sums"), params)}
+
+
+def raw_viewers(
+    connection: Connection, scope: int, dimension: str, start: datetime, end: datetime, teams: tuple[bool, ...]
+) -> dict[str, set[str]]:
+    """Each value's viewer keys among raw views of [start, end) (exact counts, or added to sketches)."""
+    params = {"scope": scope, "dimension": dimension, "start": start, "end": end, "teams": list(teams)}
+    found: dict[str, set[str]] = defaultdict(set)
+    for row in connection.execute(_statement("raw_viewers"), params):
+        found[str(row.value)].add(str(row.viewer))
+    return dict(found)

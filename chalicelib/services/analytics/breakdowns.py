@@ -1,0 +1,150 @@
+"""Breakdowns: a metric per value of a dimension (country, device, ...), for a video or the library, over a range.
+
+Generic over the registry (``chalicelib.domain.metrics``): the range's whole UTC days come
+from the day roll-ups (one row per value and day), its ragged ends (local midnights of
+other zones) and the raw tail after the watermark from raw views, summed per value in SQL;
+the metric is then derived from each value's sums. Distinct viewers per value are counted
+exactly while the range holds few views (its raw rows kept), else merged from the values'
+day sketches plus the raw parts' viewer keys.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from chalicelib.db.engine import snapshot
+from chalicelib.domain import errors, metrics
+from chalicelib.domain.sketch import Sketch, register_of
+from chalicelib.repositories.analytics import breakdowns, catalog, raw
+from chalicelib.services.analytics import definitions
+from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT, first_view
+from chalicelib.services.analytics.reports import Window, frame_for, report_spans
+from chalicelib.services.timezones import resolve
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from chalicelib.services.analytics.combine import Frame
+
+LIBRARY = raw.LIBRARY  # the scope of the whole library
+_DAY = timedelta(days=1)
+_INSTANT = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Row:
+    value: str | None  # None: not known
+    figure: float | int | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    by: str
+    metric: str
+    rows: list[Row]
+    first: date
+    last: date
+    zone: str
+    include_team: bool
+    as_of: datetime
+    definitions: dict[str, str]
+
+
+def breakdown(scope: int, by: str, metric: str, window: Window) -> Breakdown:
+    """``metric`` per value of dimension ``by`` over ``window``'s local days, largest first."""
+    if by not in {item.name for item in metrics.DIMENSIONS}:
+        raise errors.InvalidInput(f"by must be one of {', '.join(item.name for item in metrics.DIMENSIONS)}")
+    zone_name, zone = resolve(window.tz, "tz")
+    with snapshot() as connection:
+        if scope != raw.LIBRARY and not catalog.exists(connection, scope):
+            raise errors.NotFound("Video not found")
+        frame, _ = frame_for(connection, scope, window)
+        spans = report_spans(window, zone, first_view(connection, frame))
+        start, end = spans[0].start, spans[-1].end
+        sums, parts = _sums(connection, frame, by, start, end)
+        exact: bool | None = None
+        if metric == metrics.UNIQUE_VIEWERS:
+            figures, exact = _viewers(connection, frame, by, sums, parts, start, end)
+        else:
+            derive = metrics.metric(metric).derive
+            figures = {value: derive(value_sums) for value, value_sums in sums.items()}
+    rows = [Row(value or None, figure) for value, figure in figures.items()]
+    rows.sort(key=lambda row: (row.figure is None, -(row.figure or 0), row.value is None, row.value or ""))
+    as_of = frame.folded_until or datetime.now(tz=zone)
+    return Breakdown(
+        by,
+        metric,
+        rows,
+        spans[0].start.astimezone(zone).date(),
+        spans[-1].start.astimezone(zone).date(),
+        zone_name,
+        window.include_team,
+        as_of,
+        definitions.for_breakdown(by, metric, zone_name, exact),
+    )
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Where a range's figures come from: whole UTC days rolled up, and raw ranges."""
+
+    first_day: date | None
+    last_day: date | None
+    raw: list[tuple[datetime, datetime]]
+
+
+def _parts(frame: Frame, start: datetime, end: datetime) -> _Parts:
+    days_start = breakdowns.utc_midnight(start - _INSTANT) + _DAY  # the first UTC midnight at or after start
+    days_end = max(breakdowns.utc_midnight(end), days_start)  # the last at or before end
+    folded = frame.folded_until or days_start
+    raw_from = min(max(folded, days_start), days_end)  # the days hold their views up to the watermark
+    spans = [(start, min(days_start, end)), (raw_from, end)]
+    raw_parts = [(low, high) for low, high in spans if low < high]
+    if days_end <= days_start or frame.folded_until is None:
+        return _Parts(None, None, raw_parts)
+    return _Parts(days_start.date(), (days_end - _DAY).date(), raw_parts)
+
+
+def _sums(
+    connection: Connection, frame: Frame, by: str, start: datetime, end: datetime
+) -> tuple[dict[str, Counter[str]], _Parts]:
+    parts = _parts(frame, start, end)
+    sums: dict[str, Counter[str]] = defaultdict(Counter)
+    if parts.first_day is not None and parts.last_day is not None:
+        for value, found in breakdowns.day_sums(
+            connection, frame.scope, by, parts.first_day, parts.last_day, frame.teams
+        ).items():
+            sums[value].update(found)
+    for low, high in parts.raw:
+        for value, found in breakdowns.raw_sums(connection, frame.scope, by, low, high, frame.teams).items():
+            sums[value].update(found)
+    return {value: found for value, found in sums.items() if found.get("views")}, parts
+
+
+def _viewers(
+    connection: Connection,
+    frame: Frame,
+    by: str,
+    sums: dict[str, Counter[str]],
+    parts: _Parts,
+    start: datetime,
+    end: datetime,
+) -> tuple[dict[str, float | int | None], bool]:
+    """Distinct viewers per value: exact over raw views while few, else merged sketches (and the raw keys)."""
+    views = sum(found["views"] for found in sums.values())
+    if views <= EXACT_VIEWS_LIMIT and frame.raw_kept(start):
+        keys = breakdowns.raw_viewers(connection, frame.scope, by, start, end, frame.teams)
+        return {value: len(keys.get(value, ())) for value in sums}, True
+    sketches: dict[str, Sketch] = defaultdict(Sketch)
+    if parts.first_day is not None and parts.last_day is not None:
+        for value, blob in breakdowns.day_sketches(
+            connection, frame.scope, by, parts.first_day, parts.last_day, frame.teams
+        ):
+            sketches[value].merge_blob(blob)
+    for low, high in parts.raw:
+        for value, found in breakdowns.raw_viewers(connection, frame.scope, by, low, high, frame.teams).items():
+            sketches[value].add_registers(register_of(key) for key in found)
+    return {value: sketches[value].estimate() for value in sums}, False
