@@ -135,3 +135,35 @@ def test_three_browsers_behind_one_address_are_three_viewers(
             refresh()
         figures = request(api.base, "GET", f"/api/videos/{video}/analytics", headers=admin).body
         assert (figures["totalViews"], figures["uniqueViewers"]) == (4, 3)
+
+
+def test_a_view_counted_in_a_report_is_in_the_list_top_and_overview_at_once(
+    api: LocalServer, video: int, admin: dict[str, str]
+) -> None:
+    """One set of figures: no refresh runs, and every answer already counts the views (viewers included)."""
+    first = view(api, video, headers={"User-Agent": AGENTS[0]})
+    view(api, video, headers={"User-Agent": AGENTS[1]})
+    view(api, video, headers={"User-Agent": AGENTS[0]})
+    beat = {"viewId": first["viewId"], "viewToken": first["viewToken"], "watchTimeSeconds": 9}
+    assert request(api.base, "POST", "/api/track/heartbeat", beat).status == 200
+    assert sql("SELECT count(*) FROM analytics_totals") == [(0,)]
+
+    def get(path: str) -> Any:
+        answer = request(api.base, "GET", path, headers=admin)
+        assert answer.status == 200, answer.body
+        return answer.body
+
+    reported = get(f"/api/videos/{video}/analytics")
+    assert (reported["totalViews"], reported["uniqueViewers"], reported["totalWatchTimeSeconds"]) == (3, 2, 9)
+    [listed] = get("/api/videos")["videos"]
+    single = get(f"/api/videos/{video}")
+    for answer in (listed, single):
+        assert (answer["uniqueViewers"], answer["totalWatchTimeSeconds"], answer["averageWatchTimeSeconds"]) == (
+            2,
+            9,
+            3.0,
+        )
+    [top] = get("/api/videos/analytics/top")["videos"]
+    assert (top["id"], top["views"], top["uniqueViewers"], top["watchTimeSeconds"]) == (video, 3, 2, 9)
+    overview = get("/api/videos/analytics/overview")
+    assert (overview["totalViews"], overview["uniqueViewers"], overview["totalWatchTimeSeconds"]) == (3, 2, 9)

@@ -158,7 +158,7 @@ def test_unsupported_or_invalid_crons_raise(expression: str, message: str) -> No
 def test_discovery_finds_exactly_the_apps_scheduled_functions() -> None:
     found = {function.name: function for function in discover()}
     assert {name: function.expression for name, function in found.items()} == {
-        "refresh_video_analytics": "rate(5 minutes)",
+        "refresh_video_analytics": "rate(1 minute)",
         "analytics_retention": "cron(15 3 * * ? *)",
         "reconcile_video_schedules": "rate(15 minutes)",
         "sweep_video_media": "rate(10 minutes)",
