@@ -220,10 +220,12 @@
     td.append(link);
   }
 
+  // Figures as boxes: [label, readable value, definition, raw value].
   function boxes(targetId, items) {
     $(targetId).replaceChildren(
-      ...items.map(([label, value, title]) => {
+      ...items.map(([label, value, title, raw]) => {
         const box = document.createElement("div");
+        box.dataset.raw = missing(raw) ? "" : String(raw);
         const strong = document.createElement("strong");
         strong.textContent = value;
         const small = document.createElement("small");
@@ -255,7 +257,8 @@
       return;
     }
     boxes(targetId, QOE.map((key) => [METRICS[key][0].toLowerCase(), METRICS[key][1](qoe[key]),
-      (answer.definitions || {})[key]]));
+      (answer.definitions || {})[key], qoe[key]]));
+    Array.from($(targetId).children).forEach((box, index) => { box.dataset.key = QOE[index]; });
   }
 
   // A uPlot chart. x ranges are set here, never guessed: one day is drawn as one day (half a step each
@@ -416,8 +419,8 @@
       }
       const answer = await api(base + rangeQuery({ by: table.dataset.by, metric: metric }));
       fill(table.id, answer.rows, (row, item) => {
-        cell(row, valueName(answer.by, item.value), null, item.value);
-        cell(row, METRICS[metric][1](item[metric]), "number", item[metric]);
+        cell(row, valueName(answer.by, item.value), null, missing(item.value) ? "" : item.value);
+        cell(row, METRICS[metric][1](item[metric]), "number", missing(item[metric]) ? "" : item[metric]);
       });
     }));
   }
