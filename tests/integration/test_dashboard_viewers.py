@@ -3,7 +3,7 @@ User-Agent and ``CloudFront-Viewer-Country`` (what the edge adds), play a real c
 embed page and through a page that uses only the SDK, and one meets a broken source. An analyst's
 dashboard, open all the while, shows them live, then their breakdowns by country, device, browser,
 OS and referrer host and their quality of experience: every table and figure equal to the API's
-answer for the same range, zone and metric. Screenshots are kept for people to look at."""
+answer for the same range, zone and metric. Screenshots are kept in the test's tmp dir."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.support.database import make_user, sql
 from tests.support.env import BASE_ENV
 from tests.support.local_server import LocalServer, http_json, local_server
 from tests.support.media import upload
-from tests.support.player import SDK_PAGE, TrackingLog, artifacts, make_clip, make_ready, site_handler, wait_for
+from tests.support.player import SDK_PAGE, TrackingLog, make_clip, make_ready, site_handler, wait_for
 
 SECONDS = 60  # three viewers are all still watching when the last starts, however busy the machine
 ANALYST_ZONE = "Asia/Tokyo"  # not the server's: every report is asked in the page's zone
@@ -110,7 +110,7 @@ def browser() -> Iterator[Any]:
 
 
 def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
-    browser: Any, api: LocalServer, site: tuple[Path, str], video_id: int
+    browser: Any, api: LocalServer, site: tuple[Path, str], video_id: int, tmp_path: Path
 ) -> None:
     token = token_for(make_user(role="SUPER_ADMIN"))
     errors = ConsoleErrors()
@@ -122,7 +122,7 @@ def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
     board.wait_for_selector("#live-total:text('3 now')", timeout=20_000)  # the next poll, within 5 s
     board.wait_for_selector("#live tbody a:text('Harbour at dawn')")
     assert board.inner_text("#live tbody").split("\t")[-1].strip() == "3"
-    board.screenshot(path=str(artifacts("dashboard") / "three-watching.png"), full_page=True)
+    board.screenshot(path=str(tmp_path / "three-watching.png"), full_page=True)
     for player in players:
         player.close(run_before_unload=True)  # pagehide ends each view
         player.context.close()
@@ -148,7 +148,7 @@ def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
     assert "DE · Germany" in board.inner_text("#by-country")
     assert_exports_country_table(board, api, token)
     assert_qoe_is_the_apis(board, api, token, video_id)
-    board.screenshot(path=str(artifacts("dashboard") / "breakdowns.png"), full_page=True)
+    board.screenshot(path=str(tmp_path / "breakdowns.png"), full_page=True)
 
     board.select_option("#breakdown-scope", "video")  # the open video's own breakdowns
     for by in DIMENSIONS:
