@@ -180,14 +180,15 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
             team = "t" if n % TEAM_EVERY == 0 else "f"
             yield (
                 f"{n + 1}\t{video_id}\t{user}\t{ip}\t{referer}\t{watch}\t{completed}\t"
-                f"{view_times[n].isoformat()}\t{team}\t{device}\t{browser}\t{os_family}\t{countries[n]}\n"
+                f"{view_times[n].isoformat()}\t{team}\t{device}\t{browser}\t{os_family}\t{countries[n]}\t"
+                f"{_qoe_columns(rng, view_times[n])}\n"
             )
 
     _copy(
         connection,
         "video_views",
         "id, video_id, user_id, ip_address, referer, watch_time_seconds, completed, created_at, is_team, device_type, "
-        "browser, os, country",
+        f"browser, os, country, {QOE_COLUMNS}",
         view_rows(),
     )
     connection.run(f"SELECT setval('video_views_id_seq', {views})")
@@ -215,6 +216,24 @@ def seed(url: str, videos: int, views: int, events: int, days: int, busy_share: 
     connection.run("VACUUM ANALYZE")
     connection.close()
     return {"load_seconds": loaded, "total_seconds": time.perf_counter() - started}
+
+
+QOE_COLUMNS = "qoe_at, startup_time_ms, rebuffer_count, rebuffer_ms, error_code"
+
+
+def _qoe_columns(rng: random.Random, at: datetime) -> str:
+    """A view's QoE as the SDK reports it: 85 % of players measure; of those 1 % fail and 3 % leave
+    before the first frame; startup times log-normal around 600 ms; one play in five stalls."""
+    if rng.random() >= 0.85:
+        return "\\N\t\\N\t\\N\t\\N\t\\N"
+    outcome = rng.random()
+    if outcome < 0.01:
+        return f"{at.isoformat()}\t\\N\t0\t0\tMEDIA_ERR_DECODE"
+    if outcome < 0.04:
+        return f"{at.isoformat()}\t\\N\t0\t0\t\\N"
+    stalls = rng.randint(1, 4) if rng.random() < 0.2 else 0
+    startup = int(rng.lognormvariate(6.4, 0.6))
+    return f"{at.isoformat()}\t{startup}\t{stalls}\t{stalls * rng.randint(200, 3000)}\t\\N"
 
 
 def _viewer_contexts(rng: random.Random, views: int) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -417,6 +436,7 @@ def analytics_cases(url: str, busy: int, typical: int) -> dict[str, dict[str, An
         "retention (busy video, 30 days)": _get(
             headers, "/api/videos/{video_id}/analytics/retention", busy, startDate=last_30["startDate"]
         ),
+        **breakdown_cases(headers, busy, last_30),
         "aggregate (busy video)": proxy_event(
             "POST",
             "/api/videos/{video_id}/analytics/aggregate",
@@ -425,6 +445,53 @@ def analytics_cases(url: str, busy: int, typical: int) -> dict[str, dict[str, An
             body={},
         ),
     }
+
+
+BREAKDOWN = "/api/videos/{video_id}/analytics/breakdown"
+LIBRARY_BREAKDOWN = "/api/videos/analytics/breakdown"
+
+
+def breakdown_cases(headers: dict[str, str], busy: int, last_30: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Breakdowns of the busy video and of the library (the QoE reports are the cases above: every video
+    report and overview carries its ``qoe``)."""
+    return {
+        "breakdown busy, country, views": _get(headers, BREAKDOWN, busy, by="country"),
+        "breakdown busy, country, viewers": _get(headers, BREAKDOWN, busy, by="country", metric="uniqueViewers"),
+        "breakdown busy, device, p50, 30d": _get(
+            headers, BREAKDOWN, busy, by="device", metric="startupTimeP50Ms", **last_30
+        ),
+        "breakdown busy, os, views, Kolkata": _get(headers, BREAKDOWN, busy, by="os", tz="Asia/Kolkata", **last_30),
+        "breakdown library, country, viewers": _get(headers, LIBRARY_BREAKDOWN, by="country", metric="uniqueViewers"),
+        "breakdown library, browser, rebuffer": _get(headers, LIBRARY_BREAKDOWN, by="browser", metric="rebufferRatio"),
+        "breakdown library, referrer, 30d": _get(headers, LIBRARY_BREAKDOWN, by="referrerHost", **last_30),
+    }
+
+
+def breakdown_sketch_errors(url: str, cases: dict[str, dict[str, Any]]) -> list[tuple[str, str, int, int]]:
+    """``(case, country, answered, exact)`` of the unique viewers per country (busy video, library)."""
+    import json
+
+    from app import app
+    from chalicelib.domain.sketch import VIEWER_KEY_SQL
+
+    statement = (
+        f"SELECT country, count(DISTINCT {VIEWER_KEY_SQL.format(p='vw.')}) FROM video_views vw "
+        "WHERE NOT is_team AND (:video = 0 OR video_id = :video) GROUP BY country"
+    )
+    connection = native_connection(url)
+    found = []
+    with quiet_stdout():
+        for name in ("breakdown busy, country, viewers", "breakdown library, country, viewers"):
+            event = cases[name]
+            body = _expect_ok(app, event)
+            answer = json.loads(body) if isinstance(body, str | bytes) else body
+            video = int(event["pathParameters"]["video_id"]) if event.get("pathParameters") else 0
+            exact = dict(connection.run(statement, video=video))
+            found += [
+                (name, row["value"], int(row["uniqueViewers"]), int(exact[row["value"]])) for row in answer["rows"]
+            ]
+    connection.close()
+    return found
 
 
 def bench_analytics(cases: dict[str, dict[str, Any]], samples: int) -> dict[str, dict[str, float]]:
@@ -710,6 +777,15 @@ def report_sketches(url: str, cases: dict[str, dict[str, Any]]) -> None:
         print(f"   {name:<32} {answered:>10,} vs {exact:>10,}   error {error:+.2f}% ({kind})")
 
 
+def report_breakdown_sketches(url: str, cases: dict[str, dict[str, Any]]) -> None:
+    errors = breakdown_sketch_errors(url, cases)
+    print("   unique viewers per country (breakdowns), answered against exact counts:")
+    for name in dict.fromkeys(name for name, *_ in errors):
+        rows = [(answered - exact) / exact * 100 for case, _, answered, exact in errors if case == name and exact]
+        largest = max(rows, key=abs, default=0.0)
+        print(f"   {name:<38} {len(rows)} countries, largest error {largest:+.2f}%")
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=1000)
@@ -818,6 +894,7 @@ def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact
         print(f"   {name:<32} p50 {figures['p50_ms']:8.1f} ms   p99 {figures['p99_ms']:8.1f} ms")
     if raw_intact:
         report_sketches(url, cases)
+        report_breakdown_sketches(url, cases)
     else:
         print("\n3. Unique viewers: not compared (retention has dropped raw months of this database)")
     if args.no_seed_way:
