@@ -17,11 +17,14 @@ them (the first scheduled refresh), then prints
 5. listing 100 videos with and without signed URLs;
 6. retention dropping half the seeded history;
 7. the player: the SDK's size, and the bytes an embed page fetches before its first frame
-   (:mod:`scripts.bench_player`).
+   (:mod:`scripts.bench_player`);
+8. media: the HLS ladder of three kinds of clip, upload to ready, against bare ffmpeg, and the
+   playlist route (:mod:`scripts.bench_media`).
 
 Every figure is the median of several runs. Not a test: nothing here asserts a time.
 Options: ``--views N --events N --videos N --days N --busy-share F --keep`` (keep the
-database); ``--no-player`` skips 7.; ``--views 10000000`` is the 10M run of the README. ``--database NAME --reuse``
+database); ``--no-player`` skips 7., ``--no-media`` 8. (``--media-seconds N`` its clips' length);
+``--views 10000000`` is the 10M run of the README. ``--database NAME --reuse``
 measures again on a database an earlier ``--keep`` run left, without seeding, the first fold
 or building zones: for trying a change in minutes rather than the hours a 10M seed takes.
 """
@@ -801,6 +804,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-seed-way", action="store_true", help="skip 4. (a minute a run at 10M)")
     parser.add_argument("--no-player", action="store_true", help="skip 7. (a ladder and a browser: a minute or two)")
+    parser.add_argument("--no-media", action="store_true", help="skip 8. (ladders of three clips: a minute or two)")
+    parser.add_argument("--media-seconds", type=int, default=10, help="length of each of 8.'s clips")
     parser.add_argument("--database", default=BENCH_DB, help="the database to create (or reuse)")
     parser.add_argument("--reuse", action="store_true", help="measure again on a kept database (no seed, no fold)")
     return parser.parse_args(argv)
@@ -912,10 +917,16 @@ def measure(url: str, args: argparse.Namespace, *, build_zones: bool, raw_intact
     report_retention(args.days)
     if args.no_player:
         print("\n7. Player: skipped (--no-player)")
-        return
-    from scripts.bench_player import report_player
+    else:
+        from scripts.bench_player import report_player
 
-    report_player(url)
+        report_player(url)
+    if args.no_media:
+        print("\n8. Media: skipped (--no-media)")
+    else:
+        from scripts.bench_media import report_media
+
+        report_media(args.media_seconds)
 
 
 def _line(name: str, figures: dict[str, float]) -> None:

@@ -21,6 +21,7 @@ SECTIONS = (
     "5. Listing",
     "6. Retention",
     "7. Player",
+    "8. Media",
 )
 TINY = ["--views", "3000", "--events", "6000", "--videos", "20", "--requests", "20", "--samples", "2"]
 
@@ -51,12 +52,15 @@ def _databases() -> set[str]:
 def test_the_bench_prints_every_section_and_reuse_measures_the_kept_database_again() -> None:
     name = f"media_bench_{uuid.uuid4().hex[:8]}"
     try:
-        printed = _bench(*TINY, "--days", "70", "--tail-views", "20", "--database", name, "--keep")
+        printed = _bench(
+            *TINY, "--days", "70", "--tail-views", "20", "--database", name, "--keep", "--media-seconds", "2"
+        )
         for section in SECTIONS:
             assert section in printed, printed
         assert "dropped video_views_" in printed  # retention at half the history drops whole months
         again = _bench(
-            "--database", name, "--reuse", "--samples", "2", "--requests", "20", "--tail-views", "5", "--no-player"
+            "--database", name, "--reuse", "--samples", "2", "--requests", "20", "--tail-views", "5",
+            "--no-player", "--no-media",
         )  # fmt: skip
         assert "reusing a kept database" in again and "live (library)" in again, again
         assert "3. Unique viewers: not compared" in again  # the first run's retention dropped months
@@ -69,5 +73,5 @@ def test_the_bench_prints_every_section_and_reuse_measures_the_kept_database_aga
 
 def test_without_keep_the_bench_drops_its_database() -> None:
     name = f"media_bench_{uuid.uuid4().hex[:8]}"
-    _bench(*TINY, "--days", "10", "--tail-views", "5", "--database", name, "--no-player")
+    _bench(*TINY, "--days", "10", "--tail-views", "5", "--database", name, "--no-player", "--no-media")
     assert name not in _databases()
