@@ -403,6 +403,16 @@ analytics_breakdown_days = Table(
     Column("sketch", LargeBinary),
     Index("analytics_breakdown_days_day_idx", "day"),
 )
+# Per scope, dimension and value: the sketch of every viewer folded so far (all-time breakdowns).
+analytics_breakdown_totals = Table(
+    "analytics_breakdown_totals",
+    Base.metadata,
+    Column("scope_id", Integer, primary_key=True),
+    Column("dimension", Text, primary_key=True),
+    Column("team", Boolean, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("sketch", LargeBinary, nullable=False),
+)
 
 
 class AnalyticsZone(Base):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain import metrics
-from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
+from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, Sketch
 from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
 
 if TYPE_CHECKING:
@@ -231,6 +231,67 @@ def fold(
                 "sketches": [build_sketch(grouped[key]) for key in keys],
             },
         )
+    everything: dict[TotalKey, list[tuple[int, int]]] = defaultdict(list)
+    for (scope, dimension, _, team, value), pairs in grouped.items():
+        everything[scope, dimension, team, value].extend(pairs)
+    _merge_totals(connection, everything)
+
+
+TotalKey = tuple[int, str, bool, str]  # scope, dimension, team, value
+_KEYS = """unnest(CAST(:scopes AS int[]), CAST(:dimensions AS text[]), CAST(:teams AS boolean[]),
+                   CAST(:values AS text[])) AS u(scope_id, dimension, team, value)"""
+_TOTALS = text(
+    f"""
+    SELECT t.scope_id, t.dimension, t.team, t.value, t.sketch FROM analytics_breakdown_totals t JOIN {_KEYS}
+      ON t.scope_id = u.scope_id AND t.dimension = u.dimension AND t.team = u.team AND t.value = u.value
+    """
+)
+_WRITE_TOTALS = text(
+    """
+    INSERT INTO analytics_breakdown_totals (scope_id, dimension, team, value, sketch)
+    SELECT * FROM unnest(CAST(:scopes AS int[]), CAST(:dimensions AS text[]), CAST(:teams AS boolean[]),
+                         CAST(:values AS text[]), CAST(:sketches AS bytea[]))
+    ON CONFLICT (scope_id, dimension, team, value) DO UPDATE SET sketch = EXCLUDED.sketch
+    """
+)
+_TOTAL_SKETCHES = text(
+    """
+    SELECT value, sketch FROM analytics_breakdown_totals
+    WHERE scope_id = :scope AND dimension = :dimension AND team = ANY(CAST(:teams AS boolean[]))
+    """
+)
+
+
+def _key_params(keys: list[TotalKey]) -> dict[str, list[object]]:
+    return {
+        "scopes": [key[0] for key in keys],
+        "dimensions": [key[1] for key in keys],
+        "teams": [key[2] for key in keys],
+        "values": [key[3] for key in keys],
+    }
+
+
+def _merge_totals(connection: Connection, registers: dict[TotalKey, list[tuple[int, int]]]) -> None:
+    """Merge the folded days' viewer registers into each value's all-time sketch (a viewer twice: no change)."""
+    if not registers:
+        return
+    keys = list(registers)
+    sketches = {key: Sketch() for key in keys}
+    for row in connection.execute(_TOTALS, _key_params(keys)):
+        key = (int(row.scope_id), str(row.dimension), bool(row.team), str(row.value))
+        sketches[key].merge_blob(bytes(row.sketch))
+    for key, pairs in registers.items():
+        sketches[key].add_registers(pairs)
+    params = {**_key_params(keys), "sketches": [sketches[key].encode() for key in keys]}
+    connection.execute(_WRITE_TOTALS, params)
+
+
+def total_sketches(
+    connection: Connection, scope: int, dimension: str, teams: tuple[bool, ...]
+) -> list[tuple[str, bytes]]:
+    """``(value, sketch)`` of all the viewers folded so far, per team flag asked for."""
+    params = {"scope": scope, "dimension": dimension, "teams": list(teams)}
+    return [(str(row.value), bytes(row.sketch)) for row in connection.execute(_TOTAL_SKETCHES, params)]
 
 
 @cache
@@ -248,6 +309,7 @@ def _forget(columns: tuple[str, ...]) -> tuple[TextClause, ...]:
         ),
         text("DELETE FROM analytics_measure_hours WHERE scope_id = :video_id"),
         text("DELETE FROM analytics_breakdown_days WHERE scope_id = :video_id"),
+        text("DELETE FROM analytics_breakdown_totals WHERE scope_id = :video_id"),
     )
 
 

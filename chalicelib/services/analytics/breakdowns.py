@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.db.engine import snapshot
@@ -62,12 +62,14 @@ def breakdown(scope: int, by: str, metric: str, window: Window) -> Breakdown:
         if scope != raw.LIBRARY and not catalog.exists(connection, scope):
             raise errors.NotFound("Video not found")
         frame, _ = frame_for(connection, scope, window)
-        spans = report_spans(window, zone, first_view(connection, frame))
+        first = first_view(connection, frame)
+        spans = report_spans(window, zone, first)
         start, end = spans[0].start, spans[-1].end
         sums, parts = _sums(connection, frame, by, start, end)
         exact: bool | None = None
         if metric == metrics.UNIQUE_VIEWERS:
-            figures, exact = _viewers(connection, frame, by, sums, parts, start, end)
+            covers_all = first is None or (start <= first and end > datetime.now(UTC))
+            figures, exact = _viewers(connection, frame, by, sums, parts, (start, end), covers_all=covers_all)
         else:
             derive = metrics.metric(metric).derive
             figures = {value: derive(value_sums) for value, value_sums in sums.items()}
@@ -130,15 +132,27 @@ def _viewers(
     by: str,
     sums: dict[str, Counter[str]],
     parts: _Parts,
-    start: datetime,
-    end: datetime,
+    span: tuple[datetime, datetime],
+    *,
+    covers_all: bool,
 ) -> tuple[dict[str, float | int | None], bool]:
-    """Distinct viewers per value: exact over raw views while few, else merged sketches (and the raw keys)."""
+    """Distinct viewers per value: exact over raw views while few, else merged sketches (and the raw keys).
+
+    ``covers_all``: the range holds every view, so each value's all-time sketch and the tail suffice.
+    """
+    start, end = span
     views = sum(found["views"] for found in sums.values())
     if views <= EXACT_VIEWS_LIMIT and frame.raw_kept(start):
         keys = breakdowns.raw_viewers(connection, frame.scope, by, start, end, frame.teams)
         return {value: len(keys.get(value, ())) for value in sums}, True
     sketches: dict[str, Sketch] = defaultdict(Sketch)
+    if covers_all and frame.folded_until is not None:
+        for value, blob in breakdowns.total_sketches(connection, frame.scope, by, frame.teams):
+            sketches[value].merge_blob(blob)
+        tail = breakdowns.raw_viewers(connection, frame.scope, by, frame.folded_until, end, frame.teams)
+        for value, found in tail.items():
+            sketches[value].add_registers(register_of(key) for key in found)
+        return {value: sketches[value].estimate() for value in sums}, False
     if parts.first_day is not None and parts.last_day is not None:
         for value, blob in breakdowns.day_sketches(
             connection, frame.scope, by, parts.first_day, parts.last_day, frame.teams

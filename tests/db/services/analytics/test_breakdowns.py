@@ -206,6 +206,18 @@ def test_many_views_estimate_unique_viewers_per_value_from_sketches(
     for row in body["rows"]:
         assert abs(row["uniqueViewers"] - exact[row["value"]]) <= 0.02 * exact[row["value"]], row
     assert "estimated with HyperLogLog" in body["definitions"]["uniqueViewers"]
+    since = (datetime.now(UTC) - timedelta(days=1)).date()  # not all time: one sketch per value and day
+    body = breakdown(
+        client, admin_headers, f"/api/videos/{video['id']}/analytics/breakdown", by="country",
+        metric="uniqueViewers", startDate=since.isoformat(),
+    )  # fmt: skip
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+    exact = {row["value"]: row["uniqueViewers"] for row in expected_rows(
+        video["id"], "country", "uniqueViewers", start, datetime(2100, 1, 1, tzinfo=UTC)
+    )}  # fmt: skip
+    assert {row["value"] for row in body["rows"]} == set(exact)
+    for row in body["rows"]:
+        assert abs(row["uniqueViewers"] - exact[row["value"]]) <= 0.02 * exact[row["value"]], row
 
 
 def test_resetting_a_video_takes_its_views_out_of_the_library_breakdown(
