@@ -1,9 +1,10 @@
 """From browsers to the dashboard: viewers in headless Chromium, each a context with its own
 User-Agent and ``CloudFront-Viewer-Country`` (what the edge adds), play a real clip through the
-embed page and through a page that uses only the SDK, and one meets a broken source. An analyst's
-dashboard, open all the while, shows them live, then their breakdowns by country, device, browser,
-OS and referrer host and their quality of experience: every table and figure equal to the API's
-answer for the same range, zone and metric. Screenshots are kept in the test's tmp dir."""
+embed page and through a page that uses only the SDK (on a network that stalls once), and one meets
+a broken source. An analyst's dashboard, open all the while, shows them live, then their breakdowns
+by country, device, browser, OS and referrer host and their quality of experience: every table and
+figure equal to the API's answer for the same range, zone and metric, the SDK viewer's startup time
+as its page measured it and its stall as rebuffering. Screenshots are kept in the test's tmp dir."""
 
 from __future__ import annotations
 
@@ -24,12 +25,29 @@ from tests.support.database import make_user, sql
 from tests.support.env import BASE_ENV
 from tests.support.local_server import LocalServer, http_json, local_server
 from tests.support.media import upload
-from tests.support.player import SDK_PAGE, TrackingLog, make_clip, make_ready, site_handler, wait_for
+from tests.support.player import (
+    SDK_PAGE,
+    STALL_WATCH,
+    Stall,
+    TrackingLog,
+    make_clip,
+    make_ready,
+    site_handler,
+    wait_for,
+)
 
 SECONDS = 60  # three viewers are all still watching when the last starts, however busy the machine
 ANALYST_ZONE = "Asia/Tokyo"  # not the server's: every report is asked in the page's zone
 DIMENSIONS = ("country", "device", "browser", "os", "referrerHost")
-METRICS = ("views", "uniqueViewers", "watchTime", "completionRate", "startupTimeP50Ms", "playbackFailureRate")
+METRICS = (
+    "views",
+    "uniqueViewers",
+    "watchTime",
+    "completionRate",
+    "startupTimeP50Ms",
+    "rebufferRatio",
+    "playbackFailureRate",
+)
 BROKEN = b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 500
 
 
@@ -65,13 +83,20 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def site(tmp_path: Path, clip: Path) -> Iterator[tuple[Path, str]]:
-    """Another origin: a page with only the SDK, the clip as MP4 and a file that is not a video."""
+def stall(clip: Path) -> Stall:
+    """The SDK page's clip stops a tenth of the way in (about 6 s) until the test releases it."""
+    return Stall("clip.mp4", clip.stat().st_size // 10)
+
+
+@pytest.fixture
+def site(tmp_path: Path, clip: Path, stall: Stall) -> Iterator[tuple[Path, str]]:
+    """Another origin: a page with only the SDK, the clip as MP4 (on a network that stalls once) and a
+    file that is not a video."""
     root = tmp_path / "site"
     root.mkdir()
     (root / "clip.mp4").write_bytes(clip.read_bytes())
     (root / "broken.mp4").write_bytes(BROKEN)
-    with serve(site_handler(root)) as origin:
+    with serve(site_handler(root, stall)) as origin:
         yield root, origin
 
 
@@ -110,7 +135,7 @@ def browser() -> Iterator[Any]:
 
 
 def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
-    browser: Any, api: LocalServer, site: tuple[Path, str], video_id: int, tmp_path: Path
+    browser: Any, api: LocalServer, site: tuple[Path, str], stall: Stall, video_id: int, tmp_path: Path
 ) -> None:
     token = token_for(make_user(role="SUPER_ADMIN"))
     errors = ConsoleErrors()
@@ -119,6 +144,12 @@ def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
     board.wait_for_selector("#live-total:text('0 now')", timeout=20_000)
 
     players = [play(browser, viewer, api, site, video_id, errors) for viewer in VIEWERS]
+    sdk_page = players[-1]
+    wait_for(page=sdk_page, probe=lambda: sdk_page.evaluate("window.waitingSince"), what="the stall")
+    sdk_page.wait_for_timeout(1500)
+    stall.release()
+    wait_for(page=sdk_page, probe=lambda: sdk_page.evaluate("window.stalls.length"), what="playing again")
+    measured = sdk_page.evaluate("window.measured")
     board.wait_for_selector("#live-total:text('3 now')", timeout=20_000)  # the next poll, within 5 s
     board.wait_for_selector("#live tbody a:text('Harbour at dawn')")
     assert board.inner_text("#live tbody").split("\t")[-1].strip() == "3"
@@ -131,6 +162,7 @@ def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
     leave(failed)
 
     board.click(".presets button[data-days='30']")  # ask again now rather than at the next 30 s poll
+    by_country: dict[str, dict[str, str]] = {}
     for metric in METRICS:
         board.select_option("#breakdown-metric", metric)
         for by in DIMENSIONS:
@@ -141,6 +173,13 @@ def test_what_viewers_did_in_browsers_is_what_the_dashboard_shows(
             )
             if metric == "views" and by in EXPECTED:
                 assert {value: int(figure) for value, figure in rows} == EXPECTED[by]
+            if by == "country":
+                by_country[metric] = dict(rows)
+    # The SDK page's viewer: its startup time as the page measured it (within the histogram's error)
+    # and its stall as rebuffering.
+    startup = measured["playing"] - measured["requested"]
+    assert abs(float(by_country["startupTimeP50Ms"]["JP"]) - startup) <= max(100, startup / 10), (by_country, startup)
+    assert float(by_country["rebufferRatio"]["JP"]) > 0
     board.select_option("#breakdown-metric", "views")
     wait_for(page=board, probe=lambda: same_rows(board, api, token, "country", "views"), what="the views again")
     assert "DE · Germany" in board.inner_text("#by-country")
@@ -186,6 +225,7 @@ def play(browser: Any, viewer: Viewer, api: LocalServer, site: tuple[Path, str],
         if viewer.page == "sdk":
             wait_for(page=page, probe=lambda: page.evaluate("document.getElementById('video').readyState >= 3"),
                      what="the clip")  # fmt: skip
+            page.evaluate(STALL_WATCH)  # the page's own measurement of its stalls
             page.evaluate("window.watch()")
         element = "video"
     wait_for(page=page, probe=lambda: log.of("heartbeat"), what=f"{viewer.country}'s first heartbeat")
