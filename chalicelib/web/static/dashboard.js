@@ -344,6 +344,8 @@
       cell(row, video.concurrentViewers, "number");
     });
     const [xs, ys] = state.liveSamples;
+    // Viewers came or went: the other figures have moved too, so they are asked for now, not at the next poll.
+    if (ys.length && ys[ys.length - 1] !== live.concurrentViewers) refresh().catch(report);
     xs.push(Date.now() / 1000);
     ys.push(live.concurrentViewers);
     if (xs.length > LIVE_SAMPLES_KEPT) {
