@@ -24,6 +24,9 @@ ROLLUPS = (
     "analytics_referrers",
     "analytics_referrer_days",
     "analytics_audience_days",
+    "analytics_measure_hours",
+    "analytics_breakdown_days",
+    "analytics_breakdown_totals",
 )
 
 
@@ -136,6 +139,12 @@ def reports(client: Any, headers: dict[str, str], videos: list[int]) -> dict[str
             answers[f"overview {tz} {team}"] = report(
                 client, headers, "/api/videos/analytics/overview", tz=tz, includeTeam=team
             )
+    for path in [f"/api/videos/{video}/analytics/breakdown" for video in videos] + ["/api/videos/analytics/breakdown"]:
+        for metric in ("views", "uniqueViewers", "watchTime"):
+            for tz in ("UTC", ZONE):
+                answers[f"{path} {metric} {tz}"] = report(
+                    client, headers, path, by="referrerHost", metric=metric, tz=tz, includeTeam="true", **span
+                )
     answers["list"] = report(client, headers, "/api/videos", published="true")
     return {name: _without_stamps(answer) for name, answer in answers.items()}
 
