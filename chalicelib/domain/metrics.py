@@ -147,6 +147,19 @@ def _rebuffer_ratio(sums: Sums) -> float | None:
 
 
 UNIQUE_VIEWERS = "uniqueViewers"
+# The reports' own sentences for the figures they share with breakdowns (``services.analytics.definitions``).
+VIEWS = (
+    "A view is one POST /api/track/view: a player loading the video once. Views recorded with an admin "
+    "token are team views, left out unless includeTeam=true."
+)
+WATCH_TIME = (
+    "Watch time is the sum over views of the furthest playback time each player reported by heartbeat "
+    "(capped at the time since the view started + 30 s and at 3x the video's duration; heartbeats more "
+    "than 48 hours after a view started are not counted)."
+)
+COMPLETION = (
+    "A view is completed when its player sent a complete event; completion rate is completed views / views x 100."
+)
 PLAYS = (
     "plays are views whose player reported quality of experience (the SDK does from its first heartbeat; "
     "views from players that measure nothing are left out of every qoe figure)"
@@ -157,12 +170,10 @@ STARTUP_ERROR = (
     f"below {STARTUP_BOUNDS[0]} ms, and {STARTUP_BOUNDS[-1]} ms for a percentile beyond it"
 )
 METRICS: tuple[Metric, ...] = (
-    Metric("views", "Views: POST /api/track/view, a player loading the video once.", _count("views")),
+    Metric("views", VIEWS, _count("views")),
     Metric(UNIQUE_VIEWERS, "Distinct viewers (see uniqueViewers); merged from sketches per value.", lambda _: None),
-    Metric("watchTime", "Watch time in seconds: the sum over views of the furthest playback time reported.",
-           _count("watch_time_seconds")),
-    Metric("completionRate", "Completed views / views x 100 (a view completes with a complete event).",
-           _ratio("completed_views", "views", 100, 2), integer=False, always=False),
+    Metric("watchTime", WATCH_TIME, _count("watch_time_seconds")),
+    Metric("completionRate", COMPLETION, _ratio("completed_views", "views", 100, 2), integer=False, always=False),
     Metric("plays", f"Plays: {PLAYS}.", _count("plays"), qoe=True),
     Metric("startupTimeP50Ms", f"Median time from play requested to first frame of plays that started, in ms, "
            f"{STARTUP_ERROR}; null without a start.", _percentile(0.5), qoe=True, always=False),

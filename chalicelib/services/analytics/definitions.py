@@ -11,10 +11,7 @@ from chalicelib.domain.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
 from chalicelib.domain.events import EVENT_TYPES
 from chalicelib.domain.sketch import STANDARD_ERROR
 
-VIEW = (
-    "A view is one POST /api/track/view: a player loading the video once. Views recorded with an admin "
-    "token are team views, left out unless includeTeam=true."
-)
+VIEW = metrics.VIEWS
 ANONYMOUS_VISITORS = {
     "daily": (
         "distinct visitors: a keyed hash of IP address and User-Agent, salted anew every UTC day, so no key "
@@ -52,15 +49,9 @@ VIEWER_TOP = (
     "counted from the moment a view is stored, exact while its views are few (estimated with HyperLogLog "
     "beyond), team viewers counted in when includeTeam=true."
 )
-WATCH_TIME = (
-    "Watch time is the sum over views of the furthest playback time each player reported by heartbeat "
-    "(capped at the time since the view started + 30 s and at 3x the video's duration; heartbeats more "
-    "than 48 hours after a view started are not counted)."
-)
+WATCH_TIME = metrics.WATCH_TIME
 AVERAGE = "Average watch time is total watch time divided by views."
-COMPLETION = (
-    "A view is completed when its player sent a complete event; completion rate is completed views / views x 100."
-)
+COMPLETION = metrics.COMPLETION
 EVENTS = f"Event counts are the {', '.join(EVENT_TYPES)} events players sent (team views' left out likewise)."
 POINTS = {
     "day": "Points are calendar days of {zone} (tz); each counts the views started that day.",
