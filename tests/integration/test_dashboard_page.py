@@ -1,8 +1,9 @@
 """The analysts' dashboard in a real browser: headless Chromium opens ``/api/dashboard`` on the
 local server, signs in with an admin token (in the URL fragment, then by pasting one) and must show
 the library, a video's title and its charts in readable units, draw retention from 0 % and one day as
-one day, export a table as CSV and refresh its figures while open, with no console errors and
-nothing loaded from another host. Screenshots are kept beside the test's temporary files."""
+one day, export a table as CSV, refresh its figures while open and follow the team toggle and the
+time zone, with no console errors and nothing loaded from another host. Screenshots are kept beside
+the test's temporary files."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def library() -> int:
             view = add_view(video_id, watch=60, ip=f"{viewer:064d}", referer="https://news.example/harbour",
                             at=now - timedelta(days=day, hours=1))  # fmt: skip
             add_event(video_id, "play", view_id=view, at=now - timedelta(days=day, hours=1))
+    add_view(video_id, watch=30, ip="e" * 64, at=now - timedelta(hours=1), team=True)  # an admin's own view
     refresh()
     return int(video_id)
 
@@ -81,6 +83,7 @@ def test_the_dashboard_signs_in_and_shows_the_library_and_a_video(
         draws_one_day_as_one_day(page, tmp_path)
         exports_a_table_as_csv(page)
         refreshes_while_open(page, library)
+        follows_the_team_toggle_and_the_zone(page)
 
         # A new tab knows no token: it asks for one, and a pasted one works the same.
         fresh = errors.watch(browser.new_page())
@@ -123,6 +126,19 @@ def refreshes_while_open(page: Any, video_id: int) -> None:
     page.clock.fast_forward(31_000)
     page.wait_for_selector("#totals strong:text-is('16')", timeout=20_000)
     assert "16 min 53 s\nwatch time" in page.inner_text("#totals")  # 900 s + 113 s
+
+
+def follows_the_team_toggle_and_the_zone(page: Any) -> None:
+    """Team views are left out until asked for; the zone picked is the one every report is asked in."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/analytics" in r.url else None)
+    page.check("#team")
+    page.wait_for_selector("#totals strong:text-is('17')", timeout=20_000)  # 16 and the admin's
+    assert any("includeTeam=true" in url for url in asked)
+    page.select_option("#tz", "Pacific/Kiritimati")
+    page.wait_for_selector("#as-of:text('Pacific/Kiritimati')", timeout=20_000)
+    assert any("tz=Pacific%2FKiritimati" in url and "/overview" in url for url in asked)
+    page.wait_for_selector("#video-range:text('Pacific/Kiritimati · team views included')", timeout=20_000)
 
 
 def scale(page: Any, chart: str, axis: str) -> list[float]:
