@@ -38,7 +38,8 @@ class Metric:
 
     name: str
     definition: str
-    derive: Callable[[Sums], float | int | None]
+    # None: not a function of sums (distinct viewers are merged from sketches, see services.analytics.breakdowns).
+    derive: Callable[[Sums], float | int | None] | None
     qoe: bool = False  # part of the reports' ``qoe`` object
     integer: bool = True  # an integer (a count, milliseconds), else a fraction or a rate
     always: bool = True  # never null (a count); else null when there is nothing to measure it on
@@ -171,7 +172,7 @@ STARTUP_ERROR = (
 )
 METRICS: tuple[Metric, ...] = (
     Metric("views", VIEWS, _count("views")),
-    Metric(UNIQUE_VIEWERS, "Distinct viewers (see uniqueViewers); merged from sketches per value.", lambda _: None),
+    Metric(UNIQUE_VIEWERS, "Distinct viewers, counted or merged from sketches per value.", None),
     Metric("watchTime", WATCH_TIME, _count("watch_time_seconds")),
     Metric("completionRate", COMPLETION, _ratio("completed_views", "views", 100, 2), integer=False, always=False),
     Metric("plays", f"Plays: {PLAYS}.", _count("plays"), qoe=True),
@@ -215,4 +216,4 @@ def qoe_metrics() -> tuple[Metric, ...]:
 
 def derive_all(sums: Sums, metrics: tuple[Metric, ...]) -> dict[str, float | int | None]:
     """Each metric's value from a period's sums (``uniqueViewers`` aside)."""
-    return {item.name: item.derive(sums) for item in metrics}
+    return {item.name: item.derive(sums) for item in metrics if item.derive is not None}

@@ -67,11 +67,11 @@ def breakdown(scope: int, by: str, metric: str, window: Window) -> Breakdown:
         start, end = spans[0].start, spans[-1].end
         sums, parts = _sums(connection, frame, by, start, end)
         exact: bool | None = None
-        if metric == metrics.UNIQUE_VIEWERS:
+        derive = metrics.metric(metric).derive
+        if derive is None:
             covers_all = first is None or (start <= first and end > datetime.now(UTC))
             figures, exact = _viewers(connection, frame, by, sums, parts, (start, end), covers_all=covers_all)
         else:
-            derive = metrics.metric(metric).derive
             figures = {value: derive(value_sums) for value, value_sums in sums.items()}
     rows = [Row(value or None, figure) for value, figure in figures.items()]
     rows.sort(key=lambda row: (row.figure is None, -(row.figure or 0), row.value is None, row.value or ""))
