@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from chalicelib.db.engine import session_scope, transaction
+from chalicelib.db.engine import session_scope, snapshot
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.video import Video, VideoFigures, VideoFilters, derive_orientation, derive_quality
 from chalicelib.repositories import tombstones as tombstones_repo
@@ -59,18 +59,14 @@ def list_videos(filters: VideoFilters, *, is_admin: bool) -> Page:
         filters = replace(filters, published=True)
     with session_scope() as session:
         videos, total = videos_repo.list_videos(session, filters)
-        if not is_admin:
-            return Page(videos, total)
-        from chalicelib.services.analytics.current import figures_of_videos
-
-        return Page(videos, total, figures_of_videos(session.connection(), (video.id for video in videos)))
+    return Page(videos, total, figures_of(videos) if is_admin else {})
 
 
 def figures_of(videos: Iterable[Video]) -> dict[int, VideoFigures]:
     """The videos' all-time figures now, as the list and the reports count them (admins' answers)."""
     from chalicelib.services.analytics.current import figures_of_videos
 
-    with transaction() as connection:  # where the list reads them: the database tracking writes to
+    with snapshot() as connection:  # where and as the reports read theirs
         return figures_of_videos(connection, (video.id for video in videos))
 
 

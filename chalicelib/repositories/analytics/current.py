@@ -26,6 +26,34 @@ _TEAMS = "is_team = ANY(CAST(:teams AS boolean[]))"
 # A team flag of the totals (``team``) or of raw rows (``is_team``).
 _TOTAL_TEAMS = "t.team = ANY(CAST(:teams AS boolean[]))"
 
+# The tail's distinct viewers who had viewed the video before the watermark (a user by id, an anonymous
+# visitor by key; a view with neither is a viewer of its own, never seen before). Added to the stored
+# exact count, the rest give the same exact count as a recount over every raw row, at the cost of the
+# tail: a user is found by the user id index, a visitor by an index-only probe of the video's
+# (video_id, created_at) INCLUDE (user_id, ip_address) index, the heap read only for a match.
+_TAIL_VIEWERS_SEEN_BEFORE = f"""
+    SELECT count(*) FROM (
+      SELECT DISTINCT vw.user_id, CASE WHEN vw.user_id IS NULL THEN vw.ip_address END AS ip_address
+      FROM {COUNTED_VIEWS} vw
+      WHERE vw.video_id = d.video_id AND vw.created_at >= d.folded_until AND vw.{_TEAMS}
+        AND (vw.user_id IS NOT NULL OR vw.ip_address IS NOT NULL)
+    ) k
+    WHERE CASE WHEN k.user_id IS NOT NULL THEN EXISTS (
+        SELECT 1 FROM video_views p
+        WHERE p.user_id = k.user_id AND p.video_id = d.video_id AND p.created_at < d.folded_until
+          AND p.device_type IS DISTINCT FROM 'bot' AND p.{_TEAMS}
+      ) ELSE EXISTS (
+        SELECT 1 FROM (
+          SELECT p.created_at FROM video_views p
+          WHERE p.video_id = d.video_id AND p.created_at < d.folded_until AND p.user_id IS NULL
+            AND p.ip_address = k.ip_address
+          OFFSET 0
+        ) c JOIN video_views h ON h.video_id = d.video_id AND h.created_at = c.created_at
+        WHERE h.user_id IS NULL AND h.ip_address = k.ip_address AND h.device_type IS DISTINCT FROM 'bot'
+          AND h.{_TEAMS}
+      ) END
+"""
+
 _FIGURES = text(
     f"""
     WITH fold AS (
@@ -64,13 +92,16 @@ _FIGURES = text(
     decided AS (
       SELECT j.*,
              NOT ((j.sources = 0) OR (j.tail_views = 0 AND j.sources = 1 AND j.sources_exact)) AS mixed,
-             j.views <= :exact_limit AND j.raw_kept AS cheap
+             j.views <= :exact_limit AND j.raw_kept AS cheap,
+             j.sources = 1 AND j.sources_exact AS one_exact
       FROM joined j
     )
     SELECT d.video_id, d.views, d.watch_time_seconds, d.completed_views, d.sources, d.sources_exact,
            d.source_viewers, d.legacy,
            d.tail_views, d.tail_viewers,
-           CASE WHEN d.mixed AND d.cheap THEN (
+           CASE WHEN d.mixed AND d.cheap AND d.one_exact THEN d.source_viewers + d.tail_viewers - (
+             {_TAIL_VIEWERS_SEEN_BEFORE}
+           ) WHEN d.mixed AND d.cheap THEN (
              SELECT count(DISTINCT {_VIEWER}) FROM {COUNTED_VIEWS} vw WHERE vw.video_id = d.video_id AND vw.{_TEAMS}
            ) END AS recounted,
            CASE WHEN d.mixed AND NOT d.cheap THEN (
@@ -99,7 +130,7 @@ class CurrentRow(NamedTuple):
     legacy: int  # viewers of totals rows without a sketch (added to an estimate)
     tail_views: int
     tail_viewers: int  # distinct viewers of the tail
-    recounted: int | None  # distinct viewers over every raw row, when they are few and all kept
+    recounted: int | None  # exact distinct viewers of every raw row, when they are few and all kept
     sketches: list[bytes]  # for an estimate: the totals' sketches...
     tail_keys: list[str]  # ...and the tail's viewer keys
 

@@ -11,7 +11,7 @@ import pytest
 
 from scripts.apigw import invoke, proxy_event
 from tests.support.analytics import add_view, refresh, report
-from tests.support.database import sql
+from tests.support.database import make_user, sql
 
 AGENTS = ("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1) Mobile/15E148")
 FIGURES = ("uniqueViewers", "totalWatchTimeSeconds", "averageWatchTimeSeconds", "completionRate")
@@ -99,9 +99,15 @@ def _views(video_id: int, count: int, at: datetime, *, first_ip: int = 0, team: 
 
 
 def _raw_and_folded(video_id: int) -> None:
+    """Folded views, then a tail of returning and new viewers: visitors, a signed-in user, a view with neither."""
+    user = make_user(role="USER")
     _views(video_id, 5, datetime.now(UTC) - timedelta(days=2))
+    add_view(video_id, user_id=user, ip="ip-9", at=datetime.now(UTC) - timedelta(days=2))
     refresh()
-    _views(video_id, 3, datetime.now(UTC), first_ip=3)  # two viewers again, one new
+    _views(video_id, 3, datetime.now(UTC), first_ip=3)  # two visitors again, one new
+    add_view(video_id, user_id=user, ip="ip-10")  # the user again, from elsewhere
+    add_view(video_id, ip="ip-9")  # an anonymous visitor whose key only the user's view had
+    add_view(video_id)  # a viewer of its own
 
 
 def _many(video_id: int) -> None:
