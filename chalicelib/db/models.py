@@ -91,11 +91,6 @@ class Video(Base):
     is_published: Mapped[bool] = mapped_column(Boolean, server_default="false")
     scheduled_publish_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     scheduled_unpublish_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
-    unique_viewers: Mapped[int] = mapped_column(Integer, server_default="0")
-    total_watch_time_seconds: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    average_watch_time_seconds: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default="0")
-    completion_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="0")
-    analytics_aggregated_at: Mapped[datetime | None] = mapped_column(TIMESTAMPTZ)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TIMESTAMPTZ, server_default=func.now(), onupdate=func.now())
     # The rendition ladder (chalicelib/services/transcoding.py): processing -> ready | failed.

@@ -47,12 +47,12 @@ def video_viewers(ctx: RequestContext, video_id: int) -> schema.RegisteredViewer
     bp,
     "/videos/{video_id}/analytics/aggregate",
     "POST",
-    summary="Recompute a video's stored figures",
+    summary="A video's all-time figures",
     auth="admin",
     response=schema.Aggregated,
 )
 def aggregate(ctx: RequestContext, video_id: int) -> schema.Aggregated:
-    """The figures on the video row are otherwise refreshed every few minutes."""
+    """The module's aggregate: the figures every answer shows for the video, counted now."""
     result = reports.aggregate_video(video_id)
     return present.aggregated(video_id, result.figures, result.viewers)
 

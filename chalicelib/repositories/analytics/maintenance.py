@@ -46,13 +46,6 @@ _DELETE_RAW = (
     text("DELETE FROM video_events WHERE video_id = :video_id"),
     text("DELETE FROM video_views WHERE video_id = :video_id"),
 )
-_ZERO_STORED = text(
-    """
-    UPDATE videos SET unique_viewers = 0, total_watch_time_seconds = 0, average_watch_time_seconds = 0,
-                      completion_rate = 0, analytics_aggregated_at = now()
-    WHERE id = :video_id
-    """
-)
 # Whole months go by dropping their partition (repositories/partitions.py); only the default
 # partition's strays are deleted row by row.
 _DELETE_BATCH = {
@@ -72,11 +65,10 @@ def forget_video(connection: Connection, video_id: int) -> None:
 
 
 def reset_video(connection: Connection, video_id: int) -> None:
-    """Delete a video's raw rows and roll-ups and zero its stored figures (caller's transaction)."""
+    """Delete a video's raw rows and roll-ups (caller's transaction): every answer then counts nothing for it."""
     for statement in _DELETE_RAW:
         connection.execute(statement, {"video_id": video_id})
     forget_video(connection, video_id)
-    connection.execute(_ZERO_STORED, {"video_id": video_id})
 
 
 _DELETE_USER_EVENTS = text(

@@ -2,8 +2,8 @@
 
 The refresh keeps them: additive figures summed from the hours, and a sketch of all the
 scope's viewers, merged with each fold's new hours (merging a viewer twice changes
-nothing, so refolding is safe). The stored figures on each ``videos`` row (the seed's
-uniqueViewers, totalWatchTimeSeconds, ...) are copied from here.
+nothing, so refolding is safe). Every answer adds the raw tail to them when it is asked
+(``services.analytics.current`` for a page of videos, ``combine`` for a report).
 """
 
 from __future__ import annotations
@@ -77,28 +77,6 @@ _WRITE = text(
       viewers_exact = EXCLUDED.viewers_exact, sketch = EXCLUDED.sketch, updated_at = EXCLUDED.updated_at
     """
 )
-_STORE_ON_VIDEOS = text(
-    """
-    UPDATE videos v SET
-      unique_viewers = t.viewers,
-      total_watch_time_seconds = t.watch_time_seconds,
-      average_watch_time_seconds = CASE WHEN t.views > 0 THEN round(t.watch_time_seconds::numeric / t.views, 2)
-                                        ELSE 0 END,
-      completion_rate = CASE WHEN t.views > 0 THEN round(t.completed_views * 100.0 / t.views, 2) ELSE 0 END,
-      analytics_aggregated_at = t.updated_at
-    FROM analytics_totals t
-    WHERE t.scope_id = v.id AND NOT t.team AND v.id = ANY(CAST(:scopes AS int[]))
-    """
-)
-_STORE_ON_VIDEO = text(
-    """
-    UPDATE videos SET unique_viewers = :viewers, total_watch_time_seconds = :watch,
-      average_watch_time_seconds = CASE WHEN :views > 0 THEN round(CAST(:watch AS numeric) / :views, 2) ELSE 0 END,
-      completion_rate = CASE WHEN :views > 0 THEN round(:completed * 100.0 / :views, 2) ELSE 0 END,
-      analytics_aggregated_at = now()
-    WHERE id = :video_id
-    """
-)
 _READ = text(
     """
     SELECT scope_id, team, views, watch_time_seconds, completed_views, viewers, viewers_exact, sketch, updated_at
@@ -169,23 +147,6 @@ def write(connection: Connection, rows: list[TotalRow]) -> None:
             "sketches": [row.sketch for row in rows],
         },
     )
-
-
-def store_on_videos(connection: Connection, scopes: list[int]) -> None:
-    """Copy the public (non-team) totals onto the ``videos`` rows (the seed's stored figures)."""
-    connection.execute(_STORE_ON_VIDEOS, {"scopes": scopes})
-
-
-def store_on_video(connection: Connection, video_id: int, figures: Figures, viewers: int) -> None:
-    """Store figures computed on request (roll-ups plus the raw tail) on one video's row."""
-    params = {
-        "video_id": video_id,
-        "viewers": viewers,
-        "views": figures.views,
-        "watch": figures.watch_time_seconds,
-        "completed": figures.completed_views,
-    }
-    connection.execute(_STORE_ON_VIDEO, params)
 
 
 def read(connection: Connection, scope: int, teams: tuple[bool, ...]) -> list[TotalRow]:

@@ -275,7 +275,6 @@ def _update_totals(
         for key, total in figures.items()
     ]
     totals.write(connection, rows)
-    totals.store_on_videos(connection, [scope for scope in scopes if scope != raw.LIBRARY])
     return set(scopes)
 
 
@@ -308,7 +307,6 @@ def _recount_small_scopes(connection: Connection, scopes: list[int], instants: d
     exact = _exact_totals(connection, figures, set(scopes), instants[state.FOLDED_UNTIL], instants)
     rows = [replace(current[key], viewers=count, viewers_exact=True) for key, count in exact.items()]
     totals.write(connection, rows)
-    totals.store_on_videos(connection, sorted({row.scope_id for row in rows} - {raw.LIBRARY}))
 
 
 def refold(connection: Connection, instants_of_rows: Iterable[datetime]) -> int:

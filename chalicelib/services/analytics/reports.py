@@ -173,14 +173,13 @@ def registered_viewers(video_id: int, limit: int, include_team: bool) -> list[vi
 
 
 def aggregate_video(video_id: int) -> AllTime:
-    """The video's all-time public figures, stored on its row now rather than at the next refresh."""
+    """The video's all-time public figures now (the module's "aggregate"; nothing is stored: every answer
+    counts a video's views as they come)."""
     with snapshot() as connection:
         if not catalog.exists(connection, video_id):
             raise errors.NotFound("Video not found")
         frame, _ = frame_for(connection, video_id, Window())
         figures, count = all_time(connection, frame)
-    with transaction() as connection:
-        totals.store_on_video(connection, video_id, figures, count.viewers)
     return AllTime(figures, count)
 
 

@@ -27,10 +27,7 @@ def stored_video(create_video: Any, media_bucket: str, media_files: MediaFiles) 
     )
     with get_engine().begin() as connection:
         connection.execute(
-            text(
-                "UPDATE videos SET unique_viewers = 7, total_watch_time_seconds = 99, completion_rate = 50, "
-                "scheduled_unpublish_at = now() + interval '1 day' WHERE id = :id"
-            ),
+            text("UPDATE videos SET scheduled_unpublish_at = now() + interval '1 day' WHERE id = :id"),
             {"id": video["id"]},
         )
         connection.execute(text("INSERT INTO video_views (video_id, watch_time_seconds) VALUES (:id, 30)"), video)

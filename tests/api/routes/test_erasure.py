@@ -172,10 +172,6 @@ def fold_from_scratch(until: datetime) -> None:
         sql(f"DELETE FROM {table}")
     sql("DELETE FROM analytics_state")
     sql("UPDATE video_views SET played_folded = NULL")
-    sql(
-        "UPDATE videos SET unique_viewers = 0, total_watch_time_seconds = 0, average_watch_time_seconds = 0, "
-        "completion_rate = 0"
-    )
     folding.refresh(settle=datetime.now(UTC) - until + timedelta(milliseconds=500))
 
 

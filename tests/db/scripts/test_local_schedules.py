@@ -21,7 +21,7 @@ START = datetime(2026, 5, 1, 3, 14, 30, tzinfo=UTC)  # a Friday, 30 s before the
 # --- the runner -------------------------------------------------------------------------------
 
 
-def test_run_due_refreshes_stored_analytics_and_survives_a_failing_function(
+def test_run_due_refreshes_the_analytics_roll_ups_and_survives_a_failing_function(
     create_video: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app import app
@@ -30,7 +30,10 @@ def test_run_due_refreshes_stored_analytics_and_survives_a_failing_function(
     earlier = datetime.now(UTC) - timedelta(minutes=5)  # the refresh leaves the last minute for next time
     add_view(video["id"], watch=100, completed=True, ip="a" * 64, at=earlier)
     add_view(video["id"], watch=50, ip="b" * 64, at=earlier)
-    assert sql("SELECT total_watch_time_seconds FROM videos WHERE id = :i", i=video["id"]) == [(0,)]
+    totals = (
+        "SELECT watch_time_seconds, viewers, completed_views FROM analytics_totals WHERE scope_id = :i AND NOT team"
+    )
+    assert sql(totals, i=video["id"]) == []
 
     def broken(event: dict[str, Any], context: Any) -> None:
         raise RuntimeError("scheduler emulator unreachable")
@@ -40,10 +43,7 @@ def test_run_due_refreshes_stored_analytics_and_survives_a_failing_function(
     runner = LocalScheduleRunner([function for function in discover() if function.name in wanted])
 
     assert runner.run_due(START) == {"reconcile_video_schedules": False, "refresh_video_analytics": True}
-    [(watch, unique, completion)] = sql(
-        "SELECT total_watch_time_seconds, unique_viewers, completion_rate FROM videos WHERE id = :i", i=video["id"]
-    )
-    assert (watch, unique, float(completion)) == (150, 2, 50.0)
+    assert [tuple(row) for row in sql(totals, i=video["id"])] == [(150, 2, 1)]
     # The failure is retried at its next fire time, not on the next tick.
     assert runner.due(START + timedelta(seconds=2)) == []
     assert runner.next_fire_times(START)["reconcile_video_schedules"] == START + timedelta(seconds=60)

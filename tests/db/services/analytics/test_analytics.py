@@ -475,17 +475,18 @@ def test_views_in_the_last_24_hours_count_to_the_second(
 # --- the refresh ---------------------------------------------------------------------------
 
 
-def test_scheduled_refresh_stores_figures_on_the_videos(client: Any, create_video: Any) -> None:
+def test_scheduled_refresh_folds_the_videos_totals(client: Any, create_video: Any) -> None:
     fresh = create_video(published=True)
-    idle = create_video(published=True)
+    create_video(published=True)  # no views: no totals
     add_view(fresh["id"], watch=40, completed=True, at=datetime.now(UTC) - timedelta(minutes=5))
     result = client.lambda_.invoke("refresh_video_analytics", scheduled_event(client)).payload
     assert result["finished"] is True and result["scopes_updated"] == 2  # the video and the library
-    rows = dict(sql("SELECT id, total_watch_time_seconds FROM videos"))
-    assert rows == {fresh["id"]: 40, idle["id"]: 0}
+    totals = "SELECT scope_id, watch_time_seconds FROM analytics_totals WHERE NOT team"
+    rows = dict(sql(totals))
+    assert rows == {fresh["id"]: 40, 0: 40}
     again = client.lambda_.invoke("refresh_video_analytics", scheduled_event(client)).payload
     assert again["finished"] is True
-    assert dict(sql("SELECT id, total_watch_time_seconds FROM videos")) == rows
+    assert dict(sql(totals)) == rows
 
 
 def test_late_heartbeats_and_completions_reach_folded_hours(
@@ -500,7 +501,7 @@ def test_late_heartbeats_and_completions_reach_folded_hours(
     day = yesterday.date().isoformat()
     body = analytics(client, admin_headers, video["id"], startDate=day, endDate=day)
     assert (body["totalWatchTimeSeconds"], body["completedViews"]) == (70, 1)
-    assert sql("SELECT total_watch_time_seconds FROM videos WHERE id = :v", v=video["id"]) == [(70,)]
+    assert report(client, admin_headers, f"/api/videos/{video['id']}")["totalWatchTimeSeconds"] == 70
 
 
 def test_a_backlog_is_folded_a_day_per_step_and_resumed_after_the_budget(
