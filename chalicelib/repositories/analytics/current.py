@@ -31,6 +31,8 @@ _TOTAL_TEAMS = "t.team = ANY(CAST(:teams AS boolean[]))"
 # exact count, the rest give the same exact count as a recount over every raw row, at the cost of the
 # tail: a user is found by the user id index, a visitor by an index-only probe of the video's
 # (video_id, created_at) INCLUDE (user_id, ip_address) index, the heap read only for a match.
+# ``OFFSET 0`` keeps PostgreSQL from turning the user's EXISTS into a hash of every earlier viewer of
+# the video, and ``COALESCE(user_id, 0) = 0`` from probing anonymous views by the user id index.
 _TAIL_VIEWERS_SEEN_BEFORE = f"""
     SELECT count(*) FROM (
       SELECT DISTINCT vw.user_id, CASE WHEN vw.user_id IS NULL THEN vw.ip_address END AS ip_address
@@ -42,10 +44,11 @@ _TAIL_VIEWERS_SEEN_BEFORE = f"""
         SELECT 1 FROM video_views p
         WHERE p.user_id = k.user_id AND p.video_id = d.video_id AND p.created_at < d.folded_until
           AND p.device_type IS DISTINCT FROM 'bot' AND p.{_TEAMS}
+        OFFSET 0
       ) ELSE EXISTS (
         SELECT 1 FROM (
           SELECT p.created_at FROM video_views p
-          WHERE p.video_id = d.video_id AND p.created_at < d.folded_until AND p.user_id IS NULL
+          WHERE p.video_id = d.video_id AND p.created_at < d.folded_until AND COALESCE(p.user_id, 0) = 0
             AND p.ip_address = k.ip_address
           OFFSET 0
         ) c JOIN video_views h ON h.video_id = d.video_id AND h.created_at = c.created_at
