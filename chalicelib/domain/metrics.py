@@ -162,7 +162,7 @@ COMPLETION = (
     "A view is completed when its player sent a complete event; completion rate is completed views / views x 100."
 )
 PLAYS = (
-    "plays are views whose player reported quality of experience (the SDK does from its first heartbeat; "
+    "Views whose player reported quality of experience (the SDK does from its first heartbeat; "
     "views from players that measure nothing are left out of every qoe figure)"
 )
 STARTUP_ERROR = (
@@ -175,7 +175,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(UNIQUE_VIEWERS, "Distinct viewers, counted or merged from sketches per value.", None),
     Metric("watchTime", WATCH_TIME, _count("watch_time_seconds")),
     Metric("completionRate", COMPLETION, _ratio("completed_views", "views", 100, 2), integer=False, always=False),
-    Metric("plays", f"Plays: {PLAYS}.", _count("plays"), qoe=True),
+    Metric("plays", f"{PLAYS}.", _count("plays"), qoe=True),
     Metric("startupTimeP50Ms", f"Median time from play requested to first frame of plays that started, in ms, "
            f"{STARTUP_ERROR}; null without a start.", _percentile(0.5), qoe=True, always=False),
     Metric("startupTimeP95Ms", "95th percentile of the startup time of plays that started, in ms, "
