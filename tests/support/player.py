@@ -23,7 +23,8 @@ TRACK = "/api/track/"
 
 
 # The whole integration, as docs/sdk.md gives it; the page also notes when it asked to play and when
-# the first frame came, its own measurement of the startup time.
+# the first frame came (the `playing` event's time stamp: a listener runs late by what the listeners
+# before it did), its own measurement of the startup time.
 SDK_PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>watch</title>
 <video id="video" src="{media}" muted playsinline preload="auto" width="640" height="360"></video>
 <script src="{api}/api/sdk/tracker.js"></script>
@@ -34,14 +35,17 @@ SDK_PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,
   const video = document.getElementById("video");
   window.measured = {{}};
   window.watch = () => {{ window.measured.requested = performance.now(); return video.play(); }};
-  video.addEventListener("playing", () => {{ window.measured.playing ??= performance.now(); }});
+  video.addEventListener("playing", (e) => {{ window.measured.playing ??= e.timeStamp; }});
 </script>"""
-# The embed page's own measurement of its startup (play requested -> first frame).
+# The embed page's own measurement of its startup (play requested -> first frame): when the events
+# happened, their time stamps. These listeners come after the SDK's and hls.js's; reading the clock
+# in them would count what those did in between (the view's request, a tick of hls.js), which on a
+# loaded machine is hundreds of ms.
 MEASURE_EMBED = """() => {
     const video = document.getElementById("player");
     window.measured = {};
-    video.addEventListener("play", () => { window.measured.requested ??= performance.now(); });
-    video.addEventListener("playing", () => { window.measured.playing ??= performance.now(); });
+    video.addEventListener("play", (e) => { window.measured.requested ??= e.timeStamp; });
+    video.addEventListener("playing", (e) => { window.measured.playing ??= e.timeStamp; });
 }"""
 # The page's own measurement of its stalls (waiting -> playing, seeks left out).
 STALL_WATCH = """() => {

@@ -18,6 +18,11 @@ const attached = new WeakMap();
 
 const round = (value) => Math.round(value * 100) / 100;
 const clock = () => performance.now();
+// When the element fired `event`, on this clock: the browser stamps an event as it queues it, but a
+// listener runs after those added before it (hls.js's, the page's) and whatever else keeps the page
+// busy, tens of ms late and more on a loaded device, so two listeners reading the clock disagree.
+// A stamp that is not on this clock (0, or an epoch time in an old browser) gives way to the clock.
+const firedAt = (event) => (event && event.timeStamp > 0 && event.timeStamp <= clock() ? event.timeStamp : clock());
 
 /**
  * Track `video` for the video `options.videoId` of the API at `options.apiUrl` (its origin, as in
@@ -201,13 +206,13 @@ export function attach(video, options) {
   }
 
   const listeners = {
-    play() {
-      if (!requestedAt && startupMs === null) requestedAt = clock();
+    play(fired) {
+      if (!requestedAt && startupMs === null) requestedAt = firedAt(fired);
       lastTickAt = clock();
       due(event("play", video.currentTime));
     },
-    playing() {
-      if (startupMs === null && requestedAt) startupMs = Math.round(clock() - requestedAt);
+    playing(fired) {
+      if (startupMs === null && requestedAt) startupMs = Math.round(Math.max(0, firedAt(fired) - requestedAt));
       if (!hls && video.videoHeight) height = video.videoHeight; // hls.js says which rendition plays
       endStall();
       lastTickAt = clock();
