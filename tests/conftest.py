@@ -97,11 +97,23 @@ def database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[str
 
 
 @pytest.fixture
-def lambda_app() -> Any:
-    """The deployed entry point, to call with API Gateway proxy events (``scripts/apigw.py``)."""
+def lambda_app() -> Iterator[Any]:
+    """The deployed entry point, to call with API Gateway proxy events (``scripts/apigw.py``).
+
+    Tests call it from many threads at once to race requests, as many Lambda containers would. A
+    container handles one request at a time, but Chalice keeps ``current_request`` on the app: shared by
+    threads, one request would read another's body. So each thread keeps its own, as ``chalice local``
+    (and ``scripts/local_server.py``) does."""
+    from chalice.local import CustomLocalChalice
+
     from app import app
 
-    return app
+    deployed_class = app.__class__
+    app.__class__ = CustomLocalChalice
+    try:
+        yield app
+    finally:
+        app.__class__ = deployed_class
 
 
 @pytest.fixture

@@ -157,8 +157,10 @@ def test_tracking_writes_racing_a_video_deletion_are_404_and_leave_nothing(
             "DELETE", "/api/videos/{video_id}", headers=admin, path_parameters={"video_id": str(video["id"])}
         )
         with ThreadPoolExecutor(max_workers=8) as pool:
-            futures = [pool.submit(post, lambda_app, route, body, ip) for route, body in writes]
+            # The deletion is queued amid the writes: some run before it, some beside it, some after.
+            futures = [pool.submit(post, lambda_app, route, body, ip) for route, body in writes[:20]]
             deleted = pool.submit(invoke, lambda_app, delete)
+            futures += [pool.submit(post, lambda_app, route, body, ip) for route, body in writes[20:]]
             statuses += [future.result()[0] for future in futures]
             assert deleted.result()[0] == 204
         assert sql("SELECT count(*) FROM video_views WHERE video_id = :v", v=video["id"]) == [(0,)]
