@@ -11,7 +11,6 @@ its stream URL answers a Range request with the uploaded bytes and its thumbnail
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -21,8 +20,7 @@ from typing import Any
 import pytest
 
 from tests.support import dev_process
-from tests.support.database import scratch_database
-from tests.support.dev_process import ROOT, SHELL_ONLY, fetch, running_dev, token, wait_until
+from tests.support.dev_process import ROOT, dev_environment, fetch, running_dev, token, wait_until
 from tests.support.hls import frontend_site, play
 from tests.support.media import _ffmpeg
 
@@ -40,16 +38,8 @@ def site(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def dev_env(database_url: str, tmp_path: Path, site: str) -> Iterator[dict[str, str]]:
-    with scratch_database(database_url, prefix="media_devloop") as scratch:
-        env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
-        env |= {
-            "PORT": str(PORT),
-            "DATABASE_URL": scratch.url,
-            "MEDIA_API_DATA_DIR": str(tmp_path / "data"),
-            "DEV_DEMO_LIBRARY": "false",
-            "LOG_LEVEL": "WARNING",
-            "CORS_ALLOWED_ORIGINS": site,  # the API's answers and the bucket's
-        }
+    # The frontend's origin is allowed by the API's answers and the bucket's CORS alike.
+    with dev_environment(database_url, tmp_path / "data", PORT, "media_devloop", CORS_ALLOWED_ORIGINS=site) as env:
         yield env
 
 

@@ -26,7 +26,7 @@ from tests.support.local_server import local_server
 from tests.support.scheduling import use_resources
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-EXAMPLES_PER_OPERATION = "25"
+EXAMPLES_PER_OPERATION = "15"
 SEED = "20261127"
 
 

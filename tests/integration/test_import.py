@@ -19,7 +19,7 @@ import pytest
 
 from tests.support import legacy_module
 from tests.support.database import admin_connection, scratch_database
-from tests.support.dev_process import ROOT, SHELL_ONLY, api, fetch, running_dev, token, wait_until
+from tests.support.dev_process import ROOT, api, dev_environment, fetch, running_dev, token, wait_until
 from tests.support.media import _ffmpeg
 
 PORT = 4722
@@ -65,20 +65,13 @@ def test_make_import_beside_make_dev_survives_a_kill_and_a_second_run(
     database_url: str, tmp_path: Path, module: tuple[str, Path]
 ) -> None:
     source_url, media = module
-    with scratch_database(database_url, prefix="media_target") as target:
-        env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
-        env |= {
-            "PORT": str(PORT),
-            "DATABASE_URL": target.url,
-            "MEDIA_API_DATA_DIR": str(tmp_path / "data"),
-            "DEV_DEMO_LIBRARY": "false",
-            "LOG_LEVEL": "WARNING",
-        }
+    with dev_environment(database_url, tmp_path / "data", PORT, "media_target") as env:
         shell = {name: value for name, value in env.items() if name not in ("DATABASE_URL", "PORT")}
         log = tmp_path / "import.log"
         with running_dev(env, tmp_path / "make-dev.log"):
             first = make_import(shell, source_url, media, log)
-            wait_until(lambda: "ingested" in states(target.url) or first.poll() is not None, "a first video's media")
+            target_url = env["DATABASE_URL"]
+            wait_until(lambda: "ingested" in states(target_url) or first.poll() is not None, "a first video's media")
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
             second = make_import(shell, source_url, media, log)

@@ -5,15 +5,13 @@ database here, so it runs beside the other `make dev` tests)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.database import scratch_database
-from tests.support.dev_process import ROOT, SHELL_ONLY, running_dev
+from tests.support.dev_process import ROOT, dev_environment, running_dev
 
 PORT = 4740
 START, END = "<!-- walkthrough:start -->", "<!-- walkthrough:end -->"
@@ -29,15 +27,7 @@ def walkthrough() -> str:
 
 @pytest.fixture
 def dev_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    with scratch_database(database_url, prefix="media_walkthrough") as scratch:
-        env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
-        env |= {
-            "PORT": str(PORT),
-            "DATABASE_URL": scratch.url,
-            "MEDIA_API_DATA_DIR": str(tmp_path / "data"),
-            "DEV_DEMO_LIBRARY": "false",
-            "LOG_LEVEL": "WARNING",
-        }
+    with dev_environment(database_url, tmp_path / "data", PORT, "media_walkthrough") as env:
         yield env
 
 

@@ -35,6 +35,27 @@ def running_dev(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[byt
             _stop(process)
 
 
+@contextmanager
+def dev_environment(
+    database_url: str, data_dir: Path, port: int, prefix: str, **extra: str
+) -> Iterator[dict[str, str]]:
+    """The environment of a `make dev` of its own: the shell's basics, ``port``, a scratch database on the
+    test server (dropped afterwards), ``data_dir`` for its state, no demo library, quiet logs."""
+    from tests.support.database import scratch_database
+
+    with scratch_database(database_url, prefix=prefix) as scratch:
+        env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
+        env |= {
+            "PORT": str(port),
+            "DATABASE_URL": scratch.url,
+            "MEDIA_API_DATA_DIR": str(data_dir),
+            "DEV_DEMO_LIBRARY": "false",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+        yield env
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM first: `make dev` stops the server it started in a session of its own; SIGKILL if it hangs."""
     if process.poll() is not None:
