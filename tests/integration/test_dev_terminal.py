@@ -216,6 +216,13 @@ def test_closing_the_terminal_stops_make_dev(open_terminal: OpenTerminal, tmp_pa
 
     shell.hang_up()
 
-    wait_until(lambda: not session_members(shell.pid), "everything on the terminal has gone")
+    try:
+        wait_until(lambda: not session_members(shell.pid), "everything on the terminal has gone")
+    except AssertionError as timed_out:  # say who stayed, to find out why
+        left = " ".join(sorted(str(pid) for pid in session_members(shell.pid)))
+        survivors = subprocess.run(
+            ["ps", "-o", "pid,stat,etime,args", "-p", left or "0"], check=False, capture_output=True, text=True
+        )
+        raise AssertionError(f"{timed_out}; still there:\n{survivors.stdout}") from None
     assert not alive(dev.pid)
     wait_until(lambda: port_is_free(dev.port), "the server has stopped")
