@@ -26,7 +26,7 @@ import boto3
 import pytest
 
 from tests.support.database import scratch_database
-from tests.support.dev_process import ROOT, SHELL_ONLY, wait_until
+from tests.support.dev_process import ROOT, dev_shell_environment, wait_until
 from tests.support.http import request
 from tests.support.terminal import Shell, alive, process_table, session_members
 
@@ -50,13 +50,7 @@ class Dev:
 
 
 def dev_environment(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
-    return env | {
-        "PORT": str(port),
-        "MEDIA_API_DATA_DIR": str(tmp_path / "data"),
-        "DEV_DEMO_LIBRARY": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    return dev_shell_environment(tmp_path / "data", port)
 
 
 @pytest.fixture

@@ -44,16 +44,19 @@ def dev_environment(
     from tests.support.database import scratch_database
 
     with scratch_database(database_url, prefix=prefix) as scratch:
-        env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
-        env |= {
-            "PORT": str(port),
-            "DATABASE_URL": scratch.url,
-            "MEDIA_API_DATA_DIR": str(data_dir),
-            "DEV_DEMO_LIBRARY": "false",
-            "LOG_LEVEL": "WARNING",
-            **extra,
-        }
-        yield env
+        yield dev_shell_environment(data_dir, port, DATABASE_URL=scratch.url, **extra)
+
+
+def dev_shell_environment(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    """What a shell running `make dev` holds: its basics, ``port``, ``data_dir``, no demo library, quiet logs."""
+    env = {name: value for name, value in os.environ.items() if name in SHELL_ONLY}
+    return env | {
+        "PORT": str(port),
+        "MEDIA_API_DATA_DIR": str(data_dir),
+        "DEV_DEMO_LIBRARY": "false",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
