@@ -847,7 +847,7 @@ def seed_and_fold(url: str, args: argparse.Namespace) -> None:
     )
     seconds, refreshed = timed_refresh()
     print(
-        f"first scheduled refresh (folds {refreshed.steps} days, a step each, into hours, UTC days and "
+        f"first scheduled refresh ({refreshed.steps} steps of up to a week, into hours, UTC days and "
         f"totals): {seconds:.1f} s"
     )
     vacuum_rollups(url)

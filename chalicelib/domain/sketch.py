@@ -19,6 +19,8 @@ many views it holds.
   then their values, one byte each (3 bytes per register) for up to 1,024 registers in
   use, else ``0x02`` + the 16,384 registers. No PostgreSQL extension is needed, so RDS,
   Aurora and the embedded server work alike.
+* PostgreSQL builds the stored sketches of a fold itself (:func:`sketches_sql`), so a fold's
+  registers never cross to Python: only merging stored sketches happens here.
 * Merging: sparse entries are applied one by one (the layout lets ``zip`` walk two C
   buffers), dense sketches all at once, as Python integers (SWAR) rather than byte by
   byte (figures in ``docs/benchmark.md``).
@@ -53,6 +55,33 @@ VIEWER_KEY_SQL = "COALESCE('u:' || {p}user_id::text, 'i:' || {p}ip_address, 'v:'
 HASH_SQL = "('x' || substr(md5({key}), 1, 16))::bit(64)"
 REGISTER_SQL = f"substring({{hash}} from 1 for {PRECISION})::int"
 VALUE_SQL = f"COALESCE(NULLIF(position('1' in substring({{hash}} from {PRECISION + 1})::text), 0), {MAX_VALUE})"
+
+
+def sketches_sql(registers: str, keys: str) -> str:
+    """``SELECT <keys>, sketch``: each group's stored sketch, built by PostgreSQL in :meth:`Sketch.encode`'s format.
+
+    ``registers`` is a query of ``<keys>, register, rank`` rows, one per register in use and group
+    (``rank``: the register's value, the largest of the group's viewers); ``keys`` names the group's
+    columns, comma-separated, unqualified. Dense sketches fill the gaps between registers in use with
+    zero bytes, so their cost follows the registers in use, not the 16,384.
+    """
+    columns = ", ".join(f"r.{key.strip()}" for key in keys.split(","))
+    byte = "lpad(to_hex({}), 2, '0')"
+    little_endian = byte.format("r.register & 255") + " || " + byte.format("r.register >> 8")
+    gaps = f"{byte.format('r.rank')} || repeat('00', r.next - r.register - 1)"
+    return f"""
+    SELECT {columns},
+      CASE WHEN count(*) > {_SPARSE_LIMIT}
+        THEN '\\x{DENSE:02x}'::bytea
+             || decode(repeat('00', min(r.register)) || string_agg({gaps}, '' ORDER BY r.register), 'hex')
+        ELSE '\\x{SPARSE:02x}'::bytea
+             || decode(string_agg({little_endian}, '' ORDER BY r.register)
+                       || string_agg({byte.format("r.rank")}, '' ORDER BY r.register), 'hex')
+      END AS sketch
+    FROM (SELECT q.*, lead(q.register, 1, {REGISTERS}) OVER (PARTITION BY {keys} ORDER BY q.register) AS next
+          FROM ({registers}) AS q) AS r
+    GROUP BY {columns}
+    """
 
 
 def viewer_key(user_id: int | None, ip_hash: str | None, view_id: int) -> str:
@@ -123,10 +152,11 @@ class Sketch:
     def encode(self) -> bytes:
         if self._dense is not None:
             return bytes([DENSE]) + self._dense
-        registers = array("H", sorted(self._sparse))
+        in_use = sorted(self._sparse)
+        registers = array("H", in_use)
         if sys.byteorder == "big":
             registers.byteswap()
-        return bytes([SPARSE]) + registers.tobytes() + bytes(self._sparse[r] for r in sorted(self._sparse))
+        return bytes([SPARSE]) + registers.tobytes() + bytes(map(self._sparse.__getitem__, in_use))
 
     def registers(self) -> bytes:
         """The 16,384 registers."""

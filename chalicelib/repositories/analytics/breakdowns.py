@@ -5,8 +5,8 @@ registry of that moment (cached per registry), so a measure or dimension declare
 folded, summed, merged with the raw tail and counted without an edit here:
 
 * :func:`fold` recomputes the hours [start, end) and the UTC days they touch from raw views
-  (measures by ``Measure.fold``; each value's viewer registers grouped in SQL, the sketch
-  built by the caller, as for ``analytics_hours``);
+  (measures by ``Measure.fold``; each value's viewer sketch built by PostgreSQL, as for
+  ``analytics_hours``);
 * :func:`day_sums`, :func:`raw_sums` sum measures per dimension value over whole UTC days
   (roll-ups) and over raw rows (ragged ends of local days, the tail after the watermark);
 * :func:`hour_sums`, :func:`raw_hour_sums` give a scope's measures per hour (report points).
@@ -14,8 +14,9 @@ folded, summed, merged with the raw tail and counted without an edit here:
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain import metrics
-from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, Sketch
+from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, Sketch, sketches_sql
 from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
 
 if TYPE_CHECKING:
@@ -70,6 +71,39 @@ def _summed(alias: str = "") -> str:
     return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in _columns())
 
 
+def _registers(dimensions: Sequence[metrics.Dimension]) -> str:
+    """Each value's viewer registers per UTC day (``scope_id, dimension, day, team, value, register, rank``)."""
+    day = _PERIODS["day"]
+    hashed = HASH_SQL.format(key=_VIEWER.replace("vw.", "x."))
+    return f"""
+      WITH v AS (
+        SELECT w.*, {day.replace("vw.", "w.")} AS period, {REGISTER_SQL.format(hash="w.h")} AS register,
+               {VALUE_SQL.format(hash="w.h")} AS rank
+        FROM (SELECT x.*, {hashed} AS h FROM ({_valued_rows(dimensions)}) AS x) AS w
+      )
+      SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period AS day, v.is_team AS team, d.value,
+             v.register, max(v.rank) AS rank
+      FROM v CROSS JOIN {_pairs(dimensions, with_all=False)}
+      GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value, v.register),
+                              (d.dimension, v.period, v.is_team, d.value, v.register))
+    """
+
+
+def _sketches_joined(dimensions: Sequence[metrics.Dimension]) -> str:
+    """Each value's day sketch beside its measures (the scope's views as a whole have none: ``uniqueViewers``
+    of a scope come from ``analytics_hours``)."""
+    if not dimensions:
+        return ""
+    built = sketches_sql(_registers(dimensions), "scope_id, dimension, day, team, value")
+    return f"LEFT JOIN ({built}) AS s USING (scope_id, dimension, day, team, value)"
+
+
+def _valued_rows(dimensions: Sequence[metrics.Dimension]) -> str:
+    """The counted raw views of :start..:end with each dimension's value (``d0, d1, ...``)."""
+    raw_in_range = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
+    return f"SELECT vw.*, {_valued(dimensions)} {raw_in_range}" if dimensions else f"SELECT vw.* {raw_in_range}"
+
+
 @cache
 def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimension, ...]]) -> dict[str, TextClause]:
     """Every statement for this registry (``metrics.MEASURES``, ``metrics.DIMENSIONS``)."""
@@ -78,7 +112,7 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
     hour = _PERIODS["hour"]
     day = _PERIODS["day"]
     raw_in_range = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
-    valued = f"SELECT vw.*, {_valued(dimensions)} {raw_in_range}" if dimensions else f"SELECT vw.* {raw_in_range}"
+    valued = _valued_rows(dimensions)
     return {
         "delete_hours": text("DELETE FROM analytics_measure_hours WHERE hour >= :start AND hour < :end"),
         "fold_hours": text(
@@ -92,30 +126,19 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
         "delete_days": text("DELETE FROM analytics_breakdown_days WHERE day >= :first AND day <= :last"),
         "fold_days": text(
             f"""
-            INSERT INTO analytics_breakdown_days (scope_id, dimension, day, team, value, {columns})
-            SELECT COALESCE(v.video_id, 0), d.dimension, v.period, v.is_team, d.value, {_folded("v")}
-            FROM (SELECT w.*, {day.replace("vw.", "w.")} AS period FROM ({valued}) AS w) AS v
-            CROSS JOIN {_pairs(dimensions, with_all=True)}
-            GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value),
-                                    (d.dimension, v.period, v.is_team, d.value))
+            INSERT INTO analytics_breakdown_days (scope_id, dimension, day, team, value, {columns}, sketch)
+            SELECT m.*, {"s.sketch" if dimensions else "NULL"}
+            FROM (
+              SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period AS day, v.is_team AS team, d.value,
+                     {_folded("v")}
+              FROM (SELECT w.*, {day.replace("vw.", "w.")} AS period FROM ({valued}) AS w) AS v
+              CROSS JOIN {_pairs(dimensions, with_all=True)}
+              GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value),
+                                      (d.dimension, v.period, v.is_team, d.value))
+            ) AS m
+            {_sketches_joined(dimensions)}
             """
         ),
-        "registers": text(
-            f"""
-            WITH v AS (
-              SELECT w.*, {day.replace("vw.", "w.")} AS period, {REGISTER_SQL.format(hash="w.h")} AS register,
-                     {VALUE_SQL.format(hash="w.h")} AS rank
-              FROM (SELECT x.*, {HASH_SQL.format(key=_VIEWER.replace("vw.", "x."))} AS h FROM ({valued}) AS x) AS w
-            )
-            SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period, v.is_team AS team, d.value,
-                   v.register, max(v.rank) AS rank
-            FROM v CROSS JOIN {_pairs(dimensions, with_all=False)}
-            GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value, v.register),
-                                    (d.dimension, v.period, v.is_team, d.value, v.register))
-            """
-        )
-        if dimensions
-        else text("SELECT 0 AS scope_id WHERE false"),
         "day_sums": text(
             f"""
             SELECT value, {_summed()} FROM analytics_breakdown_days
@@ -170,16 +193,6 @@ def _statement(name: str) -> TextClause:
     return _statements((metrics.MEASURES, metrics.DIMENSIONS))[name]
 
 
-_SET_SKETCHES = text(
-    """
-    UPDATE analytics_breakdown_days b SET sketch = u.sketch
-    FROM unnest(CAST(:scopes AS int[]), CAST(:dimensions AS text[]), CAST(:days AS date[]), CAST(:teams AS boolean[]),
-                CAST(:values AS text[]), CAST(:sketches AS bytea[])) AS u(scope_id, dimension, day, team, value, sketch)
-    WHERE b.scope_id = u.scope_id AND b.dimension = u.dimension AND b.day = u.day AND b.team = u.team
-      AND b.value = u.value
-    """
-)
-
 _DAY_SKETCHES = text(
     """
     SELECT value, sketch FROM analytics_breakdown_days
@@ -193,18 +206,12 @@ def utc_midnight(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def fold(
-    connection: Connection,
-    start: datetime,
-    end: datetime,
-    build_sketch: Callable[[list[tuple[int, int]]], bytes],
-    folded_until: datetime | None = None,
-) -> None:
+def fold(connection: Connection, start: datetime, end: datetime, folded_until: datetime | None = None) -> None:
     """Recompute the hours [start, end) (``start`` on the hour) and the UTC days holding them.
 
     A day holds its raw views up to ``folded_until`` (the watermark once this step is done; ``end`` when
-    not given), so a day is always whole up to the watermark, whichever hours of it are refolded.
-    ``build_sketch(pairs) -> bytes`` turns a value's ``(register, value)`` pairs into its stored sketch.
+    not given), so a day is always whole up to the watermark, whichever hours of it are refolded. Each
+    value's day sketch is built by PostgreSQL; the all-time sketches merge the refolded days' ones.
     """
     connection.execute(_statement("delete_hours"), {"start": start, "end": end})
     connection.execute(_statement("fold_hours"), {"start": start, "end": end})
@@ -214,43 +221,26 @@ def fold(
     days = {"first": first.date(), "last": last, "start": first, "end": days_end}
     connection.execute(_statement("delete_days"), days)
     connection.execute(_statement("fold_days"), days)
-    grouped: dict[Key, list[tuple[int, int]]] = defaultdict(list)
-    for row in connection.execute(_statement("registers"), days):
-        key = (int(row.scope_id), str(row.dimension), row.period, bool(row.team), str(row.value))
-        grouped[key].append((int(row.register), int(row.rank)))
-    if grouped:
-        keys = list(grouped)
-        connection.execute(
-            _SET_SKETCHES,
-            {
-                "scopes": [key[0] for key in keys],
-                "dimensions": [key[1] for key in keys],
-                "days": [key[2] for key in keys],
-                "teams": [key[3] for key in keys],
-                "values": [key[4] for key in keys],
-                "sketches": [build_sketch(grouped[key]) for key in keys],
-            },
-        )
-    everything: dict[TotalKey, list[tuple[int, int]]] = defaultdict(list)
-    for (scope, dimension, _, team, value), pairs in grouped.items():
-        everything[scope, dimension, team, value].extend(pairs)
-    _merge_totals(connection, everything)
+    _merge_totals(connection, first.date(), last)
 
 
 TotalKey = tuple[int, str, bool, str]  # scope, dimension, team, value
-_KEYS = """unnest(CAST(:scopes AS int[]), CAST(:dimensions AS text[]), CAST(:teams AS boolean[]),
-                   CAST(:values AS text[])) AS u(scope_id, dimension, team, value)"""
-_TOTALS = text(
-    f"""
-    SELECT t.scope_id, t.dimension, t.team, t.value, t.sketch FROM analytics_breakdown_totals t JOIN {_KEYS}
-      ON t.scope_id = u.scope_id AND t.dimension = u.dimension AND t.team = u.team AND t.value = u.value
+_FOLDED_SKETCHES = text(
+    """
+    SELECT d.scope_id, d.dimension, d.team, d.value, d.sketch, t.sketch AS total
+    FROM analytics_breakdown_days d
+    LEFT JOIN analytics_breakdown_totals t
+      ON t.scope_id = d.scope_id AND t.dimension = d.dimension AND t.team = d.team AND t.value = d.value
+    WHERE d.day >= :first AND d.day <= :last AND d.sketch IS NOT NULL
     """
 )
+# The sketches travel as one JSON document (hex): the driver would escape a text array character by character.
 _WRITE_TOTALS = text(
     """
     INSERT INTO analytics_breakdown_totals (scope_id, dimension, team, value, sketch)
-    SELECT * FROM unnest(CAST(:scopes AS int[]), CAST(:dimensions AS text[]), CAST(:teams AS boolean[]),
-                         CAST(:values AS text[]), CAST(:sketches AS bytea[]))
+    SELECT r.scope_id, r.dimension, r.team, r.value, decode(r.sketch, 'hex')
+    FROM json_to_recordset(CAST(:rows AS json))
+      AS r(scope_id int, dimension text, team boolean, value text, sketch text)
     ON CONFLICT (scope_id, dimension, team, value) DO UPDATE SET sketch = EXCLUDED.sketch
     """
 )
@@ -262,28 +252,22 @@ _TOTAL_SKETCHES = text(
 )
 
 
-def _key_params(keys: list[TotalKey]) -> dict[str, list[object]]:
-    return {
-        "scopes": [key[0] for key in keys],
-        "dimensions": [key[1] for key in keys],
-        "teams": [key[2] for key in keys],
-        "values": [key[3] for key in keys],
-    }
-
-
-def _merge_totals(connection: Connection, registers: dict[TotalKey, list[tuple[int, int]]]) -> None:
-    """Merge the folded days' viewer registers into each value's all-time sketch (a viewer twice: no change)."""
-    if not registers:
-        return
-    keys = list(registers)
-    sketches = {key: Sketch() for key in keys}
-    for row in connection.execute(_TOTALS, _key_params(keys)):
+def _merge_totals(connection: Connection, first: date, last: date) -> None:
+    """Merge the folded days' sketches into each value's all-time sketch (a viewer twice: no change)."""
+    sketches: dict[TotalKey, Sketch] = {}
+    for row in connection.execute(_FOLDED_SKETCHES, {"first": first, "last": last}):
         key = (int(row.scope_id), str(row.dimension), bool(row.team), str(row.value))
-        sketches[key].merge_blob(bytes(row.sketch))
-    for key, pairs in registers.items():
-        sketches[key].add_registers(pairs)
-    params = {**_key_params(keys), "sketches": [sketches[key].encode() for key in keys]}
-    connection.execute(_WRITE_TOTALS, params)
+        sketch = sketches.get(key)
+        if sketch is None:
+            sketch = sketches[key] = Sketch.decode(row.total)
+        sketch.merge_blob(row.sketch)
+    if not sketches:
+        return
+    rows = [
+        {"scope_id": scope, "dimension": dimension, "team": team, "value": value, "sketch": sketch.encode().hex()}
+        for (scope, dimension, team, value), sketch in sketches.items()
+    ]
+    connection.execute(_WRITE_TOTALS, {"rows": json.dumps(rows)})
 
 
 def total_sketches(

@@ -4,16 +4,14 @@ Two kinds of fold, because a view's viewer never changes but its watch time and
 completion grow while it is watched:
 
 * :func:`fold_new` recomputes hours whose raw rows are new since the last fold: every
-  figure, the exact distinct viewers, and each hour's viewer sketch (the registers come
-  from SQL, the sketch is built in Python, see :mod:`chalicelib.domain.sketch`);
+  figure, the exact distinct viewers, and each hour's viewer sketch (built by PostgreSQL,
+  see :func:`chalicelib.domain.sketch.sketches_sql`);
 * :func:`refresh_progress` updates only watch time and completed views of older hours
   still within reach of late heartbeats.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain.figures import Figures
-from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL
+from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, sketches_sql
 from chalicelib.repositories.analytics.figures import (
     ADDITIVE,
     COUNTED_VIEWS,
@@ -73,28 +71,25 @@ _FOLD = text(
     FROM views FULL OUTER JOIN events USING (scope_id, hour, team)
     """
 )
-_REGISTERS = text(
-    f"""
+_REGISTERS = f"""
     WITH hashed AS (
       SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team, {_HASH} AS h
       FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= :start AND vw.created_at < :end
     ),
     registers AS (
-      SELECT video_id, hour, team, {REGISTER_SQL.format(hash="h")} AS register, {VALUE_SQL.format(hash="h")} AS value
+      SELECT video_id, hour, team, {REGISTER_SQL.format(hash="h")} AS register, {VALUE_SQL.format(hash="h")} AS rank
       FROM hashed
     )
-    SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(value) AS value
+    SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(rank) AS rank
     FROM registers
     GROUP BY GROUPING SETS ((video_id, hour, team, register), (hour, team, register))
-    """
-)
+"""
 _SET_SKETCHES = text(
-    """
-    UPDATE analytics_hours h SET sketch = u.sketch
-    FROM unnest(CAST(:scopes AS int[]), CAST(:hours AS timestamptz[]), CAST(:teams AS boolean[]),
-                CAST(:sketches AS bytea[])) AS u(scope_id, hour, team, sketch)
-    WHERE h.scope_id = u.scope_id AND h.hour = u.hour AND h.team = u.team
+    f"""
+    UPDATE analytics_hours h SET sketch = s.sketch
+    FROM ({sketches_sql(_REGISTERS, "scope_id, hour, team")}) AS s
+    WHERE h.scope_id = s.scope_id AND h.hour = s.hour AND h.team = s.team
     """
 )
 _PROGRESS = text(
@@ -168,30 +163,12 @@ class HourRow:
     sketch: bytes | None
 
 
-def fold_new(
-    connection: Connection, start: datetime, end: datetime, build_sketch: Callable[[list[tuple[int, int]]], bytes]
-) -> set[int]:
-    """Recompute every hour in [start, end) from raw rows, sketches included; return the scopes touched.
-
-    ``build_sketch(pairs) -> bytes`` turns ``(register, value)`` pairs into a stored sketch.
-    """
+def fold_new(connection: Connection, start: datetime, end: datetime) -> set[int]:
+    """Recompute every hour in [start, end) from raw rows, sketches included; return the scopes touched."""
     params = {"start": start, "end": end}
     connection.execute(_DELETE, params)
     connection.execute(_FOLD, params)
-    grouped: dict[tuple[int, datetime, bool], list[tuple[int, int]]] = defaultdict(list)
-    for row in connection.execute(_REGISTERS, params):
-        grouped[(int(row.scope_id), row.hour, bool(row.team))].append((int(row.register), int(row.value)))
-    if grouped:
-        keys = list(grouped)
-        connection.execute(
-            _SET_SKETCHES,
-            {
-                "scopes": [key[0] for key in keys],
-                "hours": [key[1] for key in keys],
-                "teams": [key[2] for key in keys],
-                "sketches": [build_sketch(grouped[key]) for key in keys],
-            },
-        )
+    connection.execute(_SET_SKETCHES, params)
     return {int(row.scope_id) for row in connection.execute(_TOUCHED, params)}
 
 

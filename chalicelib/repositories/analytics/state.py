@@ -17,8 +17,11 @@ RAW_KEPT_FROM = "raw_kept_from"  # set by retention: every raw row from this ins
 # Set by migration 0013: raw rows from here up to the watermark are still to fold into the breakdown roll-ups.
 BREAKDOWNS_BACKFILL = "breakdowns_backfill"
 
-# One refresh folds at a time; a second one waits at each step and then sees the work done.
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('media-api:analytics-refresh'))")
+# One refresh folds at a time; a second one waits at each step and then sees the work done. Its folds
+# sort and hash a day's views several ways: memory for that, for this transaction only (SET LOCAL).
+_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext('media-api:analytics-refresh')), set_config('work_mem', '64MB', true)"
+)
 
 _GET = text("SELECT at FROM analytics_state WHERE name = :name")
 _ALL = text("SELECT name, at FROM analytics_state")

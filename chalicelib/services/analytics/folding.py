@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 SETTLE = timedelta(seconds=60)
 # Heartbeats and completions of views this old still reach the roll-ups; later ones do not.
 PROGRESS_WINDOW = timedelta(hours=PROGRESS_HOURS)
-# A backlog (the first refresh after the migration, or after an outage) is folded a day per step.
-STEP = timedelta(days=1)
+# A backlog (the first refresh after the migration or an import, or after an outage) is folded a week
+# per step: each step also rewrites the all-time sketches of every value it touched, so fewer, larger
+# steps cost less in all (figures in docs/benchmark.md); a week of a busy library fits a step's budget.
+STEP = timedelta(days=7)
 # A zone nobody asked for in this long stops being kept.
 IDLE_ZONE_DAYS = 30
 TIME_BUDGET_SECONDS = 240.0
@@ -108,7 +110,7 @@ def refresh(
 
 
 def _backfill_breakdowns(deadline: float) -> bool:
-    """Fold the history kept before migration 0013 into the breakdown roll-ups, a day per transaction;
+    """Fold the history kept before migration 0013 into the breakdown roll-ups, a step per transaction;
     False when out of time (the next refresh carries on)."""
     while True:
         with transaction() as connection:
@@ -119,7 +121,7 @@ def _backfill_breakdowns(deadline: float) -> bool:
                 state.forget_instant(connection, state.BREAKDOWNS_BACKFILL)
                 return True
             end = min(floor_hour(start) + STEP, watermark)
-            breakdowns.fold(connection, floor_hour(start), end, _encode, folded_until=watermark)
+            breakdowns.fold(connection, floor_hour(start), end, folded_until=watermark)
             state.set_instant(connection, state.BREAKDOWNS_BACKFILL, end)
         if time.monotonic() > deadline:
             return False
@@ -151,10 +153,10 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     before = hours.figures_by_scope(connection, changed_from, end)
     if with_progress:
         hours.refresh_progress(connection, changed_from, start)
-    with_new_rows = hours.fold_new(connection, start, end, _encode)
+    with_new_rows = hours.fold_new(connection, start, end)
     live.fold_peaks(connection, start, end)
     referrers.fold_new(connection, start, end)
-    breakdowns.fold(connection, changed_from, end, _encode)
+    breakdowns.fold(connection, changed_from, end)
     audience.fold(connection, changed_from, end)
     after = hours.figures_by_scope(connection, changed_from, end)
     written = 0
@@ -173,12 +175,6 @@ def _first_watermark(connection: Connection, instants: dict[str, datetime], targ
     oldest = raw.oldest(connection)
     candidates = [moment for moment in (instants.get(state.FOLD_FLOOR), oldest) if moment is not None]
     return floor_hour(min(candidates)) if candidates else target
-
-
-def _encode(pairs: Iterable[tuple[int, int]]) -> bytes:
-    sketch = Sketch()
-    sketch.add_registers(pairs)
-    return sketch.encode()
 
 
 def _refresh_days(
@@ -331,10 +327,10 @@ def refold(connection: Connection, instants_of_rows: Iterable[datetime]) -> int:
     touched: set[int] = set()
     for start, end in spans:
         before = hours.figures_by_scope(connection, start, end)
-        touched |= hours.fold_new(connection, start, end, _encode)
+        touched |= hours.fold_new(connection, start, end)
         live.fold_peaks(connection, start, end)
         referrers.fold_new(connection, start, end)
-        breakdowns.fold(connection, start, end, _encode, folded_until=watermark)
+        breakdowns.fold(connection, start, end, folded_until=watermark)
         after = hours.figures_by_scope(connection, start, end)
         for key in before.keys() | after.keys():
             deltas[key] += after.get(key, Figures()) - before.get(key, Figures())

@@ -19,3 +19,28 @@ def test_sql_and_python_hash_a_viewer_alike() -> None:
     with transaction() as connection:
         rows = connection.execute(statement, {"keys": sample}).all()
     assert {row[0]: (row[1], row[2]) for row in rows} == {key: register_of(key) for key in sample}
+
+
+def test_sql_builds_the_sketch_python_builds() -> None:
+    """A fold's sketches are built by PostgreSQL (sparse and dense alike) and merged by Python: byte for byte
+    the sketch Python builds from the same viewers."""
+    from sqlalchemy import text
+
+    from chalicelib.db.engine import transaction
+    from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, Sketch, sketches_sql
+
+    groups = {"one": ["u:1"], "few": [f"u:{n}" for n in range(300)], "many": [f"i:{n:08x}" for n in range(20_000)]}
+    hashed = HASH_SQL.format(key="k")
+    registers = f"""
+        SELECT g AS name, {REGISTER_SQL.format(hash=hashed)} AS register, max({VALUE_SQL.format(hash=hashed)}) AS rank
+        FROM unnest(CAST(:groups AS text[]), CAST(:keys AS text[])) AS u(g, k) GROUP BY 1, 2
+    """
+    params = {
+        "groups": [name for name, keys in groups.items() for _ in keys],
+        "keys": [key for keys in groups.values() for key in keys],
+    }
+    with transaction() as connection:
+        rows = connection.execute(text(sketches_sql(registers, "name")), params)
+        built = {row.name: bytes(row.sketch) for row in rows}
+    assert built == {name: Sketch.of_keys(keys).encode() for name, keys in groups.items()}
+    assert built["many"][0] == 2 and built["few"][0] == 1
