@@ -504,6 +504,7 @@ def bench_analytics(cases: dict[str, dict[str, Any]], samples: int) -> dict[str,
     report = {}
     with quiet_stdout():
         for name, event in cases.items():
+            _forget_admin_hits()  # the admin limit (500 a minute) still counts each request, never refuses one
             _expect_ok(app, event)  # warm
             runs = [timed(partial(_expect_ok, app, event)) for _ in range(samples)]
             report[name] = {
@@ -511,6 +512,15 @@ def bench_analytics(cases: dict[str, dict[str, Any]], samples: int) -> dict[str,
                 "p99_ms": percentile(runs, 0.99) * 1000,
             }
     return report
+
+
+def _forget_admin_hits() -> None:
+    from sqlalchemy import text
+
+    from chalicelib.db.engine import transaction
+
+    with transaction() as connection:
+        connection.execute(text("DELETE FROM rate_limit_counters WHERE bucket = 'admin'"))
 
 
 def sketch_errors(url: str, cases: dict[str, dict[str, Any]]) -> list[tuple[str, int, int, bool]]:

@@ -4,6 +4,7 @@ Every statement here is built from ``chalicelib.domain.metrics`` when first used
 registry of that moment (cached per registry), so a measure or dimension declared there is
 folded, summed, merged with the raw tail and counted without an edit here:
 
+* :func:`refresh_progress` recomputes the measures of older hours and days late heartbeats changed;
 * :func:`fold` recomputes the hours [start, end) and the UTC days they touch from raw views
   (measures by ``Measure.fold``; each value's viewer sketch built by PostgreSQL, as for
   ``analytics_hours``);
@@ -66,26 +67,40 @@ def _folded(alias: str = "vw") -> str:
     return ", ".join(f"{measure.fold.replace('vw.', f'{alias}.')} AS {measure.column}" for measure in metrics.MEASURES)
 
 
+def _assigned(source: str) -> str:
+    return ", ".join(f"{name} = {source}.{name}" for name in _columns())
+
+
+def _changed(target: str, source: str) -> str:
+    columns = _columns()
+    return (
+        f"({', '.join(f'{target}.{name}' for name in columns)}) IS DISTINCT FROM "
+        f"({', '.join(f'{source}.{name}' for name in columns)})"
+    )
+
+
 def _summed(alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in _columns())
 
 
-def _registers(dimensions: Sequence[metrics.Dimension]) -> str:
-    """Each value's viewer registers per UTC day (``scope_id, dimension, day, team, value, register, rank``)."""
+def _registers(dimensions: Sequence[metrics.Dimension], *, by_day: bool = True) -> str:
+    """Each value's viewer registers among the raw views of :start..:end, per UTC day unless ``by_day`` is
+    false (``scope_id, dimension[, day], team, value, register, rank``)."""
     day = _PERIODS["day"]
     hashed = HASH_SQL.format(key=_VIEWER.replace("vw.", "x."))
+    period, day_column = ("v.period, ", "v.period AS day, ") if by_day else ("", "")
     return f"""
       WITH v AS (
         SELECT w.*, {day.replace("vw.", "w.")} AS period, {REGISTER_SQL.format(hash="w.h")} AS register,
                {VALUE_SQL.format(hash="w.h")} AS rank
         FROM (SELECT x.*, {hashed} AS h FROM ({_valued_rows(dimensions)}) AS x) AS w
       )
-      SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period AS day, v.is_team AS team, d.value,
-             v.register, max(v.rank) AS rank
+      SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, {day_column}v.is_team AS team,
+             d.value, v.register, max(v.rank) AS rank
       FROM v CROSS JOIN {_pairs(dimensions, with_all=False)}
-      GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value, v.register),
-                              (d.dimension, v.period, v.is_team, d.value, v.register))
+      GROUP BY GROUPING SETS ((v.video_id, d.dimension, {period}v.is_team, d.value, v.register),
+                              (d.dimension, {period}v.is_team, d.value, v.register))
     """
 
 
@@ -113,14 +128,27 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
     day = _PERIODS["day"]
     raw_in_range = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
     valued = _valued_rows(dimensions)
+    hour_measures = f"""
+      SELECT COALESCE(vw.video_id, 0) AS scope_id, {hour} AS hour, vw.is_team AS team, {_folded()}
+      {raw_in_range}
+      GROUP BY GROUPING SETS ((vw.video_id, {hour}, vw.is_team), ({hour}, vw.is_team))
+    """
+    day_measures = f"""
+      SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period AS day, v.is_team AS team, d.value,
+             {_folded("v")}
+      FROM (SELECT w.*, {day.replace("vw.", "w.")} AS period FROM ({valued}) AS w) AS v
+      CROSS JOIN {_pairs(dimensions, with_all=True)}
+      GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value),
+                              (d.dimension, v.period, v.is_team, d.value))
+    """
     return {
         "delete_hours": text("DELETE FROM analytics_measure_hours WHERE hour >= :start AND hour < :end"),
-        "fold_hours": text(
+        "fold_hours": text(f"INSERT INTO analytics_measure_hours (scope_id, hour, team, {columns}) {hour_measures}"),
+        "progress_hours": text(
             f"""
-            INSERT INTO analytics_measure_hours (scope_id, hour, team, {columns})
-            SELECT COALESCE(vw.video_id, 0), {hour}, vw.is_team, {_folded()}
-            {raw_in_range}
-            GROUP BY GROUPING SETS ((vw.video_id, {hour}, vw.is_team), ({hour}, vw.is_team))
+            UPDATE analytics_measure_hours h SET {_assigned("m")}
+            FROM ({hour_measures}) AS m
+            WHERE h.scope_id = m.scope_id AND h.hour = m.hour AND h.team = m.team AND {_changed("h", "m")}
             """
         ),
         "delete_days": text("DELETE FROM analytics_breakdown_days WHERE day >= :first AND day <= :last"),
@@ -128,17 +156,28 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
             f"""
             INSERT INTO analytics_breakdown_days (scope_id, dimension, day, team, value, {columns}, sketch)
             SELECT m.*, {"s.sketch" if dimensions else "NULL"}
-            FROM (
-              SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, v.period AS day, v.is_team AS team, d.value,
-                     {_folded("v")}
-              FROM (SELECT w.*, {day.replace("vw.", "w.")} AS period FROM ({valued}) AS w) AS v
-              CROSS JOIN {_pairs(dimensions, with_all=True)}
-              GROUP BY GROUPING SETS ((v.video_id, d.dimension, v.period, v.is_team, d.value),
-                                      (d.dimension, v.period, v.is_team, d.value))
-            ) AS m
+            FROM ({day_measures}) AS m
             {_sketches_joined(dimensions)}
             """
         ),
+        "progress_days": text(
+            f"""
+            UPDATE analytics_breakdown_days b SET {_assigned("m")}
+            FROM ({day_measures}) AS m
+            WHERE b.scope_id = m.scope_id AND b.dimension = m.dimension AND b.day = m.day AND b.team = m.team
+              AND b.value = m.value AND b.day >= :first AND b.day <= :last AND {_changed("b", "m")}
+            """
+        ),
+        "new_sketches": text(
+            f"""
+            SELECT s.scope_id, s.dimension, s.team, s.value, s.sketch, t.sketch AS total
+            FROM ({sketches_sql(_registers(dimensions, by_day=False), "scope_id, dimension, team, value")}) AS s
+            LEFT JOIN analytics_breakdown_totals t
+              ON t.scope_id = s.scope_id AND t.dimension = s.dimension AND t.team = s.team AND t.value = s.value
+            """
+        )
+        if dimensions
+        else text("SELECT 0 WHERE false"),
         "day_sums": text(
             f"""
             SELECT value, {_summed()} FROM analytics_breakdown_days
@@ -221,19 +260,27 @@ def fold(connection: Connection, start: datetime, end: datetime, folded_until: d
     days = {"first": first.date(), "last": last, "start": first, "end": days_end}
     connection.execute(_statement("delete_days"), days)
     connection.execute(_statement("fold_days"), days)
-    _merge_totals(connection, first.date(), last)
+    _merge_totals(connection, start, end)
 
 
-TotalKey = tuple[int, str, bool, str]  # scope, dimension, team, value
-_FOLDED_SKETCHES = text(
+def refresh_progress(connection: Connection, start: datetime, end: datetime) -> None:
+    """Bring the measures of the hours [start, end) and of the whole UTC days before ``end``'s up to date.
+
+    Late heartbeats change a view's watch time, completion and QoE, never its viewer or its values:
+    measures are recomputed and only rows that changed are written; sketches and all-time sketches
+    stay as they are. The day holding ``end`` is left to :func:`fold` of the hours after it.
     """
-    SELECT d.scope_id, d.dimension, d.team, d.value, d.sketch, t.sketch AS total
-    FROM analytics_breakdown_days d
-    LEFT JOIN analytics_breakdown_totals t
-      ON t.scope_id = d.scope_id AND t.dimension = d.dimension AND t.team = d.team AND t.value = d.value
-    WHERE d.day >= :first AND d.day <= :last AND d.sketch IS NOT NULL
-    """
-)
+    if end <= start:
+        return
+    connection.execute(_statement("progress_hours"), {"start": start, "end": end})
+    first, days_end = utc_midnight(start), utc_midnight(end)
+    if days_end > first:
+        last = (days_end - _DAY).date()
+        connection.execute(
+            _statement("progress_days"), {"first": first.date(), "last": last, "start": first, "end": days_end}
+        )
+
+
 # The sketches travel as one JSON document (hex): the driver would escape a text array character by character.
 _WRITE_TOTALS = text(
     """
@@ -252,21 +299,20 @@ _TOTAL_SKETCHES = text(
 )
 
 
-def _merge_totals(connection: Connection, first: date, last: date) -> None:
-    """Merge the folded days' sketches into each value's all-time sketch (a viewer twice: no change)."""
-    sketches: dict[TotalKey, Sketch] = {}
-    for row in connection.execute(_FOLDED_SKETCHES, {"first": first, "last": last}):
-        key = (int(row.scope_id), str(row.dimension), bool(row.team), str(row.value))
-        sketch = sketches.get(key)
-        if sketch is None:
-            sketch = sketches[key] = Sketch.decode(row.total)
+def _merge_totals(connection: Connection, start: datetime, end: datetime) -> None:
+    """Merge the viewers of the raw views of [start, end) into each value's all-time sketch (built by
+    PostgreSQL per value, merged here); a sketch they leave as it was is not written again."""
+    rows = []
+    for row in connection.execute(_statement("new_sketches"), {"start": start, "end": end}):
+        before = bytes(row.total) if row.total is not None else None
+        sketch = Sketch.decode(before)
         sketch.merge_blob(row.sketch)
-    if not sketches:
+        merged = sketch.encode()
+        if merged != before:
+            keys = {"scope_id": row.scope_id, "dimension": row.dimension, "team": row.team, "value": row.value}
+            rows.append({**keys, "sketch": merged.hex()})
+    if not rows:
         return
-    rows = [
-        {"scope_id": scope, "dimension": dimension, "team": team, "value": value, "sketch": sketch.encode().hex()}
-        for (scope, dimension, team, value), sketch in sketches.items()
-    ]
     connection.execute(_WRITE_TOTALS, {"rows": json.dumps(rows)})
 
 

@@ -156,7 +156,8 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     with_new_rows = hours.fold_new(connection, start, end)
     live.fold_peaks(connection, start, end)
     referrers.fold_new(connection, start, end)
-    breakdowns.fold(connection, changed_from, end)
+    breakdowns.refresh_progress(connection, changed_from, start)
+    breakdowns.fold(connection, start, end)
     audience.fold(connection, changed_from, end)
     after = hours.figures_by_scope(connection, changed_from, end)
     written = 0
