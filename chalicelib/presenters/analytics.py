@@ -90,20 +90,30 @@ def reported(freshness: Freshness, definitions: dict[str, str], include_team: bo
 
 
 def video_report(report: VideoReport, include_team: bool) -> schema.VideoAnalytics:
-    points = [point(item) for item in report.series.points]
-    hourly = report.freshness.interval == "hour"
     return schema.VideoAnalytics.model_validate(
         {
+            **_report(report, include_team),
             "video_id": report.video_id,
-            **totals(report.series.figures, report.series.viewers),
-            **reported(report.freshness, report.definitions, include_team),
-            "event_counts": report.series.figures.event_counts(),
-            "views_by_day": [] if hourly else points,
-            "views_by_hour": points if hourly else [],
             "top_referrers": [{"referer": referer, "views": views} for referer, views in report.referrers],
-            "qoe": qoe(report.qoe, report.series.points, hourly),
         }
     )
+
+
+def library_report(report: VideoReport, include_team: bool) -> schema.LibraryAnalytics:
+    return schema.LibraryAnalytics.model_validate(_report(report, include_team))
+
+
+def _report(report: VideoReport, include_team: bool) -> dict[str, object]:
+    points = [point(item) for item in report.series.points]
+    hourly = report.freshness.interval == "hour"
+    return {
+        **totals(report.series.figures, report.series.viewers),
+        **reported(report.freshness, report.definitions, include_team),
+        "event_counts": report.series.figures.event_counts(),
+        "views_by_day": [] if hourly else points,
+        "views_by_hour": points if hourly else [],
+        "qoe": qoe(report.qoe, report.series.points, hourly),
+    }
 
 
 def overview(result: Overview, include_team: bool) -> schema.Overview:

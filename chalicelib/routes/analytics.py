@@ -98,6 +98,21 @@ def overview(ctx: RequestContext) -> schema.Overview:
 
 @api_route(
     bp,
+    "/videos/analytics/report",
+    summary="The library's analytics over a range",
+    auth="admin",
+    query=schema.RangeQuery,
+    response=schema.LibraryAnalytics,
+)
+def library_analytics(ctx: RequestContext) -> schema.LibraryAnalytics:
+    """Every video's views together, as a video's report: by day, or by hour with concurrent viewers."""
+    params: schema.RangeQuery = ctx.params
+    window = reports.Window(params.start_date, params.end_date, params.tz, params.interval, params.include_team)
+    return present.library_report(reports.library_report(window), params.include_team)
+
+
+@api_route(
+    bp,
     "/videos/{video_id}/analytics/live",
     summary="A video's live viewers",
     auth="admin",

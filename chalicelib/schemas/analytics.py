@@ -199,13 +199,16 @@ class RangeReported(Reported):
     include_team: bool
 
 
-class VideoAnalytics(Totals, RangeReported):
-    video_id: int
+class LibraryAnalytics(Totals, RangeReported):
     event_counts: EventCounts  # type: ignore[valid-type]
     views_by_day: list[DayPoint] = Field(description="One point per local day (empty when interval=hour).")
     views_by_hour: list[HourPoint] = Field(description="One point per local hour (empty when interval=day).")
-    top_referrers: list[Referrer]
     qoe: Qoe
+
+
+class VideoAnalytics(LibraryAnalytics):
+    video_id: int
+    top_referrers: list[Referrer]
 
 
 class RegisteredViewer(Answer):

@@ -78,6 +78,8 @@ def test_the_dashboard_signs_in_and_shows_the_library_and_a_video(
         assert scale(page, "retention-chart", "y") == [0, 100]  # from 0 %, not from the smallest share
         assert scale(page, "retention-chart", "x") == [0, 100]
         assert page.evaluate("dashboardCharts['retention-chart'].axes[0].label") == "position in the video (%)"
+        # The library's busiest minute of each of the last 24 hours: the view an hour ago is one.
+        assert page.evaluate("Math.max(...dashboardCharts['library-concurrent-chart'].data[1])") == 1
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
         draws_one_day_as_one_day(page, tmp_path)

@@ -97,24 +97,37 @@ class Top:
 
 def video_report(video_id: int, window: Window) -> VideoReport:
     """A video's figures over ``window``: totals, events, a gap-free series and its top referrers."""
+    return _report(video_id, window)
+
+
+def library_report(window: Window) -> VideoReport:
+    """The library's figures over ``window``, as a video's (by hour: its concurrent viewers hour by hour);
+    no referrers (the library's are a breakdown, ``by=referrerHost``)."""
+    return _report(raw.LIBRARY, window)
+
+
+def _report(scope: int, window: Window) -> VideoReport:
     zone_name, zone = resolve(window.tz, "tz")
     with snapshot() as connection:
-        if not catalog.exists(connection, video_id):
+        if scope != raw.LIBRARY and not catalog.exists(connection, scope):
             raise errors.NotFound("Video not found")
-        frame, kept_zones = frame_for(connection, video_id, window)
+        frame, kept_zones = frame_for(connection, scope, window)
         first = first_view(connection, frame)
         spans = report_spans(window, zone, first)
         materialized = _materialized(kept_zones, zone_name, window.interval)
         covers_all = first is None or (spans[0].start <= first and spans[-1].end > datetime.now(UTC))
         result = series(connection, frame, spans, zone=zone_name if materialized else None, covers_all=covers_all)
-        top = referrers.top(
-            connection, video_id, spans[0].start, spans[-1].end, frame.teams, TOP_REFERRERS, dict(result.tail_referrers)
+        tail = dict(result.tail_referrers)
+        top = (
+            referrers.top(connection, scope, spans[0].start, spans[-1].end, frame.teams, TOP_REFERRERS, tail)
+            if scope != raw.LIBRARY
+            else []
         )
         quality = qoe.series(connection, frame, spans)
     _remember_zone(zone_name, kept_zones, window.interval)
     freshness = Freshness(_as_of(frame), zone_name, window.interval)
     return VideoReport(
-        video_id,
+        scope,
         result,
         top,
         quality,

@@ -171,6 +171,7 @@
       state.features = {
         breakdowns: paths.some((path) => path.endsWith("/videos/analytics/breakdown")),
         videoBreakdowns: paths.some((path) => path.endsWith("/analytics/breakdown") && path.includes("{")),
+        libraryHours: paths.some((path) => path.endsWith("/videos/analytics/report")),
       };
     }
     return state.features;
@@ -325,6 +326,7 @@
     qoeFigures("library-qoe", overview);
     dayChart("library-chart", overview.viewsByDay);
     $("as-of").textContent = "as of " + when(overview.asOf) + " " + zone();
+    await loadLibraryHours();
     const top = await api("videos/analytics/top?" + withTeam(new URLSearchParams({ limit: "10" }), false));
     fill("top", top.videos, (row, video) => {
       videoLink(row, video.id, video.title);
@@ -334,6 +336,28 @@
       cell(row, percent(video.completionRate), "number", video.completionRate);
     });
     return top.videos;
+  }
+
+  // The library's busiest minute of each of the last 24 hours (an API without the library report: none).
+  async function loadLibraryHours() {
+    const offered = await features();
+    show("library-concurrent", offered.libraryHours);
+    if (!offered.libraryHours) return;
+    const hours = await api("videos/analytics/report?" + withTeam(new URLSearchParams({
+      startDate: addDays(todayIn(zone()), -1), endDate: todayIn(zone()), interval: "hour" }), true));
+    concurrentChart("library-concurrent-chart", hours.viewsByHour);
+  }
+
+  function concurrentChart(id, points) {
+    const since = Date.now() / 1000 - DAY_SECONDS;
+    const recent = points.filter((point) => Date.parse(point.hour) / 1000 >= since - 3600);
+    chart(
+      id,
+      { label: "concurrent viewers", time: true, stepped: true, step: 3600, yValues: integers, yIncrs: COUNT_INCRS,
+        xRange: [since, Date.now() / 1000], xLabel: "hour (" + zone() + ")", yLabel: "viewers" },
+      recent.map((point) => Date.parse(point.hour) / 1000),
+      recent.map((point) => point.peakConcurrentViewers)
+    );
   }
 
   async function loadLive() {
@@ -455,15 +479,7 @@
       retention.points.map((point) => point.percent),
       retention.points.map((point) => Math.round(point.ratio * 1000) / 10)
     );
-    const since = Date.now() / 1000 - DAY_SECONDS;
-    const recent = hours.viewsByHour.filter((point) => Date.parse(point.hour) / 1000 >= since - 3600);
-    chart(
-      "concurrent-chart",
-      { label: "concurrent viewers", time: true, stepped: true, step: 3600, yValues: integers, yIncrs: COUNT_INCRS,
-        xRange: [since, Date.now() / 1000], xLabel: "hour (" + zone() + ")", yLabel: "viewers" },
-      recent.map((point) => Date.parse(point.hour) / 1000),
-      recent.map((point) => point.peakConcurrentViewers)
-    );
+    concurrentChart("concurrent-chart", hours.viewsByHour);
     fill("referrers", report.topReferrers, (row, referrer) => {
       cell(row, referrer.referer);
       cell(row, count(referrer.views), "number", referrer.views);

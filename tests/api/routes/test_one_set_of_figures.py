@@ -186,3 +186,34 @@ def test_the_list_reads_the_figures_of_a_page_in_one_statement(
         event.remove(engine, "before_cursor_execute", record)
     assert sorted(video["uniqueViewers"] for video in page["videos"]) == [1, 2, 3, 4, 5]
     assert sum("analytics_totals" in statement for statement in statements) == 1
+
+
+def test_the_library_report_is_every_video_together_hour_by_hour(
+    client: Any, admin_headers: dict[str, str], video: dict[str, Any], create_video: Any
+) -> None:
+    """Two viewers of two videos in the same minute: the library's hour has both, and its busiest minute
+    two concurrent viewers, from raw rows and from the roll-ups alike."""
+    other = create_video(published=True, duration=100)
+    at = (datetime.now(UTC) - timedelta(hours=2)).replace(minute=10, second=0, microsecond=0)
+    add_view(video["id"], watch=30, ip="a" * 64, at=at)
+    add_view(other["id"], watch=50, ip="b" * 64, at=at + timedelta(seconds=5))
+    add_view(other["id"], watch=5, ip="c" * 64, at=at - timedelta(days=1))
+
+    def hour_of_both(body: dict[str, Any]) -> dict[str, Any]:
+        [point] = [
+            point for point in body["viewsByHour"] if datetime.fromisoformat(point["hour"]) == at.replace(minute=0)
+        ]
+        return point
+
+    answers = []
+    for _ in ("raw", "folded"):
+        body = report(client, admin_headers, "/api/videos/analytics/report", interval="hour", tz="UTC")
+        point = hour_of_both(body)
+        assert (point["views"], point["uniqueViewers"], point["peakConcurrentViewers"]) == (2, 2, 2)
+        assert (body["totalViews"], body["totalWatchTimeSeconds"]) == (3, 85)
+        assert "videoId" not in body and "topReferrers" not in body
+        answers.append(point)
+        refresh()
+    assert answers[0] == answers[1]
+    by_day = report(client, admin_headers, "/api/videos/analytics/report", tz="UTC")
+    assert sum(point["views"] for point in by_day["viewsByDay"]) == 3 and by_day["viewsByHour"] == []
