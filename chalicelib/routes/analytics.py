@@ -25,8 +25,7 @@ bp = Blueprint(__name__)
 def video_analytics(ctx: RequestContext, video_id: int) -> schema.VideoAnalytics:
     """Totals, event counts, a gap-free series of local days (or hours) and the top referrers."""
     params: schema.RangeQuery = ctx.params
-    window = reports.Window(params.start_date, params.end_date, params.tz, params.interval, params.include_team)
-    return present.video_report(reports.video_report(video_id, window), params.include_team)
+    return present.video_report(reports.video_report(video_id, _window(params)), params.include_team)
 
 
 @api_route(
@@ -107,8 +106,11 @@ def overview(ctx: RequestContext) -> schema.Overview:
 def library_analytics(ctx: RequestContext) -> schema.LibraryAnalytics:
     """Every video's views together, as a video's report: by day, or by hour with concurrent viewers."""
     params: schema.RangeQuery = ctx.params
-    window = reports.Window(params.start_date, params.end_date, params.tz, params.interval, params.include_team)
-    return present.library_report(reports.library_report(window), params.include_team)
+    return present.library_report(reports.library_report(_window(params)), params.include_team)
+
+
+def _window(params: schema.RangeQuery) -> reports.Window:
+    return reports.Window(params.start_date, params.end_date, params.tz, params.interval, params.include_team)
 
 
 @api_route(
