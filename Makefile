@@ -57,9 +57,10 @@ reset: stop
 check: lint typecheck
 	$(PY) -m pytest tests/unit -q -p no:xdist
 
-# Every tier (unit, db, api, integration) in one run; see docs/testing.md.
+# Every tier (unit, db, api, integration) in one run; see docs/testing.md. Files start in the order
+# tests/conftest.py gives them (the longest first), not xdist's (the most tests first).
 test: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(CHECKOV_VENV)/.installed assets
-	DATABASE_URL=$(DB_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	DATABASE_URL=$(DB_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
