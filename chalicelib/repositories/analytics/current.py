@@ -107,15 +107,20 @@ _FIGURES = text(
            ) WHEN d.mixed AND d.cheap THEN (
              SELECT count(DISTINCT {_VIEWER}) FROM {COUNTED_VIEWS} vw WHERE vw.video_id = d.video_id AND vw.{_TEAMS}
            ) END AS recounted,
-           CASE WHEN d.mixed AND NOT d.cheap THEN (
-             SELECT array_agg(t.sketch) FROM analytics_totals t
-             WHERE t.scope_id = d.video_id AND {_TOTAL_TEAMS} AND t.views > 0 AND t.sketch IS NOT NULL
-           ) END AS sketches,
+           s.sketches, s.lengths,
            CASE WHEN d.mixed AND NOT d.cheap THEN (
              SELECT array_agg(DISTINCT {_VIEWER}) FROM {COUNTED_VIEWS} vw
              WHERE vw.video_id = d.video_id AND vw.created_at >= d.folded_until AND vw.{_TEAMS}
            ) END AS tail_keys
     FROM decided d
+    -- The sketches as one bytea and their lengths: the driver parses a bytea[] character by character
+    -- (90 ms for ten 16 KB sketches), a bytea at C speed.
+    LEFT JOIN LATERAL (
+      SELECT string_agg(t.sketch, ''::bytea) AS sketches, array_agg(length(t.sketch)) AS lengths
+      FROM analytics_totals t
+      WHERE d.mixed AND NOT d.cheap AND t.scope_id = d.video_id AND {_TOTAL_TEAMS} AND t.views > 0
+        AND t.sketch IS NOT NULL
+    ) s ON true
     """
 )
 
@@ -159,8 +164,17 @@ def figures_of_videos(
             int(row.tail_views),
             int(row.tail_viewers),
             None if row.recounted is None else int(row.recounted),
-            [bytes(blob) for blob in row.sketches or []],
+            _split(row.sketches, row.lengths),
             [str(key) for key in row.tail_keys or []],
         )
         for row in connection.execute(_FIGURES, params)
     ]
+
+
+def _split(joined: bytes | None, lengths: list[int] | None) -> list[bytes]:
+    """The sketches ``string_agg`` joined, cut back at their lengths."""
+    blobs, offset = [], 0
+    for length in lengths or []:
+        blobs.append(bytes(joined[offset : offset + length]) if joined else b"")
+        offset += length
+    return blobs
