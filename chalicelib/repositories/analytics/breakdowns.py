@@ -40,8 +40,7 @@ _TEAMS = "vw.is_team = ANY(CAST(:teams AS boolean[]))"
 _PERIODS = {"hour": "date_trunc('hour', vw.created_at, 'UTC')", "day": "CAST(vw.created_at AT TIME ZONE 'UTC' AS date)"}
 # A scope's raw views in :start..:end; the library's are every video's.
 _SCOPE = "(:scope = 0 OR vw.video_id = :scope)"
-
-Key = tuple[int, str, date, bool, str]  # scope, dimension, day, team, value
+_RAW_IN_RANGE = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
 
 
 def _columns() -> list[str]:
@@ -115,8 +114,7 @@ def _sketches_joined(dimensions: Sequence[metrics.Dimension]) -> str:
 
 def _valued_rows(dimensions: Sequence[metrics.Dimension]) -> str:
     """The counted raw views of :start..:end with each dimension's value (``d0, d1, ...``)."""
-    raw_in_range = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
-    return f"SELECT vw.*, {_valued(dimensions)} {raw_in_range}" if dimensions else f"SELECT vw.* {raw_in_range}"
+    return f"SELECT vw.*, {_valued(dimensions)} {_RAW_IN_RANGE}" if dimensions else f"SELECT vw.* {_RAW_IN_RANGE}"
 
 
 @cache
@@ -126,11 +124,10 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
     columns = ", ".join(_columns())
     hour = _PERIODS["hour"]
     day = _PERIODS["day"]
-    raw_in_range = f"FROM {COUNTED_VIEWS} vw WHERE vw.created_at >= :start AND vw.created_at < :end"
     valued = _valued_rows(dimensions)
     hour_measures = f"""
       SELECT COALESCE(vw.video_id, 0) AS scope_id, {hour} AS hour, vw.is_team AS team, {_folded()}
-      {raw_in_range}
+      {_RAW_IN_RANGE}
       GROUP BY GROUPING SETS ((vw.video_id, {hour}, vw.is_team), ({hour}, vw.is_team))
     """
     day_measures = f"""
@@ -221,7 +218,7 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
         ),
         "raw_hour_sums": text(
             f"""
-            SELECT {hour} AS hour, {_folded()} {raw_in_range} AND {_TEAMS} AND {_SCOPE}
+            SELECT {hour} AS hour, {_folded()} {_RAW_IN_RANGE} AND {_TEAMS} AND {_SCOPE}
             GROUP BY 1
             """
         ),

@@ -117,12 +117,10 @@ def _report(scope: int, window: Window) -> VideoReport:
         materialized = _materialized(kept_zones, zone_name, window.interval)
         covers_all = first is None or (spans[0].start <= first and spans[-1].end > datetime.now(UTC))
         result = series(connection, frame, spans, zone=zone_name if materialized else None, covers_all=covers_all)
-        tail = dict(result.tail_referrers)
-        top = (
-            referrers.top(connection, scope, spans[0].start, spans[-1].end, frame.teams, TOP_REFERRERS, tail)
-            if scope != raw.LIBRARY
-            else []
-        )
+        top = []
+        if scope != raw.LIBRARY:  # the library's referrers are its referrerHost breakdown
+            tail = dict(result.tail_referrers)
+            top = referrers.top(connection, scope, spans[0].start, spans[-1].end, frame.teams, TOP_REFERRERS, tail)
         quality = qoe.series(connection, frame, spans)
     _remember_zone(zone_name, kept_zones, window.interval)
     freshness = Freshness(_as_of(frame), zone_name, window.interval)
