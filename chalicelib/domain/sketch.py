@@ -6,9 +6,12 @@ register-wise maximum of theirs, so a range of days costs one merge per day howe
 many views it holds.
 
 * Precision 14: 16,384 one-byte registers, a standard error of 1.04/√16384 ≈ 0.81%
-  (an estimate is within 2% of the truth about 98.7% of the time). Up to about
-  57,000 viewers linear counting over the empty registers is used instead, which is
-  unbiased there and nearly exact for small sets.
+  (an estimate is within 2% of the truth about 98.7% of the time).
+* Estimated with Ertl's improved estimator ("New cardinality estimation algorithms for
+  HyperLogLog sketches", 2017; Redis uses it too), from the histogram of register values:
+  unbiased from one viewer to billions, with no switch between estimators. Linear
+  counting, which it replaces below ~57,000 viewers, was 1.2% off (rms) and up to 3.8%
+  just below that switch (measured: docs/analytics.md).
 * A viewer's 64-bit hash is the first 16 hex digits of ``md5(key)``, where ``key`` is
   ``u:<user id>``, else ``i:<ip hmac>``, else ``v:<view id>`` (each anonymous view its
   own viewer). PostgreSQL computes the same hash when it folds raw rows
@@ -42,11 +45,7 @@ MAX_VALUE = VALUE_BITS + 1
 STANDARD_ERROR = 1.04 / math.sqrt(REGISTERS)
 SPARSE, DENSE = 1, 2
 _SPARSE_LIMIT = 1024  # registers in use beyond which a sketch is kept and stored dense
-_ALPHA = 0.7213 / (1 + 1.079 / REGISTERS)
-# Below this, linear counting is the better estimator: the raw HyperLogLog estimate is biased
-# high up to about 3 m (+7% at 1.8 m, +3% at 2.4 m, measured), linear counting unbiased to ~3.5 m.
-_LINEAR_COUNTING_LIMIT = int(3.5 * REGISTERS)
-_INVERSE_POWERS = [2.0**-value for value in range(MAX_VALUE + 1)]
+_ALPHA_INFINITY = 1 / (2 * math.log(2))
 _HIGH_BITS = int.from_bytes(b"\x80" * REGISTERS, "little")
 _ALL_BITS = int.from_bytes(b"\xff" * REGISTERS, "little")
 
@@ -168,18 +167,17 @@ class Sketch:
         return bytes(registers)
 
     def estimate(self) -> int:
-        """Distinct viewers: linear counting while registers are empty enough, else the HyperLogLog estimate."""
+        """Distinct viewers: Ertl's improved estimator over the histogram of register values."""
+        histogram = [0] * (MAX_VALUE + 1)
         registers = self._dense
-        empty = registers.count(0) if registers is not None else REGISTERS - len(self._sparse)
-        if empty:
-            linear = REGISTERS * math.log(REGISTERS / empty)
-            if linear <= _LINEAR_COUNTING_LIMIT:
-                return round(linear)
         if registers is not None:  # counted per distinct value: 16,384 bytes in C, not in Python
-            harmonic = empty + sum(registers.count(value) * _INVERSE_POWERS[value] for value in set(registers) if value)
+            for value in set(registers):
+                histogram[value] = registers.count(value)
         else:
-            harmonic = empty + sum(_INVERSE_POWERS[value] for value in self._sparse.values())
-        return round(_ALPHA * REGISTERS * REGISTERS / harmonic)
+            for value in self._sparse.values():
+                histogram[value] += 1
+            histogram[0] = REGISTERS - len(self._sparse)
+        return round(_ertl_estimate(histogram))
 
     def _merge_dense(self, registers: bytes | memoryview) -> None:
         if self._dense is None:
@@ -198,6 +196,44 @@ def union(blobs: Iterable[bytes | None]) -> Sketch:
     for blob in blobs:
         sketch.merge_blob(blob)
     return sketch
+
+
+def _ertl_estimate(histogram: list[int]) -> float:
+    """Algorithm 6 of Ertl (2017): ``histogram[k]`` registers hold the value ``k`` (0..MAX_VALUE)."""
+    m = REGISTERS
+    if histogram[0] == m:
+        return 0.0
+    z = m * _tau(1 - histogram[MAX_VALUE] / m)
+    for value in range(VALUE_BITS, 0, -1):
+        z = 0.5 * (z + histogram[value])
+    z += m * _sigma(histogram[0] / m)
+    return _ALPHA_INFINITY * m * m / z
+
+
+def _sigma(x: float) -> float:
+    """sigma(x) = x + Σ_{k≥1} x^(2^k) 2^(k-1): the empty registers' share, summed until it stops changing."""
+    if x == 1.0:
+        return math.inf
+    weight, total = 1.0, x
+    while True:
+        x *= x
+        previous, total = total, total + x * weight
+        weight += weight
+        if total == previous:
+            return total
+
+
+def _tau(x: float) -> float:
+    """tau(x) = (1 - x - Σ_{k≥1} (1 - x^(2^-k))² 2^-k) / 3: the saturated registers' share."""
+    if x in (0.0, 1.0):
+        return 0.0
+    weight, total = 1.0, 1 - x
+    while True:
+        x = math.sqrt(x)
+        weight *= 0.5
+        previous, total = total, total - (1 - x) ** 2 * weight
+        if total == previous:
+            return total / 3
 
 
 def _sparse_pairs(blob: bytes) -> Iterable[tuple[int, int]]:
