@@ -265,6 +265,8 @@ class AnalyticsHour(_Figures, Base):
     """One UTC hour of one scope (a video, or 0 for the library), team views apart."""
 
     __tablename__ = "analytics_hours"
+    # The refresh reads and rewrites hours by time for every scope at once (migration 0016).
+    __table_args__ = (Index("analytics_hours_hour_idx", "hour"),)
 
     scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hour: Mapped[datetime] = mapped_column(TIMESTAMPTZ, primary_key=True)
@@ -282,8 +284,10 @@ class AnalyticsDay(_Figures, Base):
     team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     viewers_exact: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
-    # Index-only reads of a scope's days without their sketches (migration 0007).
+    # Index-only reads of a scope's days without their sketches (migration 0007); a zone's day
+    # rewritten for every scope at once (0016).
     __table_args__ = (
+        Index("analytics_days_zone_day_idx", "zone", "day"),
         Index(
             "analytics_days_figures_idx",
             "scope_id",
@@ -310,6 +314,7 @@ class AnalyticsReferrer(Base):
     """Views per referrer per video per UTC hour (scheme, host and path only)."""
 
     __tablename__ = "analytics_referrers"
+    __table_args__ = (Index("analytics_referrers_hour_idx", "hour"),)  # refolded by hour (migration 0016)
 
     video_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hour: Mapped[datetime] = mapped_column(TIMESTAMPTZ, primary_key=True)
@@ -322,8 +327,10 @@ class AnalyticsReferrerDay(Base):
     """Views per referrer per video per UTC day, summed from the hours (reports read whole days here)."""
 
     __tablename__ = "analytics_referrer_days"
-    # Index-only reads of a video's referrers over a range of days (migration 0007).
+    # Index-only reads of a video's referrers over a range of days (migration 0007); days rewritten for
+    # every video at once (0016).
     __table_args__ = (
+        Index("analytics_referrer_days_day_idx", "day"),
         Index(
             "analytics_referrer_days_video_team_day_idx",
             "video_id",
