@@ -86,11 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"module database: {args.views:,} views, {args.events:,} events over {args.days} days, built in "
               f"{built:.1f} s", flush=True)  # fmt: skip
         os.environ["DATABASE_URL"] = target
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         from chalicelib.config import get_settings
         from chalicelib.services.importing.run import Options, run_import
-        from scripts.import_module import RichProgress
+        from scripts.import_module import RichProgress, batch_environment
 
+        batch_environment()
         get_settings.cache_clear()
         started = time.monotonic()
         summary = run_import(Options(source_url=source), RichProgress())

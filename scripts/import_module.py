@@ -78,8 +78,15 @@ def source_url() -> str:
     raise SystemExit(f"SOURCE_DATABASE_URL is not set\n{USAGE}")
 
 
-def main() -> int:
+def batch_environment() -> None:
+    """An import is a batch job, like the refresh: quiet logs and the refresh's statement timeout."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the ingest's per-video log lines: the bar says it
+    # A fold step's statements over a week of a 10M library take longer than a request's 10 s.
+    os.environ.setdefault("DATABASE_TIMEOUT_SECONDS", "840")
+
+
+def main() -> int:
+    batch_environment()
     configure_environment()
     from chalicelib.adapters.legacy_module import SourceError
     from chalicelib.domain.errors import DomainError

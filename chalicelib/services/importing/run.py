@@ -22,6 +22,7 @@ this database and says what a run would do, writing nothing anywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,8 +47,8 @@ VIEW_COLUMNS = (
     "referer",
 )
 EVENT_COLUMNS = ("id", "video_id", "view_id", "event_type", "timestamp", "created_at")
-VIEWS_PER_CHUNK = 250_000
-EVENTS_PER_CHUNK = 1_000_000
+VIEWS_PER_CHUNK = 100_000
+EVENTS_PER_CHUNK = 250_000
 VIDEOS_PER_TRANSACTION = 200
 # import_ids kinds and states
 VIDEO, SCHEDULE = "video", "schedule"
@@ -263,17 +264,24 @@ class _Importer:
             return
         self.prepare_copy(step, table, point, pending)
         self.progress.begin(step, pending.count, step)
-        position = point.position
-        while position < pending.last:
-            high = min(position + chunk, pending.last)
-            data = self.source.copy_out(select(position, high, point.detail["blocks"]))
-            if rewrite is not None:
-                data = rewrite(data)
-            with transaction() as connection:
-                imports.copy_rows(connection, table, columns, data)
-                point.position = position = high
-                imports.save_checkpoint(connection, self.key, step, point)
-            self.progress.advance(data.count(b"\n"))
+        bounds = [(low, min(low + chunk, pending.last)) for low in range(point.position, pending.last, chunk)]
+
+        def read(low: int, high: int) -> bytes:
+            data = self.source.copy_out(select(low, high, point.detail["blocks"]))
+            return rewrite(data) if rewrite is not None else data
+
+        # The source's next chunk is read while this one is written: the two servers' work (and the
+        # referrer rewrite) overlap instead of taking turns.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{step}") as reader:
+            ahead: Future[bytes] | None = None
+            for index, (low, high) in enumerate(bounds):
+                data = ahead.result() if ahead is not None else read(low, high)
+                ahead = reader.submit(read, *bounds[index + 1]) if index + 1 < len(bounds) else None
+                with transaction() as connection:
+                    imports.copy_rows(connection, table, columns, data)
+                    point.position = high
+                    imports.save_checkpoint(connection, self.key, step, point)
+                self.progress.advance(data.count(b"\n"))
         self.progress.end()
 
     def prepare_copy(self, step: str, table: str, point: imports.Checkpoint, pending: IdRange) -> None:
