@@ -117,6 +117,20 @@ def _valued_rows(dimensions: Sequence[metrics.Dimension]) -> str:
     return f"SELECT vw.*, {_valued(dimensions)} {_RAW_IN_RANGE}" if dimensions else f"SELECT vw.* {_RAW_IN_RANGE}"
 
 
+def _new_sketches(dimensions: Sequence[metrics.Dimension], table: str, condition: str) -> TextClause:
+    """Each value's sketch of the raw views of :start..:end beside its stored one in ``table`` (as ``total``)."""
+    if not dimensions:
+        return text("SELECT 0 WHERE false")
+    return text(
+        f"""
+        SELECT s.scope_id, s.dimension, s.team, s.value, s.sketch, t.sketch AS total
+        FROM ({sketches_sql(_registers(dimensions, by_day=False), "scope_id, dimension, team, value")}) AS s
+        LEFT JOIN {table} t
+          ON t.scope_id = s.scope_id AND t.dimension = s.dimension AND t.team = s.team AND t.value = s.value {condition}
+        """
+    )
+
+
 @cache
 def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimension, ...]]) -> dict[str, TextClause]:
     """Every statement for this registry (``metrics.MEASURES``, ``metrics.DIMENSIONS``)."""
@@ -165,16 +179,16 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
               AND b.value = m.value AND b.day >= :first AND b.day <= :last AND {_changed("b", "m")}
             """
         ),
-        "new_sketches": text(
+        "upsert_day_measures": text(
             f"""
-            SELECT s.scope_id, s.dimension, s.team, s.value, s.sketch, t.sketch AS total
-            FROM ({sketches_sql(_registers(dimensions, by_day=False), "scope_id, dimension, team, value")}) AS s
-            LEFT JOIN analytics_breakdown_totals t
-              ON t.scope_id = s.scope_id AND t.dimension = s.dimension AND t.team = s.team AND t.value = s.value
+            INSERT INTO analytics_breakdown_days AS b (scope_id, dimension, day, team, value, {columns})
+            SELECT m.* FROM ({day_measures}) AS m
+            ON CONFLICT (scope_id, dimension, day, team, value) DO UPDATE SET {_assigned("EXCLUDED")}
+            WHERE {_changed("b", "EXCLUDED")}
             """
-        )
-        if dimensions
-        else text("SELECT 0 WHERE false"),
+        ),
+        "new_sketches": _new_sketches(dimensions, "analytics_breakdown_totals", ""),
+        "new_day_sketches": _new_sketches(dimensions, "analytics_breakdown_days", "AND t.day = :day"),
         "day_sums": text(
             f"""
             SELECT value, {_summed()} FROM analytics_breakdown_days
@@ -242,22 +256,48 @@ def utc_midnight(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def fold(connection: Connection, start: datetime, end: datetime, folded_until: datetime | None = None) -> None:
+def fold(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    folded_until: datetime | None = None,
+    *,
+    day_so_far_folded: bool = False,
+) -> None:
     """Recompute the hours [start, end) (``start`` on the hour) and the UTC days holding them.
 
     A day holds its raw views up to ``folded_until`` (the watermark once this step is done; ``end`` when
     not given), so a day is always whole up to the watermark, whichever hours of it are refolded. Each
     value's day sketch is built by PostgreSQL; the all-time sketches merge the refolded days' ones.
+
+    ``day_so_far_folded`` (a steady refresh: its day's views before ``start`` are in the day rows):
+    ``start``'s day keeps its sketches and merges only the viewers of [start, end) into them, so a
+    refresh each minute does not hash and rebuild the whole day's viewers again; its measures are
+    still recomputed over the day (late heartbeats change them). Without it (a backlog, an erasure's
+    refold), every day is rebuilt from raw views, which also forgets erased viewers.
     """
     connection.execute(_statement("delete_hours"), {"start": start, "end": end})
     connection.execute(_statement("fold_hours"), {"start": start, "end": end})
     first = utc_midnight(start)
     days_end = min(utc_midnight(end - _INSTANT) + _DAY, folded_until or end)
-    last = (days_end - _INSTANT).astimezone(UTC).date()
-    days = {"first": first.date(), "last": last, "start": first, "end": days_end}
-    connection.execute(_statement("delete_days"), days)
-    connection.execute(_statement("fold_days"), days)
+    if day_so_far_folded and first < start:
+        _fold_into_day(connection, first, start, min(end, first + _DAY), min(days_end, first + _DAY))
+        first += _DAY
+    if first < days_end:
+        last = (days_end - _INSTANT).astimezone(UTC).date()
+        days = {"first": first.date(), "last": last, "start": first, "end": days_end}
+        connection.execute(_statement("delete_days"), days)
+        connection.execute(_statement("fold_days"), days)
     _merge_totals(connection, start, end)
+
+
+def _fold_into_day(connection: Connection, day: datetime, start: datetime, end: datetime, day_end: datetime) -> None:
+    """The day ``day`` (UTC midnight): measures over its raw views up to ``day_end``, the viewers of [start, end)
+    merged into its sketches."""
+    measured = {"first": day.date(), "last": day.date(), "start": day, "end": day_end}
+    connection.execute(_statement("upsert_day_measures"), measured)
+    new_rows: dict[str, object] = {"start": start, "end": end, "day": day.date()}
+    _merge_sketches(connection, "new_day_sketches", _WRITE_DAY_SKETCHES, new_rows)
 
 
 def refresh_progress(connection: Connection, start: datetime, end: datetime) -> None:
@@ -296,11 +336,27 @@ _TOTAL_SKETCHES = text(
 )
 
 
+_WRITE_DAY_SKETCHES = text(
+    """
+    UPDATE analytics_breakdown_days b SET sketch = decode(r.sketch, 'hex')
+    FROM json_to_recordset(CAST(:rows AS json))
+      AS r(scope_id int, dimension text, team boolean, value text, sketch text)
+    WHERE b.scope_id = r.scope_id AND b.dimension = r.dimension AND b.day = CAST(:day AS date) AND b.team = r.team
+      AND b.value = r.value
+    """
+)
+
+
 def _merge_totals(connection: Connection, start: datetime, end: datetime) -> None:
-    """Merge the viewers of the raw views of [start, end) into each value's all-time sketch (built by
-    PostgreSQL per value, merged here); a sketch they leave as it was is not written again."""
+    """Merge the viewers of the raw views of [start, end) into each value's all-time sketch."""
+    _merge_sketches(connection, "new_sketches", _WRITE_TOTALS, {"start": start, "end": end})
+
+
+def _merge_sketches(connection: Connection, statement: str, write: TextClause, params: dict[str, object]) -> None:
+    """Each value's sketch of the raw views of :start..:end (built by PostgreSQL) merged here into its stored
+    one; a sketch they leave as it was is not written again."""
     rows = []
-    for row in connection.execute(_statement("new_sketches"), {"start": start, "end": end}):
+    for row in connection.execute(_statement(statement), params):
         before = bytes(row.total) if row.total is not None else None
         sketch = Sketch.decode(before)
         sketch.merge_blob(row.sketch)
@@ -310,7 +366,7 @@ def _merge_totals(connection: Connection, start: datetime, end: datetime) -> Non
             rows.append({**keys, "sketch": merged.hex()})
     if not rows:
         return
-    connection.execute(_WRITE_TOTALS, {"rows": json.dumps(rows)})
+    connection.execute(write, {**params, "rows": json.dumps(rows)})
 
 
 def total_sketches(

@@ -157,7 +157,7 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     live.fold_peaks(connection, start, end)
     referrers.fold_new(connection, start, end)
     breakdowns.refresh_progress(connection, changed_from, start)
-    breakdowns.fold(connection, start, end)
+    breakdowns.fold(connection, start, end, day_so_far_folded=True)
     audience.fold(connection, changed_from, end)
     after = hours.figures_by_scope(connection, changed_from, end)
     written = 0

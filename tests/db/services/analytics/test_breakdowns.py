@@ -255,3 +255,45 @@ def test_history_folded_before_the_breakdown_rollups_is_backfilled(
     )
     hourly = report(client, admin_headers, f"/api/videos/{video['id']}/analytics", tz="Europe/Berlin")
     assert hourly["qoe"]["plays"] == exact_qoe(video["id"])["plays"]
+
+
+def test_a_steady_refresh_merges_new_viewers_into_its_day_as_a_rebuild_would(video: dict[str, Any]) -> None:
+    """A refresh each minute keeps its day's sketches and merges the new views' viewers into them, and
+    recomputes the day's measures (a late heartbeat raised one): the day's rows come out byte for byte
+    as a rebuild of the whole day from raw views writes them, sparse and dense sketches alike."""
+    from chalicelib.db.engine import transaction
+    from chalicelib.repositories.analytics import breakdowns
+
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    sql(
+        """INSERT INTO video_views (video_id, ip_address, watch_time_seconds, completed, created_at, country, browser)
+           SELECT :v, 'ip' || mod(n, 1800), mod(n, 50), mod(n, 4) = 0,
+                  CAST(:day AS timestamptz) + make_interval(mins => mod(n * 7, 1380)),
+                  (CAST('{DE,FR,US}' AS text[]))[mod(n, 3) + 1], CASE WHEN n > 2400 THEN 'Firefox' END
+           FROM generate_series(1, 3000) AS n""",
+        v=video["id"],
+        day=day,
+    )
+    noon, late = day + timedelta(hours=12), day + timedelta(hours=23)
+
+    def day_rows() -> list[Any]:
+        return sql(
+            "SELECT * FROM analytics_breakdown_days WHERE day = :day ORDER BY scope_id, dimension, team, value",
+            day=day.date(),
+        )
+
+    with transaction() as connection:
+        breakdowns.fold(connection, day, noon)
+    late_heartbeat = "watch_time_seconds = watch_time_seconds + 100 WHERE created_at < :noon AND ip_address = 'ip7'"
+    sql(f"UPDATE video_views SET {late_heartbeat}", noon=noon)
+    with transaction() as connection:
+        breakdowns.fold(connection, noon, late, day_so_far_folded=True)
+    merged = day_rows()
+    with transaction() as connection:
+        breakdowns.fold(connection, day, late)
+    rebuilt = day_rows()
+
+    assert merged == rebuilt
+    sketches = [bytes(row.sketch) for row in rebuilt if row.sketch is not None]
+    assert {sketch[0] for sketch in sketches} == {1, 2}  # sparse (Firefox) and dense (each country, all browsers)
+    assert sum(row.views for row in rebuilt if row.dimension == "" and row.scope_id == 0) == 3000
