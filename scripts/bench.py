@@ -318,6 +318,7 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
     is a plain autocommitted pg8000 ``run`` (and, for reference, a prepared one).
     """
     from app import app
+    from chalicelib.domain.audience import PROGRESS_HOURS
     from chalicelib.services.tracking import view_token
     from scripts.apigw import invoke, proxy_event
 
@@ -325,11 +326,14 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
     connection.run("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, n int, at timestamptz DEFAULT now())")
     prepared = connection.prepare("INSERT INTO bench_bare (n) VALUES (:n)")
     published = [row[0] for row in connection.run("SELECT id FROM videos WHERE is_published ORDER BY id LIMIT 200")]
-    # Heartbeats raise the watch time of existing (older) views, so each one really updates a row.
+    # Heartbeats raise the watch time of views still being watched (created within the hours a heartbeat
+    # may change, PROGRESS_HOURS), so each one really updates a row, as a player's does.
     candidates = connection.run(
-        """
+        f"""
         SELECT vw.id, vw.watch_time_seconds FROM video_views vw JOIN videos v ON v.id = vw.video_id
-        WHERE vw.watch_time_seconds + :need < v.duration * 3 ORDER BY random() LIMIT :n
+        WHERE vw.watch_time_seconds + :need < v.duration * 3
+          AND vw.created_at > now() - interval '{PROGRESS_HOURS - 1} hours'
+        ORDER BY random() LIMIT :n
         """,
         need=10 * ROUNDS + 10,
         n=requests,
