@@ -48,6 +48,18 @@ def test_a_merge_is_the_sketch_of_the_union_whatever_the_encoding() -> None:
     assert again.registers() == merged.registers()
 
 
+def test_sparse_sketches_merge_to_the_union_in_either_order() -> None:
+    """Two days' sparse sketches sharing viewers (the registers both use keep the larger value), and
+    enough of them to turn the merge dense."""
+    first, second = keys(400), keys(200) + keys(300, prefix="u:")
+    for left, right in ((first, second), (second, first)):
+        merged = union([Sketch.of_keys(left).encode(), Sketch.of_keys(right).encode()])
+        assert merged.registers() == Sketch.of_keys(left + right).registers()
+        assert merged.encode()[0] == SPARSE
+    many = union([Sketch.of_keys(first).encode(), Sketch.of_keys(keys(700, prefix="x:")).encode()])
+    assert many.encode()[0] == DENSE and many.registers() == Sketch.of_keys(first + keys(700, prefix="x:")).registers()
+
+
 def test_sparse_while_small_dense_when_that_is_smaller() -> None:
     small, big = Sketch.of_keys(keys(100)).encode(), Sketch.of_keys(keys(100_000)).encode()
     assert small[0] == SPARSE and len(small) <= 1 + 3 * 100  # 3 bytes per register in use
