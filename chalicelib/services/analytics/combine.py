@@ -348,7 +348,16 @@ def _point_counts(connection: Connection, frame: Frame, spans: Sequence[Span], p
         )
         for order, position in enumerate(recount):
             counts[position] = Count(found.get(order, 0), True)
+    _read_sketches_at_once([part for count, part in zip(counts, parts, strict=True) if count is None])
     return [count or part.estimate() for count, part in zip(counts, parts, strict=True)]
+
+
+def _read_sketches_at_once(estimated: list[_Part]) -> None:
+    """The day sketches every estimated point merges, in one statement rather than one per point (a
+    report with team views merges two rows a day: 118 statements for 120 days)."""
+    deferred = [entry for part in estimated for entry in part.deferred]
+    if deferred:
+        deferred[0][0].get_many(key for _, key, _ in deferred)
 
 
 def _range_count(
