@@ -10,7 +10,7 @@ folded, summed, merged with the raw tail and counted without an edit here:
   ``analytics_hours``);
 * :func:`day_sums`, :func:`raw_sums` sum measures per dimension value over whole UTC days
   (roll-ups) and over raw rows (ragged ends of local days, the tail after the watermark);
-* :func:`hour_sums`, :func:`raw_hour_sums` give a scope's measures per hour (report points).
+* :func:`span_sums`, :func:`raw_hour_sums` give a scope's measures per report point and per raw hour.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from chalicelib.domain import metrics
 from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, Sketch, sketches_sql
-from chalicelib.repositories.analytics.figures import COUNTED_VIEWS
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS, SPANS, span_params
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -205,29 +205,13 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
             GROUP BY day
             """
         ),
-        "hour_sums": text(
+        "span_sums": text(
             f"""
-            SELECT hour, {_summed()} FROM analytics_measure_hours
-            WHERE scope_id = :scope AND hour >= :start AND hour < :end AND team = ANY(CAST(:teams AS boolean[]))
-            GROUP BY hour
-            """
-        ),
-        "raw_sums": text(
-            f"""
-            SELECT d.dimension, d.value, {_folded("v")}
-            FROM ({valued} AND {_TEAMS} AND {_SCOPE}) AS v
-            CROSS JOIN {_pairs(dimensions, with_all=True)}
-            WHERE d.dimension = :dimension
-            GROUP BY d.dimension, d.value
-            """
-        ),
-        "raw_viewers": text(
-            f"""
-            SELECT d.value, {_VIEWER.replace("vw.", "v.")} AS viewer
-            FROM ({valued} AND {_TEAMS} AND {_SCOPE}) AS v
-            CROSS JOIN {_pairs(dimensions, with_all=True)}
-            WHERE d.dimension = :dimension
-            GROUP BY 1, 2
+            SELECT s.position, {_summed("h")}
+            FROM {SPANS} JOIN analytics_measure_hours h
+              ON h.scope_id = :scope AND h.hour >= s.start AND h.hour < s."end"
+             AND h.team = ANY(CAST(:teams AS boolean[])) AND h.hour >= :start AND h.hour < :end
+            GROUP BY s.position
             """
         ),
         "raw_hour_sums": text(
@@ -241,6 +225,30 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
 
 def _statement(name: str) -> TextClause:
     return _statements((metrics.MEASURES, metrics.DIMENSIONS))[name]
+
+
+@cache
+def _raw_statements(
+    registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimension, ...]], dimension: str
+) -> dict[str, TextClause]:
+    """The raw-row statements of one dimension (``ALL``: the scope's views as a whole): only its value is
+    computed per view (a referrer host is a regular expression over every raw row of a ragged end)."""
+    _, dimensions = registry
+    chosen = tuple(item for item in dimensions if item.name == dimension)
+    if dimension != ALL and not chosen:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    value = "v.d0" if chosen else f"'{ALL}'"
+    views = f"({_valued_rows(chosen)} AND {_TEAMS} AND {_SCOPE}) AS v"
+    return {
+        "raw_sums": text(f"SELECT {value} AS value, {_folded('v')} FROM {views} GROUP BY 1"),
+        "raw_viewers": text(
+            f"SELECT {value} AS value, {_VIEWER.replace('vw.', 'v.')} AS viewer FROM {views} GROUP BY 1, 2"
+        ),
+    }
+
+
+def _raw_statement(name: str, dimension: str) -> TextClause:
+    return _raw_statements((metrics.MEASURES, metrics.DIMENSIONS), dimension)[name]
 
 
 _DAY_SKETCHES = text(
@@ -433,13 +441,17 @@ def day_points(
     return {row.day: _sums_of(row) for row in connection.execute(statement, params)}
 
 
-def hour_sums(
-    connection: Connection, scope: int, start: datetime, end: datetime, teams: tuple[bool, ...]
-) -> list[tuple[datetime, dict[str, int]]]:
-    """A scope's measures per folded UTC hour in [start, end)."""
-    statement = _statement("hour_sums")
-    params = {"scope": scope, "start": start, "end": end, "teams": list(teams)}
-    return [(row.hour, _sums_of(row)) for row in connection.execute(statement, params)]
+def span_sums(
+    connection: Connection, scope: int, spans: Sequence[tuple[datetime, datetime]], teams: tuple[bool, ...]
+) -> dict[int, dict[str, int]]:
+    """A scope's measures summed over the folded hours of each span of whole hours (0-based position), in
+    SQL: a month of local days is 31 rows, not 744 hours of every measure."""
+    if not spans:
+        return {}
+    # The whole range spelled out too: the planner cannot derive it from the spans' arrays.
+    bounds = {"start": min(start for start, _ in spans), "end": max(end for _, end in spans)}
+    params = {"scope": scope, "teams": list(teams), **bounds, **span_params(spans)}
+    return {int(row.position) - 1: _sums_of(row) for row in connection.execute(_statement("span_sums"), params)}
 
 
 def raw_hour_sums(
@@ -454,16 +466,16 @@ def raw_sums(
     connection: Connection, scope: int, dimension: str, start: datetime, end: datetime, teams: tuple[bool, ...]
 ) -> dict[str, dict[str, int]]:
     """Each value's measures over raw views of [start, end)."""
-    params = {"scope": scope, "dimension": dimension, "start": start, "end": end, "teams": list(teams)}
-    return {str(row.value): _sums_of(row) for row in connection.execute(_statement("raw_sums"), params)}
+    params = {"scope": scope, "start": start, "end": end, "teams": list(teams)}
+    return {str(row.value): _sums_of(row) for row in connection.execute(_raw_statement("raw_sums", dimension), params)}
 
 
 def raw_viewers(
     connection: Connection, scope: int, dimension: str, start: datetime, end: datetime, teams: tuple[bool, ...]
 ) -> dict[str, set[str]]:
     """Each value's viewer keys among raw views of [start, end) (exact counts, or added to sketches)."""
-    params = {"scope": scope, "dimension": dimension, "start": start, "end": end, "teams": list(teams)}
+    params = {"scope": scope, "start": start, "end": end, "teams": list(teams)}
     found: dict[str, set[str]] = defaultdict(set)
-    for row in connection.execute(_statement("raw_viewers"), params):
+    for row in connection.execute(_raw_statement("raw_viewers", dimension), params):
         found[str(row.value)].add(str(row.viewer))
     return dict(found)

@@ -1,7 +1,7 @@
 """Quality of experience over a report's points: the registry's measures summed per point, at constant cost.
 
 Points that are whole UTC days read one roll-up row per day; other points (local days of
-other zones, hours) read one row per hour. Raw views after the watermark (the tail) are
+other zones, hours) are summed from the hours in SQL, a row per point. Raw views after the watermark (the tail) are
 summed per hour in SQL and added to their points, as everywhere in analytics; the range's
 figures are the sum of its points' (every measure is additive; percentiles come from the
 summed histogram).
@@ -47,8 +47,9 @@ def series(connection: Connection, frame: Frame, spans: Sequence[Span]) -> QoeSe
             for position, span in enumerate(spans):
                 points[position].update(folded.get(span.start.date(), {}))
         else:
-            for hour, sums in breakdowns.hour_sums(connection, frame.scope, start, end, frame.teams):
-                _add(points, index.position(hour), sums)
+            bounds = [(span.start, span.end) for span in spans]
+            for position, sums in breakdowns.span_sums(connection, frame.scope, bounds, frame.teams).items():
+                points[position].update(sums)
     if tail_start is not None and tail_start < end:
         for hour, sums in breakdowns.raw_hour_sums(connection, frame.scope, tail_start, end, frame.teams):
             _add(points, index.position(max(hour, tail_start)), sums)
