@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -100,6 +101,7 @@ def reader_url() -> str | None:
 def create_engine_for(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
+    _remember_placeholder_numbering()
     settings = get_settings()
     engine = create_engine(
         to_sqlalchemy_url(url),
@@ -119,6 +121,36 @@ def create_engine_for(url: str) -> Engine:
     )
     event.listen(engine.pool, "checkout", _ping_on_checkout)
     return engine
+
+
+def _remember_placeholder_numbering() -> None:
+    """Number a statement's ``%s`` placeholders once per statement text, not on every execution.
+
+    pg8000's DB-API cursor rewrites ``%s`` into ``$1, $2, ...`` by scanning the text character by
+    character in Python each time a statement runs: 0.5 ms for a report's statement that sums fifty
+    measures, about 7 ms of a report that runs a dozen of them. The rewrite depends only on the text
+    (in the ``format`` style SQLAlchemy uses, the arguments pass through unchanged), so it is kept per
+    text; other styles go to pg8000 as before.
+    """
+    import pg8000.legacy
+
+    pg8000.legacy.convert_paramstyle = _numbered_once
+
+
+def _numbered_once(style: str, query: str, args: Any) -> tuple[str, Any]:
+    from pg8000.dbapi import convert_paramstyle
+
+    if style != "format":
+        return convert_paramstyle(style, query, args)
+    return numbered_placeholders(query), args
+
+
+@lru_cache(maxsize=2048)
+def numbered_placeholders(query: str) -> str:
+    """``query`` with pg8000's ``$n`` placeholders for its ``%s`` (quotes, escapes and ``%%`` respected)."""
+    from pg8000.dbapi import convert_paramstyle
+
+    return str(convert_paramstyle("format", query, ())[0])
 
 
 def _ping_on_checkout(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:

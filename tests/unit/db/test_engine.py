@@ -32,3 +32,26 @@ def test_database_url_forms(given: str, expected: str) -> None:
 def test_bad_database_urls_are_configuration_errors(bad: str) -> None:
     with pytest.raises(ConfigurationError):
         to_sqlalchemy_url(bad)
+
+
+def test_placeholders_are_numbered_once_per_statement_as_pg8000_numbers_them() -> None:
+    """The engine keeps pg8000's ``%s`` -> ``$n`` rewrite per statement text: the same text it would
+    write (quotes, escapes and ``%%`` included), the arguments untouched, computed once."""
+    import pg8000.dbapi
+    import pg8000.legacy
+
+    from chalicelib.db.engine import create_engine_for, numbered_placeholders
+
+    create_engine_for("postgresql://u@localhost/media")  # installs it; connects to nothing
+    statement = "SELECT %s, '%s' AS quoted, E'\\'%s', 100 %% 7, \"%s\" FROM t WHERE a = %s AND b LIKE 'x%%'"
+    installed = pg8000.legacy.convert_paramstyle
+    assert installed("format", statement, ("a", "b")) == pg8000.dbapi.convert_paramstyle(
+        "format", statement, ("a", "b")
+    )
+    before = numbered_placeholders.cache_info().hits
+    assert installed("format", statement, ("c", "d")) == (installed("format", statement, ())[0], ("c", "d"))
+    assert numbered_placeholders.cache_info().hits == before + 2
+    named = "SELECT :a, :b, :a"
+    assert installed("named", named, {"a": 1, "b": 2}) == pg8000.dbapi.convert_paramstyle(
+        "named", named, {"a": 1, "b": 2}
+    )
