@@ -10,8 +10,9 @@ pg8000 (pure Python, so the deployment package needs no compiled driver):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -120,7 +121,32 @@ def create_engine_for(url: str) -> Engine:
         },
     )
     event.listen(engine.pool, "checkout", _ping_on_checkout)
+    event.listen(engine.pool, "connect", _read_times_in_c)
     return engine
+
+
+def _read_times_in_c(dbapi_connection: Any, connection_record: Any) -> None:
+    """Dates and timestamps read with ``fromisoformat`` (0.1 us) instead of pg8000's ``strptime`` (20 us):
+    a report of 120 days with team views reads 600 dates, 11 ms of its time. Values ``fromisoformat``
+    does not take (infinity, BC dates) still get pg8000's own answer."""
+    from pg8000 import converters
+
+    for oid, fast, own in (
+        (converters.DATE, date.fromisoformat, converters.date_in),
+        (converters.TIMESTAMP, datetime.fromisoformat, converters.timestamp_in),
+        (converters.TIMESTAMPTZ, datetime.fromisoformat, converters.timestamptz_in),
+    ):
+        dbapi_connection.register_in_adapter(oid, _or_else(fast, own))
+
+
+def _or_else(fast: Callable[[str], Any], own: Callable[[str], Any]) -> Callable[[str], Any]:
+    def read(text: str) -> Any:
+        try:
+            return fast(text)
+        except ValueError:
+            return own(text)
+
+    return read
 
 
 def _remember_placeholder_numbering() -> None:

@@ -107,3 +107,26 @@ def test_report_snapshots_are_repeatable_read_without_jit_or_workers_and_leave_t
             ).scalar()
             assert connection.execute(text(f"SHOW {name}")).scalar() == server_default
         assert connection.execute(text("SHOW transaction_isolation")).scalar() == "read committed"
+
+
+def test_dates_and_timestamps_read_as_pg8000_reads_them() -> None:
+    """Read with ``fromisoformat`` rather than pg8000's ``strptime``: the same values, and the ones
+    ``fromisoformat`` cannot take (infinity, BC, beyond year 9999) still answered as pg8000 answers them."""
+    from datetime import UTC, date, datetime, timedelta
+
+    with get_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                """SELECT DATE '2026-12-05', DATE '0044-03-15', DATE 'infinity', DATE '0044-03-15 BC',
+                          TIMESTAMP '2026-12-05 01:17:16.5', TIMESTAMP '2026-12-05 01:17:16',
+                          TIMESTAMPTZ '2026-12-05 01:17:16.698362+00', TIMESTAMPTZ '-infinity'"""
+            )
+        ).one()
+    assert row[:4] == (date(2026, 12, 5), date(44, 3, 15), "infinity", "0044-03-15 BC")
+    assert row[4:6] == (datetime(2026, 12, 5, 1, 17, 16, 500000), datetime(2026, 12, 5, 1, 17, 16))
+    assert row[6:] == (datetime(2026, 12, 5, 1, 17, 16, 698362, tzinfo=UTC), "-infinity")
+    with get_engine().begin() as connection:
+        connection.execute(text("SET LOCAL TIME ZONE 'Asia/Kolkata'"))
+        kolkata = connection.execute(text("SELECT TIMESTAMPTZ '2026-12-05 01:17:16+00'")).scalar_one()
+    assert kolkata == datetime(2026, 12, 5, 1, 17, 16, tzinfo=UTC)
+    assert kolkata.utcoffset() == timedelta(hours=5, minutes=30)
