@@ -71,6 +71,9 @@ def startup_column(position: int) -> str:
     return f"startup_lt_{STARTUP_BOUNDS[position]}"
 
 
+STARTUP_COLUMNS: tuple[str, ...] = tuple(startup_column(position) for position in range(len(STARTUP_BOUNDS) + 1))
+
+
 def _startup_buckets() -> tuple[Measure, ...]:
     lows = (0, *STARTUP_BOUNDS)
     measures = []
@@ -105,7 +108,7 @@ def startup_percentile(sums: Sums, fraction: float) -> int | None:
 
     The nearest-rank bucket's geometric middle (half the first bucket's bound, the last bucket's lower bound).
     """
-    counts = [int(sums.get(startup_column(position), 0)) for position in range(len(STARTUP_BOUNDS) + 1)]
+    counts = [int(sums.get(column, 0)) for column in STARTUP_COLUMNS]
     started = sum(counts)
     if not started:
         return None
