@@ -164,9 +164,9 @@ def _remember_placeholder_numbering() -> None:
 
 
 def _numbered_once(style: str, query: str, args: Any) -> tuple[str, Any]:
-    from pg8000.dbapi import convert_paramstyle
-
     if style != "format":
+        from pg8000.dbapi import convert_paramstyle
+
         return convert_paramstyle(style, query, args)
     return numbered_placeholders(query), args
 
