@@ -11,7 +11,7 @@ many views it holds.
   HyperLogLog sketches", 2017; Redis uses it too), from the histogram of register values:
   unbiased from one viewer to billions, with no switch between estimators. Linear
   counting, which it replaces below ~57,000 viewers, was 1.2% off (rms) and up to 3.8%
-  just below that switch (measured: docs/analytics.md).
+  just below that switch (simulated: docs/benchmark.md, "1M views, 2026-12-05").
 * A viewer's 64-bit hash is the first 16 hex digits of ``md5(key)``, where ``key`` is
   ``u:<user id>``, else ``i:<ip hmac>``, else ``v:<view id>`` (each anonymous view its
   own viewer). PostgreSQL computes the same hash when it folds raw rows
