@@ -328,9 +328,11 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
     published = [row[0] for row in connection.run("SELECT id FROM videos WHERE is_published ORDER BY id LIMIT 200")]
     # Heartbeats raise the watch time of views still being watched (created within the hours a heartbeat
     # may change, PROGRESS_HOURS), so each one really updates a row, as a player's does.
+    # Their tokens name the view's monthly partition, as the ones track/view hands players do.
     candidates = connection.run(
         f"""
-        SELECT vw.id, vw.watch_time_seconds FROM video_views vw JOIN videos v ON v.id = vw.video_id
+        SELECT vw.id, vw.watch_time_seconds, substring(vw.tableoid::regclass::text from '\\d{{4}}_\\d{{2}}$')
+        FROM video_views vw JOIN videos v ON v.id = vw.video_id
         WHERE vw.watch_time_seconds + :need < v.duration * 3
           AND vw.created_at > now() - interval '{PROGRESS_HOURS - 1} hours'
         ORDER BY random() LIMIT :n
@@ -338,7 +340,7 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
         need=10 * ROUNDS + 10,
         n=requests,
     )
-    tokens = {view_id: view_token(view_id) for view_id, _ in candidates}
+    tokens = {view_id: view_token(view_id, month) for view_id, _, month in candidates}
     # 20 requests per IP per run: real players, far below the per-IP limits, which are still counted.
     ips = [f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}" for n in range(requests * ROUNDS // 20 + 1)]
     view_events = [
@@ -368,7 +370,7 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
                     },
                     source_ip=ips[n % len(ips)],
                 )
-                for n, (view_id, watch) in enumerate(candidates)
+                for n, (view_id, watch, _) in enumerate(candidates)
             ]
             samples: dict[str, list[float]] = {name: [] for name in names}
             for n in range(min(len(beats), len(view_events))):
