@@ -10,6 +10,7 @@ what they record is marked ``is_team`` (left out of analytics unless asked for).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -348,8 +349,10 @@ def _views_table(month: str | None) -> str:
     return f"{VIEWS}_{month}"
 
 
+@functools.lru_cache(maxsize=64)
 def _prepared(kind: str, month: str | None, build: Callable[[str], str]) -> tuple[str, str]:
-    """The statement's name and SQL for a view of ``month`` (one prepared statement per partition)."""
+    """The statement's name and SQL for a view of ``month`` (one prepared statement per partition),
+    built once per process: the text of the hot path's statements is a few kilobytes."""
     table = _views_table(month)
     return f"{kind}:{table}", build(table)
 

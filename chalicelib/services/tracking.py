@@ -184,7 +184,6 @@ def record_heartbeat(caller: Caller, view_id: int, token: str | None, beat: Beat
         raise errors.NotFound("View not found")
     if not result.position_ok:
         raise errors.InvalidInput(f"position must be between 0 and the video's duration + 1 ({result.duration} + 1 s)")
-    _watch_time(result.watch_time)
     return result.watch_time
 
 
@@ -282,9 +281,6 @@ def record_batch(
     for position, index in enumerate(rows.ev_idx):
         if index not in refused_indexes:
             _count(f"Events.{rows.ev_type[position]}")
-    for position, index in enumerate(rows.hb_idx):
-        if index not in refused_indexes:
-            _watch_time(rows.hb_watch[position])
     rejected.sort(key=lambda rejection: rejection.index)
     limited = any(code == "rate_limited" for _, code in refused)
     return BatchResult(total - len(rejected), rejected, retry_after if limited else None)
@@ -299,16 +295,13 @@ def _token_ok(view_id: int, token: str | None) -> bool:
 
 
 # --- metrics (Powertools EMF; the API's middleware flushes them once per request) -------
+# Views and events are counted; heartbeats are not: every player sends one each 10 seconds, so a
+# metric line per heartbeat would cost each one an EMF flush (a tenth of its time in the handler)
+# and a CloudWatch Logs line, for a count API Gateway already keeps per route and a watch time the
+# analytics reports hold.
 
 
 def _count(name: str) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-
-
-def _watch_time(seconds: int) -> None:
-    """Each heartbeat's cumulative watch time: CloudWatch gives its distribution (p50, p90, ...)."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics.add_metric(name="WatchTimeSeconds", unit=MetricUnit.Seconds, value=seconds)
