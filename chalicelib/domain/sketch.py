@@ -169,12 +169,10 @@ class Sketch:
 
     def estimate(self) -> int:
         """Distinct viewers: Ertl's improved estimator over the histogram of register values."""
-        histogram = [0] * (MAX_VALUE + 1)
-        registers = self._dense
-        if registers is not None:  # counted per distinct value: 16,384 bytes in C, not in Python
-            for value in set(registers):
-                histogram[value] = registers.count(value)
+        if self._dense is not None:
+            histogram = _dense_histogram(self._dense)
         else:
+            histogram = [0] * (MAX_VALUE + 1)
             for value in self._sparse.values():
                 histogram[value] += 1
             histogram[0] = REGISTERS - len(self._sparse)
@@ -203,6 +201,35 @@ class Sketch:
             return
         merged = _byte_max(int.from_bytes(self._dense, "little"), int.from_bytes(registers, "little"))
         self._dense = bytearray(merged.to_bytes(REGISTERS, "little"))
+
+
+# A dense sketch's histogram, eight values at a time: ``translate`` turns each register into the bit of its
+# value within the eight, and one mask and ``bit_count`` per bit count that value over all the registers in
+# C. A report merging a day sketch per point estimates each (a 10M library's busy video: 121 a report),
+# and counting byte by byte took 0.43 ms a sketch.
+_VALUES_PER_GROUP = 8
+_GROUP_TABLES = tuple(
+    bytes(1 << (value - low) if low <= value < low + _VALUES_PER_GROUP else 0 for value in range(256))
+    for low in range(0, MAX_VALUE + 1, _VALUES_PER_GROUP)
+)
+_BIT_MASKS = tuple(int.from_bytes(bytes([1 << bit]) * REGISTERS, "little") for bit in range(_VALUES_PER_GROUP))
+
+
+def _dense_histogram(registers: bytearray) -> list[int]:
+    """``histogram[k]``: how many of the registers hold the value ``k``."""
+    histogram = [0] * (MAX_VALUE + 1)
+    counted = 0
+    for group, table in enumerate(_GROUP_TABLES):
+        bits = int.from_bytes(registers.translate(table), "little")
+        if not bits:
+            continue
+        low = group * _VALUES_PER_GROUP
+        for bit, mask in enumerate(_BIT_MASKS[: MAX_VALUE + 1 - low]):
+            histogram[low + bit] = (bits & mask).bit_count()
+        counted += bits.bit_count()
+        if counted == REGISTERS:
+            break
+    return histogram
 
 
 def union(blobs: Iterable[bytes | None]) -> Sketch:

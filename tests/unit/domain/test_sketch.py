@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
-from chalicelib.domain.sketch import DENSE, SPARSE, STANDARD_ERROR, Sketch, union
+from chalicelib.domain.sketch import (
+    DENSE,
+    MAX_VALUE,
+    REGISTERS,
+    SPARSE,
+    STANDARD_ERROR,
+    Sketch,
+    _dense_histogram,
+    union,
+)
 
 
 def keys(count: int, prefix: str = "i:") -> list[str]:
@@ -32,6 +42,20 @@ def test_the_error_holds_where_linear_counting_used_to_give_way() -> None:
     errors = [Sketch.of_keys(keys(45_000, prefix=f"{n}:")).estimate() / 45_000 - 1 for n in range(12)]
     assert math.sqrt(sum(error * error for error in errors) / len(errors)) <= 0.01, errors
     assert max(map(abs, errors)) <= 0.02, errors
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_dense_sketchs_histogram_counts_every_register_value(seed: int) -> None:
+    """Registers spread over every value 0..MAX_VALUE (more than any real sketch holds), and a saturated
+    sketch, counted eight values at a time equal a count byte by byte."""
+    generator = random.Random(seed)
+    for registers in (
+        bytearray(generator.randrange(MAX_VALUE + 1) for _ in range(REGISTERS)),
+        bytearray([MAX_VALUE]) * REGISTERS,
+        bytearray(generator.choice((0, 1, 2, 9, MAX_VALUE)) for _ in range(REGISTERS)),
+    ):
+        expected = [registers.count(value) for value in range(MAX_VALUE + 1)]
+        assert _dense_histogram(registers) == expected
 
 
 def test_the_stated_error_is_the_precision_14_error() -> None:
