@@ -283,6 +283,8 @@ class AnalyticsDay(_Figures, Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     team: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     viewers_exact: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    # On the team row: exact distinct viewers of the day's team and other views together (0017).
+    viewers_with_team: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     # Index-only reads of a scope's days without their sketches (migration 0007); a zone's day
     # rewritten for every scope at once (0016).
@@ -305,6 +307,7 @@ class AnalyticsDay(_Figures, Base):
                 "pause_events",
                 "seek_events",
                 "complete_events",
+                "viewers_with_team",
             ],
         ),
     )

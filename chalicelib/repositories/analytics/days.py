@@ -32,6 +32,8 @@ class DayRow:
     viewers: int
     viewers_exact: bool
     sketch: bytes | None = None
+    # On the team row: exact distinct viewers of the day's team and other views together (None: not counted).
+    viewers_with_team: int | None = None
 
 
 _HOUR_SKETCHES = text(
@@ -62,6 +64,7 @@ _COLUMN_TYPES = {
     "viewers": "int",
     "viewers_exact": "boolean",
     "sketch": "bytea",
+    "viewers_with_team": "int",
     "views": "int",
     "watch_time_seconds": "bigint",
     "completed_views": "int",
@@ -79,7 +82,7 @@ _WRITE = text(
 # Every column here is in analytics_days_figures_idx: an index-only scan (the sketch is read apart).
 _READ = text(
     f"""
-    SELECT day, team, viewers, viewers_exact, peak_viewers, {", ".join(ADDITIVE)}
+    SELECT day, team, viewers, viewers_exact, viewers_with_team, peak_viewers, {", ".join(ADDITIVE)}
     FROM analytics_days
     WHERE scope_id = :scope AND zone = :zone AND day >= :first AND day <= :last
       AND team = ANY(CAST(:teams AS boolean[]))
@@ -117,6 +120,7 @@ def replace_day(connection: Connection, zone: str, day: date, rows: list[DayRow]
         "viewers": [row.viewers for row in rows],
         "viewers_exact": [row.viewers_exact for row in rows],
         "sketch": [row.sketch for row in rows],
+        "viewers_with_team": [row.viewers_with_team for row in rows],
         "views": [row.figures.views for row in rows],
         "watch_time_seconds": [row.figures.watch_time_seconds for row in rows],
         "completed_views": [row.figures.completed_views for row in rows],
@@ -138,7 +142,15 @@ def read(
     """A scope's days in [first, last], without their sketches (see :func:`sketches`)."""
     params = {"scope": scope, "zone": zone, "first": first, "last": last, "teams": list(teams)}
     return [
-        DayRow(scope, row.day, bool(row.team), figures_of(row), int(row.viewers), bool(row.viewers_exact))
+        DayRow(
+            scope,
+            row.day,
+            bool(row.team),
+            figures_of(row),
+            int(row.viewers),
+            bool(row.viewers_exact),
+            viewers_with_team=row.viewers_with_team,
+        )
         for row in connection.execute(_READ, params)
     ]
 

@@ -96,12 +96,13 @@ _VIEWERS_PER_SPAN = _per_span(f"count(DISTINCT {_VIEWER})")
 _VIEWS_PER_SPAN = _per_span("count(*)")
 
 
+# team is NULL on the rows counting team and other views together.
 _BY_SCOPE = text(
     f"""
     SELECT COALESCE(vw.video_id, 0) AS scope_id, vw.is_team AS team, count(DISTINCT {_VIEWER}) AS viewers
     FROM {COUNTED_VIEWS} vw
     WHERE vw.created_at >= :start AND vw.created_at < :end
-    GROUP BY GROUPING SETS ((vw.video_id, vw.is_team), (vw.is_team))
+    GROUP BY GROUPING SETS ((vw.video_id, vw.is_team), (vw.is_team), (vw.video_id), ())
     """
 )
 _OF_VIDEOS = text(
@@ -193,10 +194,13 @@ def _each_span(
     return {int(row.position) - 1: int(row.found) for row in rows}
 
 
-def exact_viewers_by_scope(connection: Connection, start: datetime, end: datetime) -> dict[tuple[int, bool], int]:
-    """Distinct viewers of [start, end) for every video and the library (0), per team flag: once per folded day."""
+def exact_viewers_by_scope(
+    connection: Connection, start: datetime, end: datetime
+) -> dict[tuple[int, bool | None], int]:
+    """Distinct viewers of [start, end) for every video and the library (0), per team flag and (``None``) of
+    both kinds together: once per folded day."""
     rows = connection.execute(_BY_SCOPE, {"start": start, "end": end})
-    return {(int(row.scope_id), bool(row.team)): int(row.viewers) for row in rows}
+    return {(int(row.scope_id), None if row.team is None else bool(row.team)): int(row.viewers) for row in rows}
 
 
 def exact_viewers_of_videos(connection: Connection, videos: list[int], end: datetime) -> dict[tuple[int, bool], int]:

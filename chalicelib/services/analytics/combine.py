@@ -138,6 +138,18 @@ class _Part:
         if self._add_figures(row.figures, row.viewers, row.viewers_exact):
             self.deferred.append((sketches, (row.day, row.team), row.viewers))
 
+    def add_day_together(self, rows: Sequence[days.DayRow], together: int, sketches: _DaySketches) -> None:
+        """A day's team and other rows, whose viewers were counted together when the day was folded: one
+        exact count (their sketches are read only if a tail or other days make an estimate merge them)."""
+        counted = False
+        for row in rows:
+            self.figures = self.figures + row.figures
+            if row.figures.views:
+                self.deferred.append((sketches, (row.day, row.team), row.viewers))
+                counted = True
+        if counted:
+            self.counts.append(Count(together, True))
+
     def _add_figures(self, figures: Figures, viewers: int, exact: bool) -> bool:
         """Add a roll-up row's figures; True when it has views (and so viewers to count)."""
         self.figures = self.figures + figures
@@ -272,10 +284,25 @@ def views_since_each(connection: Connection, frame: Frame, instants: Sequence[da
 def _read_days(connection: Connection, frame: Frame, zone: str, spans: Sequence[Span], parts: list[_Part]) -> None:
     by_day = {span.label: part for span, part in zip(spans, parts, strict=True)}
     sketches = _DaySketches(connection, frame, zone)
+    rows_of: dict[date, list[days.DayRow]] = {}
     for row in days.read(connection, frame.scope, zone, spans[0].label, spans[-1].label, frame.teams):
-        part = by_day.get(row.day)
-        if part is not None:
-            part.add_day(row, sketches)
+        if row.day in by_day:
+            rows_of.setdefault(row.day, []).append(row)
+    for day, rows in rows_of.items():
+        part = by_day[day]
+        together = _counted_together(rows) if len(frame.teams) > 1 else None
+        if together is None:
+            for row in rows:
+                part.add_day(row, sketches)
+        else:
+            part.add_day_together(rows, together, sketches)
+
+
+def _counted_together(rows: Sequence[days.DayRow]) -> int | None:
+    """The day's exact viewers of team and other views together, when the fold counted them."""
+    if len(rows) < 2:
+        return None
+    return next((row.viewers_with_team for row in rows if row.team), None)
 
 
 def _read_hours(connection: Connection, frame: Frame, spans: Sequence[Span], parts: list[_Part]) -> None:

@@ -200,19 +200,21 @@ def materialize_day(
 ) -> None:
     """Write one calendar day of ``zone`` for every scope: summed figures, merged sketch, exact viewers.
 
-    Distinct viewers are counted exactly from raw rows while the day's rows are all kept,
-    else estimated from the merged hourly sketches (legacy hours without one add their count).
+    Distinct viewers are counted exactly from raw rows while the day's rows are all kept (and
+    then, on the team row, those of team and other views together, which ``includeTeam`` reports
+    give the day), else estimated from the merged hourly sketches (legacy hours without one add
+    their count).
     """
     figures = hours.figures_by_scope(connection, span.start, span.end)
     sketches: dict[tuple[int, bool], Sketch] = defaultdict(Sketch)
     for scope, team, blob in days.hour_sketches(connection, span.start, span.end):
         sketches[scope, team].merge_blob(blob)
     legacy = days.legacy_viewers(connection, span.start, span.end)
-    exact: dict[tuple[int, bool], int] = {}
+    exact: dict[tuple[int, bool | None], int] = {}
     if kept is None or span.start >= kept:
         exact = raw.exact_viewers_by_scope(connection, span.start, min(span.end, folded_until))
     rows = [
-        _day_row(key, value, sketches.get(key), legacy.get(key, (0, 0)), exact.get(key), _day(span))
+        _day_row(key, value, sketches.get(key), legacy.get(key, (0, 0)), exact, _day(span))
         for key, value in figures.items()
     ]
     days.replace_day(connection, zone, _day(span), rows)
@@ -223,13 +225,17 @@ def _day_row(
     figures: Figures,
     sketch: Sketch | None,
     legacy: tuple[int, int],
-    exact: int | None,
+    exact: dict[tuple[int, bool | None], int],
     day: date,
 ) -> days.DayRow:
     scope, team = key
     blob = sketch.encode() if sketch is not None else None
-    if exact is not None or figures.views == 0:
-        return days.DayRow(scope, day, team, figures, exact or 0, True, blob)
+    counted = exact.get(key)
+    if counted is not None:
+        together = exact.get((scope, None)) if team else None
+        return days.DayRow(scope, day, team, figures, counted, True, blob, viewers_with_team=together)
+    if figures.views == 0:
+        return days.DayRow(scope, day, team, figures, 0, True, blob)
     legacy_viewers, legacy_rows = legacy
     if sketch is None:
         # One legacy row is one UTC day's exact count (the library's was already a sum of videos').

@@ -291,6 +291,48 @@ def test_team_views_are_left_out_unless_asked_for(
     assert report(client, admin_headers, "/api/videos/analytics/top", includeTeam="true")["videos"][0]["views"] == 3
 
 
+def _viewers_of_both_kinds(video_id: int) -> dict[str, str]:
+    """Two days ago: a member who watched as the team and not, a team-only viewer, three others; the day's span."""
+    day = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    member = make_user(role="USER", email="both@example.test")
+    add_view(video_id, user_id=member, at=day)
+    add_view(video_id, user_id=member, at=day + timedelta(minutes=5), team=True)
+    add_view(video_id, ip="b" * 64, at=day, team=True)
+    for n in range(3):
+        add_view(video_id, ip=f"{n}" * 64, at=day + timedelta(hours=1))
+    return {"startDate": day.date().isoformat(), "endDate": day.date().isoformat()}
+
+
+def _day_with_team(client: Any, headers: dict[str, str], video_id: int, span: dict[str, str]) -> list[Any]:
+    paths = (f"/api/videos/{video_id}/analytics", "/api/videos/analytics/report")
+    return [report(client, headers, path, includeTeam="true", **span)["viewsByDay"][0] for path in paths]
+
+
+def test_with_team_views_a_day_counts_each_viewer_once(
+    client: Any, admin_headers: dict[str, str], video: dict[str, Any], settle: Callable[[], None]
+) -> None:
+    span = _viewers_of_both_kinds(video["id"])
+    settle()
+    for point in _day_with_team(client, admin_headers, video["id"], span):
+        assert (point["views"], point["uniqueViewers"], point["uniqueViewersExact"]) == (6, 5, True)
+    for path in (f"/api/videos/{video['id']}/analytics", "/api/videos/analytics/report"):
+        alone = report(client, admin_headers, path, **span)["viewsByDay"][0]
+        assert (alone["views"], alone["uniqueViewers"]) == (4, 4)
+
+
+def test_a_folded_day_counts_its_team_and_other_viewers_together(
+    client: Any, admin_headers: dict[str, str], video: dict[str, Any]
+) -> None:
+    """The fold counts them once, on the day's team row, and the report takes that count as it is: it
+    reads no sketch for the day (the stored figure is changed here to show where the answer comes from)."""
+    span = _viewers_of_both_kinds(video["id"])
+    refresh()
+    stored = sql("SELECT scope_id, team, viewers, viewers_with_team FROM analytics_days ORDER BY 1, 2")
+    assert stored == [(0, False, 4, None), (0, True, 2, 5), (video["id"], False, 4, None), (video["id"], True, 2, 5)]
+    sql("UPDATE analytics_days SET viewers_with_team = 7 WHERE team")
+    assert [point["uniqueViewers"] for point in _day_with_team(client, admin_headers, video["id"], span)] == [7, 7]
+
+
 def test_every_answer_says_how_fresh_and_what_each_figure_means(
     client: Any, admin_headers: dict[str, str], video: dict[str, Any]
 ) -> None:
