@@ -141,14 +141,8 @@ class _Part:
     def add_day_together(self, rows: Sequence[days.DayRow], together: int, sketches: _DaySketches) -> None:
         """A day's team and other rows, whose viewers were counted together when the day was folded: one
         exact count (their sketches are read only if a tail or other days make an estimate merge them)."""
-        counted = False
-        for row in rows:
-            self.figures = self.figures + row.figures
-            if row.figures.views:
-                self.deferred.append((sketches, (row.day, row.team), row.viewers))
-                counted = True
-        if counted:
-            self.counts.append(Count(together, True))
+        if self._add_figures(sum((row.figures for row in rows), Figures()), together, True):
+            self.deferred.extend((sketches, (row.day, row.team), row.viewers) for row in rows if row.figures.views)
 
     def _add_figures(self, figures: Figures, viewers: int, exact: bool) -> bool:
         """Add a roll-up row's figures; True when it has views (and so viewers to count)."""
