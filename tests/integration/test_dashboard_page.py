@@ -85,7 +85,7 @@ def test_the_dashboard_signs_in_and_shows_the_library_and_a_video(
         draws_one_day_as_one_day(page, tmp_path)
         exports_a_table_as_csv(page)
         refreshes_while_open(page, library)
-        follows_the_team_toggle_and_the_zone(page)
+        follows_the_team_toggle_and_the_zone(page, tmp_path)
 
         # A new tab knows no token: it asks for one, and a pasted one works the same.
         fresh = errors.watch(browser.new_page())
@@ -130,13 +130,14 @@ def refreshes_while_open(page: Any, video_id: int) -> None:
     assert "16 min 53 s\nwatch time" in page.inner_text("#totals")  # 900 s + 113 s
 
 
-def follows_the_team_toggle_and_the_zone(page: Any) -> None:
+def follows_the_team_toggle_and_the_zone(page: Any, tmp_path: Path) -> None:
     """Team views are left out until asked for; the zone picked is the one every report is asked in."""
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/analytics" in r.url else None)
     page.check("#team")
     page.wait_for_selector("#totals strong:text-is('17')", timeout=20_000)  # 16 and the admin's
     assert any("includeTeam=true" in url for url in asked)
+    page.screenshot(path=str(tmp_path / "with-team.png"), full_page=True)
     page.select_option("#tz", "Pacific/Kiritimati")
     page.wait_for_selector("#as-of:text('Pacific/Kiritimati')", timeout=20_000)
     assert any("tz=Pacific%2FKiritimati" in url and "/overview" in url for url in asked)
