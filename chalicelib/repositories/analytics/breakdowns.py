@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain import metrics
-from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, Sketch, sketches_sql
+from chalicelib.domain.sketch import BREAKDOWNS, HASH_SQL, VIEWER_KEY_SQL, Sketch, sketches_sql
 from chalicelib.repositories.analytics.figures import COUNTED_VIEWS, SPANS, span_params
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ def _registers(dimensions: Sequence[metrics.Dimension], *, by_day: bool = True) 
     period, day_column = ("v.period, ", "v.period AS day, ") if by_day else ("", "")
     return f"""
       WITH v AS (
-        SELECT w.*, {day.replace("vw.", "w.")} AS period, {REGISTER_SQL.format(hash="w.h")} AS register,
-               {VALUE_SQL.format(hash="w.h")} AS rank
+        SELECT w.*, {day.replace("vw.", "w.")} AS period, {BREAKDOWNS.register_sql.format(hash="w.h")} AS register,
+               {BREAKDOWNS.value_sql.format(hash="w.h")} AS rank
         FROM (SELECT x.*, {hashed} AS h FROM ({_valued_rows(dimensions)}) AS x) AS w
       )
       SELECT COALESCE(v.video_id, 0) AS scope_id, d.dimension, {day_column}v.is_team AS team,
@@ -108,7 +108,7 @@ def _sketches_joined(dimensions: Sequence[metrics.Dimension]) -> str:
     of a scope come from ``analytics_hours``)."""
     if not dimensions:
         return ""
-    built = sketches_sql(_registers(dimensions), "scope_id, dimension, day, team, value")
+    built = sketches_sql(_registers(dimensions), "scope_id, dimension, day, team, value", BREAKDOWNS)
     return f"LEFT JOIN ({built}) AS s USING (scope_id, dimension, day, team, value)"
 
 
@@ -124,7 +124,7 @@ def _new_sketches(dimensions: Sequence[metrics.Dimension], table: str, condition
     return text(
         f"""
         SELECT s.scope_id, s.dimension, s.team, s.value, s.sketch, t.sketch AS total
-        FROM ({sketches_sql(_registers(dimensions, by_day=False), "scope_id, dimension, team, value")}) AS s
+        FROM ({sketches_sql(_registers(dimensions, by_day=False), "scope_id, dimension, team, value", BREAKDOWNS)}) AS s
         LEFT JOIN {table} t
           ON t.scope_id = s.scope_id AND t.dimension = s.dimension AND t.team = s.team AND t.value = s.value {condition}
         """
@@ -366,7 +366,7 @@ def _merge_sketches(connection: Connection, statement: str, write: TextClause, p
     rows = []
     for row in connection.execute(_statement(statement), params):
         before = bytes(row.total) if row.total is not None else None
-        sketch = Sketch.decode(before)
+        sketch = Sketch.decode(before, BREAKDOWNS.bits)
         sketch.merge_blob(row.sketch)
         merged = sketch.encode()
         if merged != before:

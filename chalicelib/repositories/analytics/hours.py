@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from chalicelib.domain.figures import Figures
-from chalicelib.domain.sketch import HASH_SQL, REGISTER_SQL, VALUE_SQL, VIEWER_KEY_SQL, sketches_sql
+from chalicelib.domain.sketch import HASH_SQL, SCOPES, VIEWER_KEY_SQL, sketches_sql
 from chalicelib.repositories.analytics.figures import (
     ADDITIVE,
     COUNTED_VIEWS,
@@ -78,7 +78,8 @@ _REGISTERS = f"""
       WHERE vw.created_at >= :start AND vw.created_at < :end
     ),
     registers AS (
-      SELECT video_id, hour, team, {REGISTER_SQL.format(hash="h")} AS register, {VALUE_SQL.format(hash="h")} AS rank
+      SELECT video_id, hour, team, {SCOPES.register_sql.format(hash="h")} AS register,
+             {SCOPES.value_sql.format(hash="h")} AS rank
       FROM hashed
     )
     SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(rank) AS rank

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.db.engine import snapshot
 from chalicelib.domain import errors, metrics
-from chalicelib.domain.sketch import Sketch, register_of
+from chalicelib.domain.sketch import BREAKDOWNS, Sketch
 from chalicelib.repositories.analytics import breakdowns, catalog, raw
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT, first_view
@@ -145,13 +145,13 @@ def _viewers(
     if views <= EXACT_VIEWS_LIMIT and frame.raw_kept(start):
         keys = breakdowns.raw_viewers(connection, frame.scope, by, start, end, frame.teams)
         return {value: len(keys.get(value, ())) for value in sums}, True
-    sketches: dict[str, Sketch] = defaultdict(Sketch)
-    if covers_all and frame.folded_until is not None:
+    sketches: dict[str, Sketch] = defaultdict(lambda: Sketch(BREAKDOWNS.bits))
+    if covers_all and frame.folded_until is not None and frame.breakdown_totals_whole:
         for value, blob in breakdowns.total_sketches(connection, frame.scope, by, frame.teams):
             sketches[value].merge_blob(blob)
         tail = breakdowns.raw_viewers(connection, frame.scope, by, frame.folded_until, end, frame.teams)
         for value, found in tail.items():
-            sketches[value].add_registers(register_of(key) for key in found)
+            sketches[value].add_keys(found)
         return {value: sketches[value].estimate() for value in sums}, False
     if parts.first_day is not None and parts.last_day is not None:
         for value, blob in breakdowns.day_sketches(
@@ -160,5 +160,5 @@ def _viewers(
             sketches[value].merge_blob(blob)
     for low, high in parts.raw:
         for value, found in breakdowns.raw_viewers(connection, frame.scope, by, low, high, frame.teams).items():
-            sketches[value].add_registers(register_of(key) for key in found)
+            sketches[value].add_keys(found)
     return {value: sketches[value].estimate() for value in sums}, False

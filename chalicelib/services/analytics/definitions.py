@@ -9,7 +9,7 @@ from __future__ import annotations
 from chalicelib.domain import metrics
 from chalicelib.domain.audience import LIVE_HORIZON_HOURS, LIVE_SECONDS
 from chalicelib.domain.events import EVENT_TYPES
-from chalicelib.domain.sketch import STANDARD_ERROR
+from chalicelib.domain.sketch import BREAKDOWNS, SCOPES, Precision
 
 VIEW = metrics.VIEWS
 ANONYMOUS_VISITORS = {
@@ -24,7 +24,7 @@ ANONYMOUS_VISITORS = {
 }
 
 
-def unique_viewers(exact: bool) -> str:
+def unique_viewers(exact: bool, layout: Precision = SCOPES) -> str:
     """What a unique viewer is under the configured salt rotation, and whether this count is exact."""
     from chalicelib.config import get_settings
 
@@ -34,8 +34,9 @@ def unique_viewers(exact: bool) -> str:
     )
     if exact:
         return f"{who}; this count is exact."
+    error = f"standard error {layout.standard_error * 100:.2f}%"
     return (
-        f"{who}; this count is estimated with HyperLogLog sketches (standard error {STANDARD_ERROR * 100:.1f}%), "
+        f"{who}; this count is estimated with HyperLogLog sketches ({error}), "
         "because counting exactly would read every view of the range."
     )
 
@@ -97,7 +98,7 @@ def qoe_definitions() -> dict[str, str]:
 def for_breakdown(by: str, metric: str, zone: str, viewers_exact: bool | None) -> dict[str, str]:
     """The definitions of a breakdown: its dimension, its metric, the range and the values not known."""
     chosen = metrics.metric(metric)
-    described = unique_viewers(viewers_exact) if viewers_exact is not None else chosen.definition
+    described = unique_viewers(viewers_exact, BREAKDOWNS) if viewers_exact is not None else chosen.definition
     return {
         "by": metrics.dimension(by).definition,
         "value": metrics.NOT_KNOWN,

@@ -200,7 +200,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def frame_for(connection: Connection, scope: int, window: Window) -> tuple[Frame, dict[str, state.Zone]]:
     """What a report over ``scope`` reads against, and the zones whose days are kept."""
     instants = state.instants(connection)
-    frame = Frame(scope, window.teams, instants.get(state.FOLDED_UNTIL), kept_from(instants))
+    whole = state.BREAKDOWNS_BACKFILL not in instants
+    frame = Frame(scope, window.teams, instants.get(state.FOLDED_UNTIL), kept_from(instants), whole)
     return frame, state.zones(connection)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain import metrics
+from chalicelib.domain.sketch import BREAKDOWNS, SCOPES, Sketch
 from tests.support.analytics import add_view, refresh, report
 from tests.support.database import sql
 
@@ -257,6 +258,68 @@ def test_history_folded_before_the_breakdown_rollups_is_backfilled(
     assert hourly["qoe"]["plays"] == exact_qoe(video["id"])["plays"]
 
 
+def _stored_at_14_bits(table: str, keys: str) -> int:
+    """Every breakdown sketch of ``table`` rewritten as the 14-bit one stored before migration 0018."""
+    rows = sql(f"SELECT {keys}, sketch FROM {table} WHERE sketch IS NOT NULL")
+    for row in rows:
+        older = Sketch.decode(bytes(row.sketch)).folded_to(SCOPES.bits).encode()
+        match = " AND ".join(f"{key} = :{key}" for key in keys.split(", "))
+        sql(f"UPDATE {table} SET sketch = :older WHERE {match}", older=older, **row._asdict())
+    return len(rows)
+
+
+def test_breakdown_sketches_of_14_bits_are_refolded_at_16_and_answer_meanwhile(
+    client: Any, admin_headers: dict[str, str], video: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0018 on a deployment whose breakdown sketches have 14 bits: it empties the all-time sketches
+    (every raw view is kept) and asks for a refold; until the refresh has done it, a breakdown of all time
+    merges the values' 14-bit day sketches (never the half-filled all-time ones); then every sketch has 16
+    bits and the answers stay within 2 %."""
+    import runpy
+
+    from chalicelib.services.analytics import breakdowns
+
+    sql(
+        """INSERT INTO video_views (video_id, ip_address, watch_time_seconds, created_at, country)
+           SELECT :v, 'ip' || mod(n, 5000), 5, now() - make_interval(hours => 2, mins => mod(n * 7, 4000)),
+                  (CAST('{DE,FR,US}' AS text[]))[mod(n, 3) + 1]
+           FROM generate_series(1, 6000) AS n""",
+        v=video["id"],
+    )
+    refresh()
+    assert _stored_at_14_bits("analytics_breakdown_days", "scope_id, dimension, day, team, value") > 0
+    assert _stored_at_14_bits("analytics_breakdown_totals", "scope_id, dimension, team, value") > 0
+    migration = runpy.run_path("migrations/versions/0018_breakdown_sketches_16_bits.py")
+    sql(f"DELETE FROM analytics_breakdown_totals WHERE {migration['_EVERY_RAW_VIEW_KEPT']}")
+    sql(migration["_REFOLD"])
+    monkeypatch.setattr(breakdowns, "EXACT_VIEWS_LIMIT", 0)
+    path = f"/api/videos/{video['id']}/analytics/breakdown"
+    everything = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    exact = {
+        row["value"]: row["uniqueViewers"]
+        for row in expected_rows(video["id"], "country", "uniqueViewers", *everything)
+    }
+
+    def within_two_percent() -> None:
+        rows = breakdown(client, admin_headers, path, by="country", metric="uniqueViewers")["rows"]
+        assert {row["value"]: row["uniqueViewers"] for row in rows}.keys() == exact.keys()
+        for row in rows:
+            assert abs(row["uniqueViewers"] - exact[row["value"]]) <= 0.02 * exact[row["value"]], row
+
+    add_view(video["id"], ip="fresh-viewer", country="DE")  # a viewer of the tail too
+    exact["DE"] += 1
+    within_two_percent()  # the 14-bit days, all-time sketches empty
+    refresh()
+    assert sql("SELECT count(*) FROM analytics_state WHERE name = 'breakdowns_backfill'")[0][0] == 0
+    stored = sql(
+        "SELECT get_byte(sketch, 0) FROM analytics_breakdown_days WHERE sketch IS NOT NULL "
+        "UNION ALL SELECT get_byte(sketch, 0) FROM analytics_breakdown_totals"
+    )
+    assert {row[0] for row in stored} <= {BREAKDOWNS.sparse_tag, BREAKDOWNS.dense_tag}
+    assert sql("SELECT count(*) FROM analytics_breakdown_totals WHERE dimension = 'country'")[0][0] >= 3
+    within_two_percent()
+
+
 def test_a_steady_refresh_merges_new_viewers_into_its_day_as_a_rebuild_would(video: dict[str, Any]) -> None:
     """A refresh each minute keeps its day's sketches and merges the new views' viewers into them, and
     recomputes the day's measures (a late heartbeat raised one): the day's rows come out byte for byte
@@ -267,10 +330,10 @@ def test_a_steady_refresh_merges_new_viewers_into_its_day_as_a_rebuild_would(vid
     day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     sql(
         """INSERT INTO video_views (video_id, ip_address, watch_time_seconds, completed, created_at, country, browser)
-           SELECT :v, 'ip' || mod(n, 1800), mod(n, 50), mod(n, 4) = 0,
+           SELECT :v, 'ip' || mod(n, 18000), mod(n, 50), mod(n, 4) = 0,
                   CAST(:day AS timestamptz) + make_interval(mins => mod(n * 7, 1380)),
-                  (CAST('{DE,FR,US}' AS text[]))[mod(n, 3) + 1], CASE WHEN n > 2400 THEN 'Firefox' END
-           FROM generate_series(1, 3000) AS n""",
+                  (CAST('{DE,FR,US}' AS text[]))[mod(n, 3) + 1], CASE WHEN n > 15000 THEN 'Firefox' END
+           FROM generate_series(1, 18000) AS n""",
         v=video["id"],
         day=day,
     )
@@ -295,5 +358,6 @@ def test_a_steady_refresh_merges_new_viewers_into_its_day_as_a_rebuild_would(vid
 
     assert merged == rebuilt
     sketches = [bytes(row.sketch) for row in rebuilt if row.sketch is not None]
-    assert {sketch[0] for sketch in sketches} == {1, 2}  # sparse (Firefox) and dense (each country, all browsers)
-    assert sum(row.views for row in rebuilt if row.dimension == "" and row.scope_id == 0) == 3000
+    # 16 bits: sparse (Firefox's 3,000 viewers) and dense (each country's 6,000, all browsers)
+    assert {sketch[0] for sketch in sketches} == {BREAKDOWNS.sparse_tag, BREAKDOWNS.dense_tag}
+    assert sum(row.views for row in rebuilt if row.dimension == "" and row.scope_id == 0) == 18000
