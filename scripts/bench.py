@@ -471,6 +471,9 @@ def breakdown_cases(headers: dict[str, str], busy: int, last_30: dict[str, str])
         ),
         "breakdown busy, os, views, Kolkata": _get(headers, BREAKDOWN, busy, by="os", tz="Asia/Kolkata", **last_30),
         "breakdown library, country, viewers": _get(headers, LIBRARY_BREAKDOWN, by="country", metric="uniqueViewers"),
+        "breakdown library, country, viewers, 30d": _get(
+            headers, LIBRARY_BREAKDOWN, by="country", metric="uniqueViewers", **last_30
+        ),
         "breakdown library, browser, rebuffer": _get(headers, LIBRARY_BREAKDOWN, by="browser", metric="rebufferRatio"),
         "breakdown library, referrer, 30d": _get(headers, LIBRARY_BREAKDOWN, by="referrerHost", **last_30),
     }
