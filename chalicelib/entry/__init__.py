@@ -20,14 +20,13 @@ URL_PREFIX = "/api"
 
 def build_api(*blueprints: Blueprint) -> Chalice:
     """A Chalice app serving ``blueprints`` under ``/api`` with the API's middleware (logs, errors, CORS, metrics)."""
-    from chalice import Chalice, ConvertToMiddleware
+    from chalice import Chalice
 
-    from chalicelib.observability import logger
     from chalicelib.web import middleware
 
     app = Chalice(app_name=APP_NAME)
     # Event functions get their log context from chalicelib.observability.event_function.
-    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "http")
+    app.register_middleware(middleware.log_context, "http")
     app.register_middleware(middleware.normalise_errors, "http")
     app.register_middleware(middleware.apply_cors, "http")
     app.register_middleware(middleware.flush_metrics, "http")

@@ -1,14 +1,16 @@
-"""HTTP middleware: one error format for Chalice's own errors, CORS on every answer,
-and the request's metrics flushed once it is answered."""
+"""HTTP middleware: the Lambda context on every log line, one error format for Chalice's own errors,
+CORS on every answer, and the request's metrics flushed once it is answered."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.observability import publish_metrics
+from chalicelib.observability import logger, publish_metrics
 from chalicelib.web import cors
 from chalicelib.web.request import header
 
@@ -22,6 +24,27 @@ _CHALICE_CODES = {
     "ForbiddenError": "Forbidden",
     "InternalServerError": "InternalError",
 }
+
+
+@dataclass(frozen=True)
+class _Invocation:
+    request: Request
+    get_response: Callable[[Request], Response]
+
+
+def _answer(invocation: _Invocation, _context: Any) -> Response:
+    return invocation.get_response(invocation.request)
+
+
+# Powertools' decorator, built once. Chalice's ConvertToMiddleware builds it anew for each request (and the
+# original event with it): 12 us of a heartbeat's 78 us in Python.
+_answer_with_log_context = logger.inject_lambda_context(_answer, clear_state=True, log_event=False)
+
+
+def log_context(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every log line of the request carries the Lambda context (function, request id, cold start), as
+    Powertools' ``inject_lambda_context`` gives a handler. The event is never logged: it holds tokens."""
+    return _answer_with_log_context(_Invocation(event, get_response), event.lambda_context)
 
 
 def normalise_errors(event: Request, get_response: Callable[[Request], Response]) -> Response:
