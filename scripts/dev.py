@@ -22,6 +22,7 @@ The values it chose are recorded in ``.data/dev-env.json`` (:mod:`scripts.dev_en
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "media-api-local-dev-secret-do-not-deploy"
+SIGNAL_CHECK_SECONDS = 0.2  # how soon the main thread handles a signal another thread received
 
 
 def _say(message: str) -> None:
@@ -179,7 +181,12 @@ def serve(port: str) -> int:
     # A session of its own, so stopping us stops all of it.
     process = subprocess.Popen([*command, "--port", port], cwd=ROOT, start_new_session=True)
     try:
-        return process.wait()
+        while True:
+            # Not one endless wait: Python runs signal handlers in the main thread only, and a Ctrl-C the
+            # kernel hands to another thread (the dispatcher's, the mirror's) would wait for this one to
+            # wake up (seen once after Ctrl-Z, `bg` and `fg`: Ctrl-C did nothing).
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                return process.wait(timeout=SIGNAL_CHECK_SECONDS)
     except KeyboardInterrupt:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
