@@ -214,8 +214,9 @@ class Sketch:
 
     @classmethod
     def decode(cls, blob: bytes | None, bits: int = SCOPE_PRECISION) -> Sketch:
-        """The stored sketch, at its own precision (``bits`` for an empty one)."""
-        sketch = cls(_format(blob[0])[0].bits if blob and len(blob) >= 2 else bits)
+        """The stored sketch, at its own precision (``bits`` for an empty one: :meth:`merge_blob` gives an
+        empty sketch the precision of what it merges)."""
+        sketch = cls(bits)
         sketch.merge_blob(blob)
         return sketch
 
