@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -417,6 +418,20 @@ analytics_breakdown_totals = Table(
     Column("team", Boolean, primary_key=True),
     Column("value", Text, primary_key=True),
     Column("sketch", LargeBinary, nullable=False),
+)
+# Per scope, dimension and value: the viewer sketch of each aligned block of 2, 4, ... 256 UTC days
+# (``chalicelib.domain.day_blocks``), so a range of days merges a few sketches per value, not one per day.
+analytics_breakdown_blocks = Table(
+    "analytics_breakdown_blocks",
+    Base.metadata,
+    Column("scope_id", Integer, primary_key=True),
+    Column("dimension", Text, primary_key=True),
+    Column("days", SmallInteger, primary_key=True),
+    Column("first_day", Date, primary_key=True),
+    Column("team", Boolean, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("sketch", LargeBinary, nullable=False),
+    Index("analytics_breakdown_blocks_first_day_idx", "days", "first_day"),
 )
 
 

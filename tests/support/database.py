@@ -38,6 +38,7 @@ TABLES = (
     "analytics_measure_hours",
     "analytics_breakdown_days",
     "analytics_breakdown_totals",
+    "analytics_breakdown_blocks",
     "analytics_state",
     "analytics_audience_days",
     "analytics_zones",

@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from chalicelib.domain import metrics
 from chalicelib.domain.sketch import BREAKDOWNS, HASH_SQL, VIEWER_KEY_SQL, Sketch, sketches_sql
+from chalicelib.repositories.analytics import breakdown_blocks
 from chalicelib.repositories.analytics.figures import COUNTED_VIEWS, SPANS, span_params
 
 if TYPE_CHECKING:
@@ -251,15 +252,6 @@ def _raw_statement(name: str, dimension: str) -> TextClause:
     return _raw_statements((metrics.MEASURES, metrics.DIMENSIONS), dimension)[name]
 
 
-_DAY_SKETCHES = text(
-    """
-    SELECT value, sketch FROM analytics_breakdown_days
-    WHERE scope_id = :scope AND dimension = :dimension AND day >= :first AND day <= :last
-      AND team = ANY(CAST(:teams AS boolean[])) AND sketch IS NOT NULL
-    """
-)
-
-
 def utc_midnight(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -283,6 +275,8 @@ def fold(
     refresh each minute does not hash and rebuild the whole day's viewers again; its measures are
     still recomputed over the day (late heartbeats change them). Without it (a backlog, an erasure's
     refold), every day is rebuilt from raw views, which also forgets erased viewers.
+
+    The blocks of days holding the days written are built again where all their days are whole.
     """
     connection.execute(_statement("delete_hours"), {"start": start, "end": end})
     connection.execute(_statement("fold_hours"), {"start": start, "end": end})
@@ -296,6 +290,8 @@ def fold(
         days = {"first": first.date(), "last": last, "start": first, "end": days_end}
         connection.execute(_statement("delete_days"), days)
         connection.execute(_statement("fold_days"), days)
+    written = (utc_midnight(start).date(), (days_end - _INSTANT).astimezone(UTC).date())
+    breakdown_blocks.build(connection, *written, utc_midnight(folded_until or end).date())
     _merge_totals(connection, start, end)
 
 
@@ -401,6 +397,7 @@ def _forget(columns: tuple[str, ...]) -> tuple[TextClause, ...]:
         text("DELETE FROM analytics_measure_hours WHERE scope_id = :video_id"),
         text("DELETE FROM analytics_breakdown_days WHERE scope_id = :video_id"),
         text("DELETE FROM analytics_breakdown_totals WHERE scope_id = :video_id"),
+        text("DELETE FROM analytics_breakdown_blocks WHERE scope_id = :video_id"),
     )
 
 
@@ -422,14 +419,6 @@ def day_sums(
     statement = _statement("day_sums")
     params = {"scope": scope, "dimension": dimension, "first": first, "last": last, "teams": list(teams)}
     return {str(row.value): _sums_of(row) for row in connection.execute(statement, params)}
-
-
-def day_sketches(
-    connection: Connection, scope: int, dimension: str, first: date, last: date, teams: tuple[bool, ...]
-) -> list[tuple[str, bytes]]:
-    """``(value, sketch)`` of every folded UTC day in [first, last] (to merge per value)."""
-    params = {"scope": scope, "dimension": dimension, "first": first, "last": last, "teams": list(teams)}
-    return [(str(row.value), bytes(row.sketch)) for row in connection.execute(_DAY_SKETCHES, params)]
 
 
 def day_points(

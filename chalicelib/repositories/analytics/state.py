@@ -16,6 +16,8 @@ FOLD_FLOOR = "fold_floor"  # set by migration 0004: raw rows before it were alre
 RAW_KEPT_FROM = "raw_kept_from"  # set by retention: every raw row from this instant on is kept
 # Set by migration 0013: raw rows from here up to the watermark are still to fold into the breakdown roll-ups.
 BREAKDOWNS_BACKFILL = "breakdowns_backfill"
+# Set by migration 0019: the UTC day from which blocks of days are still to build for the days folded before it.
+BLOCKS_BACKFILL = "breakdown_blocks_backfill"
 
 # One refresh folds at a time; a second one waits at each step and then sees the work done. Its folds
 # sort and hash a day's views several ways: memory for that, for this transaction only (SET LOCAL).

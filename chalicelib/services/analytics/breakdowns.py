@@ -5,7 +5,8 @@ from the day roll-ups (one row per value and day), its ragged ends (local midnig
 other zones) and the raw tail after the watermark from raw views, summed per value in SQL;
 the metric is then derived from each value's sums. Distinct viewers per value are counted
 exactly while the range holds few views (its raw rows kept), else merged from the values'
-day sketches plus the raw parts' viewer keys.
+sketches of the range's blocks of days and single days (``chalicelib.domain.day_blocks``) plus
+the raw parts' viewer keys.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from chalicelib.db.engine import snapshot
 from chalicelib.domain import errors, metrics
+from chalicelib.domain.day_blocks import cover
 from chalicelib.domain.sketch import BREAKDOWNS, Sketch
-from chalicelib.repositories.analytics import breakdowns, catalog, raw
+from chalicelib.repositories.analytics import breakdown_blocks, breakdowns, catalog, raw
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT, first_view
 from chalicelib.services.analytics.reports import Window, frame_for, report_spans
@@ -153,10 +155,10 @@ def _viewers(
         for value, found in tail.items():
             sketches[value].add_keys(found)
         return {value: sketches[value].estimate() for value in sums}, False
-    if parts.first_day is not None and parts.last_day is not None:
-        for value, blob in breakdowns.day_sketches(
-            connection, frame.scope, by, parts.first_day, parts.last_day, frame.teams
-        ):
+    if parts.first_day is not None and parts.last_day is not None and frame.folded_until is not None:
+        blocks_until = breakdowns.utc_midnight(frame.folded_until).date() if frame.breakdown_blocks_whole else None
+        pieces = cover(parts.first_day, parts.last_day, blocks_until)
+        for value, blob in breakdown_blocks.range_sketches(connection, frame.scope, by, pieces, frame.teams):
             sketches[value].merge_blob(blob)
     for low, high in parts.raw:
         for value, found in breakdowns.raw_viewers(connection, frame.scope, by, low, high, frame.teams).items():

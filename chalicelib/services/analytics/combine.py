@@ -46,6 +46,8 @@ class Frame:
     # False while the breakdown roll-ups are refolded (``state.BREAKDOWNS_BACKFILL``): their all-time
     # sketches hold only the viewers refolded so far, and their days are whole.
     breakdown_totals_whole: bool = True
+    # False while the blocks of days folded before migration 0019 are built (``state.BLOCKS_BACKFILL``).
+    breakdown_blocks_whole: bool = True
     # The raw tail, read once per report: a report's totals and its points read the same rows,
     # and in one snapshot they cannot change (about a refresh interval of traffic, ~10 ms each).
     tails: dict[tuple[str, datetime | None], list[Any]] = field(default_factory=dict, compare=False, repr=False)

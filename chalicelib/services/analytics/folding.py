@@ -21,10 +21,22 @@ from sqlalchemy import text
 
 from chalicelib.db.engine import transaction
 from chalicelib.domain.audience import PROGRESS_HOURS
+from chalicelib.domain.day_blocks import block_start
 from chalicelib.domain.figures import Figures
 from chalicelib.domain.sketch import Sketch
 from chalicelib.repositories import partitions
-from chalicelib.repositories.analytics import audience, breakdowns, days, hours, live, raw, referrers, state, totals
+from chalicelib.repositories.analytics import (
+    audience,
+    breakdown_blocks,
+    breakdowns,
+    days,
+    hours,
+    live,
+    raw,
+    referrers,
+    state,
+    totals,
+)
 from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT
 from chalicelib.services.analytics.periods import Span, floor_hour, local_days
 from chalicelib.services.timezones import resolve
@@ -40,6 +52,8 @@ PROGRESS_WINDOW = timedelta(hours=PROGRESS_HOURS)
 # per step: each step also rewrites the all-time sketches of every value it touched, so fewer, larger
 # steps cost less in all (figures in docs/benchmark.md); a week of a busy library fits a step's budget.
 STEP = timedelta(days=7)
+# The blocks of days of a history folded before they existed are built this many days per step.
+BLOCKS_BACKFILL_DAYS = 32
 # A zone nobody asked for in this long stops being kept.
 IDLE_ZONE_DAYS = 30
 TIME_BUDGET_SECONDS = 240.0
@@ -103,7 +117,9 @@ def refresh(
             result.finished = False
             return result
     _count_small_scopes_exactly(sorted(with_new_rows))
-    result.finished = _backfill_breakdowns(deadline) and _build_new_zones(result, deadline)
+    result.finished = (
+        _backfill_breakdowns(deadline) and _backfill_day_blocks(deadline) and _build_new_zones(result, deadline)
+    )
     with transaction() as connection:
         state.forget_idle_zones(connection, IDLE_ZONE_DAYS)
     return result
@@ -123,6 +139,27 @@ def _backfill_breakdowns(deadline: float) -> bool:
             end = min(floor_hour(start) + STEP, watermark)
             breakdowns.fold(connection, floor_hour(start), end, folded_until=watermark)
             state.set_instant(connection, state.BREAKDOWNS_BACKFILL, end)
+        if time.monotonic() > deadline:
+            return False
+
+
+def _backfill_day_blocks(deadline: float) -> bool:
+    """Build the blocks of the days folded before migration 0019, ``BLOCKS_BACKFILL_DAYS`` aligned days per
+    transaction (a longer block is built again by each step holding its days, from its halves: a merge
+    per value each time); False when out of time."""
+    while True:
+        with transaction() as connection:
+            state.lock(connection)
+            instants = state.instants(connection)
+            start, watermark = instants.get(state.BLOCKS_BACKFILL), instants.get(state.FOLDED_UNTIL)
+            if start is None or watermark is None or start >= breakdowns.utc_midnight(watermark):
+                state.forget_instant(connection, state.BLOCKS_BACKFILL)
+                return True
+            whole_until = breakdowns.utc_midnight(watermark).date()
+            first = start.astimezone(UTC).date()
+            end = min(block_start(first, BLOCKS_BACKFILL_DAYS) + timedelta(days=BLOCKS_BACKFILL_DAYS), whole_until)
+            breakdown_blocks.build(connection, first, end - timedelta(days=1), whole_until)
+            state.set_instant(connection, state.BLOCKS_BACKFILL, breakdowns.utc_midnight(start) + (end - first))
         if time.monotonic() > deadline:
             return False
 

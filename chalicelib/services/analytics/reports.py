@@ -201,7 +201,8 @@ def frame_for(connection: Connection, scope: int, window: Window) -> tuple[Frame
     """What a report over ``scope`` reads against, and the zones whose days are kept."""
     instants = state.instants(connection)
     whole = state.BREAKDOWNS_BACKFILL not in instants
-    frame = Frame(scope, window.teams, instants.get(state.FOLDED_UNTIL), kept_from(instants), whole)
+    blocks = state.BLOCKS_BACKFILL not in instants
+    frame = Frame(scope, window.teams, instants.get(state.FOLDED_UNTIL), kept_from(instants), whole, blocks)
     return frame, state.zones(connection)
 
 

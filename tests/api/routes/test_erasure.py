@@ -27,6 +27,7 @@ ROLLUPS = (
     "analytics_measure_hours",
     "analytics_breakdown_days",
     "analytics_breakdown_totals",
+    "analytics_breakdown_blocks",
 )
 
 
