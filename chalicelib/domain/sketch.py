@@ -39,7 +39,7 @@ import hashlib
 import math
 import sys
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
@@ -240,7 +240,7 @@ class Sketch:
             if value > sparse.get(register, 0):
                 sparse[register] = value
         if len(sparse) > self._layout.sparse_limit:
-            self._merge_dense(self._layout.zeros)
+            self._to_dense()
 
     def merge_blob(self, blob: bytes | None) -> None:
         """Merge a stored sketch (``None`` and empty blobs are empty sketches)."""
@@ -323,14 +323,19 @@ class Sketch:
             incoming[register] = max(incoming[register], sparse[register])
         sparse.update(incoming)
         if len(sparse) > self._layout.sparse_limit:
-            self._merge_dense(self._layout.zeros)
+            self._to_dense()
+
+    def _to_dense(self) -> None:
+        """Every register in an array: the sparse ones written by C (each appears once, so no compare)."""
+        dense = bytearray(self._layout.zeros)
+        deque(map(dense.__setitem__, self._sparse.keys(), self._sparse.values()), maxlen=0)
+        self._dense, self._sparse = dense, {}
 
     def _merge_dense(self, registers: bytes | memoryview) -> None:
         if self._dense is None:
-            dense = bytearray(registers)
-            for register, value in self._sparse.items():
-                dense[register] = max(dense[register], value)
-            self._dense, self._sparse = dense, {}
+            sparse = self._sparse
+            self._dense, self._sparse = bytearray(registers), {}
+            self.add_registers(sparse.items())
             return
         layout = self._layout
         merged = _byte_max(int.from_bytes(self._dense, "little"), int.from_bytes(registers, "little"), layout)
@@ -363,9 +368,23 @@ def _dense_histogram(registers: bytearray, layout: Precision = SCOPES) -> list[i
 
 
 def union(blobs: Iterable[bytes | None], bits: int = SCOPE_PRECISION) -> Sketch:
-    """The sketch of the union of the periods the blobs summarise."""
+    """The sketch of the union of the periods the blobs summarise.
+
+    Dense sketches first, merged as integers converted once (merging one by one converts the result to
+    bytes and back each time: 110 us of a 16-bit merge's 250), then the sparse ones into the result.
+    """
+    stored = [blob for blob in blobs if blob and len(blob) >= 2]
+    dense = [blob for blob in stored if _format(blob[0])[1]]
     sketch = Sketch(bits)
-    for blob in blobs:
+    layouts = {_format(blob[0])[0] for blob in dense}
+    if len(layouts) == 1:
+        layout = layouts.pop()
+        registers = int.from_bytes(memoryview(dense[0])[1:], "little")
+        for blob in dense[1:]:
+            registers = _byte_max(registers, int.from_bytes(memoryview(blob)[1:], "little"), layout)
+        sketch.merge_blob(bytes([layout.dense_tag]) + registers.to_bytes(layout.registers, "little"))
+        stored = [blob for blob in stored if not _format(blob[0])[1]]
+    for blob in stored:
         sketch.merge_blob(blob)
     return sketch
 

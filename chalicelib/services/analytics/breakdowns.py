@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from chalicelib.db.engine import snapshot
 from chalicelib.domain import errors, metrics
 from chalicelib.domain.day_blocks import cover
-from chalicelib.domain.sketch import BREAKDOWNS, Sketch
+from chalicelib.domain.sketch import BREAKDOWNS, Sketch, union
 from chalicelib.repositories.analytics import breakdown_blocks, breakdowns, catalog, raw
 from chalicelib.services.analytics import definitions
 from chalicelib.services.analytics.combine import EXACT_VIEWS_LIMIT, first_view
@@ -158,8 +158,10 @@ def _viewers(
     if parts.first_day is not None and parts.last_day is not None and frame.folded_until is not None:
         blocks_until = breakdowns.utc_midnight(frame.folded_until).date() if frame.breakdown_blocks_whole else None
         pieces = cover(parts.first_day, parts.last_day, blocks_until)
+        stored: dict[str, list[bytes]] = defaultdict(list)
         for value, blob in breakdown_blocks.range_sketches(connection, frame.scope, by, pieces, frame.teams):
-            sketches[value].merge_blob(blob)
+            stored[value].append(blob)
+        sketches.update((value, union(blobs, BREAKDOWNS.bits)) for value, blobs in stored.items())
     for low, high in parts.raw:
         for value, found in breakdowns.raw_viewers(connection, frame.scope, by, low, high, frame.teams).items():
             sketches[value].add_keys(found)

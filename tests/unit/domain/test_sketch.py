@@ -139,3 +139,19 @@ def test_unknown_formats_are_refused() -> None:
         Sketch.decode(b"\x07abc")
     with pytest.raises(ValueError, match="unknown sketch format"):
         Sketch.decode(b"\x00abc")
+
+
+def test_a_union_of_dense_and_sparse_sketches_in_any_order_is_the_sketch_of_all_their_viewers() -> None:
+    """``union`` merges the dense sketches at once and the sparse ones after: the same registers as merging
+    them one by one, whichever comes first, at both precisions."""
+    for bits in (SCOPES.bits, BREAKDOWNS.bits):
+        groups = [keys(count, prefix=f"{n}:") for n, count in enumerate((300, 9_000, 40, 20_000, 2_500, 7_000))]
+        blobs = [Sketch.of_keys(group, bits).encode() for group in groups]
+        everyone = Sketch.of_keys([key for group in groups for key in group], bits)
+        assert {blob[0] for blob in blobs} == {Sketch(bits).layout.sparse_tag, Sketch(bits).layout.dense_tag}
+        for ordered in (blobs, blobs[::-1], sorted(blobs, key=len)):
+            one_by_one = Sketch(bits)
+            for blob in ordered:
+                one_by_one.merge_blob(blob)
+            assert union(ordered, bits).registers() == one_by_one.registers() == everyone.registers()
+            assert union(ordered, bits).encode() == everyone.encode()
