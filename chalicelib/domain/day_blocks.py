@@ -9,6 +9,10 @@ at most two blocks of each length and two single days, plus a 256-day block per 
 
 A block is built once all its days are whole (the watermark is past its last midnight), and built
 again when one of its days is (an erasure's or a backfill's refold): :func:`starts_to_build` says which.
+It is kept only for a scope with at least ``HEAVY_BLOCK_VIEWS`` views in it (summed over the scope's
+day rows, which reports read as well): merging a lighter block's days costs little (their sketches
+hold at most that many registers in all), and most of a library's videos are light, so their blocks
+would be most of the rows for none of the gain.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import date, timedelta
 
 EPOCH = date(1970, 1, 1)
 BLOCK_LENGTHS = (2, 4, 8, 16, 32, 64, 128, 256)  # each block is the merge of two of the length before
+HEAVY_BLOCK_VIEWS = 20_000
 
 
 @dataclass(frozen=True)
