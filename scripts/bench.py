@@ -470,6 +470,9 @@ def breakdown_cases(headers: dict[str, str], busy: int, last_30: dict[str, str])
             headers, BREAKDOWN, busy, by="device", metric="startupTimeP50Ms", **last_30
         ),
         "breakdown busy, os, views, Kolkata": _get(headers, BREAKDOWN, busy, by="os", tz="Asia/Kolkata", **last_30),
+        "breakdown busy, country, viewers, 30d": _get(
+            headers, BREAKDOWN, busy, by="country", metric="uniqueViewers", **last_30
+        ),
         "breakdown library, country, viewers": _get(headers, LIBRARY_BREAKDOWN, by="country", metric="uniqueViewers"),
         "breakdown library, country, viewers, 30d": _get(
             headers, LIBRARY_BREAKDOWN, by="country", metric="uniqueViewers", **last_30
@@ -488,17 +491,21 @@ def breakdown_sketch_errors(url: str, cases: dict[str, dict[str, Any]]) -> list[
 
     statement = (
         f"SELECT country, count(DISTINCT {VIEWER_KEY_SQL.format(p='vw.')}) FROM video_views vw "
-        "WHERE NOT is_team AND (:video = 0 OR video_id = :video) GROUP BY country"
+        "WHERE NOT is_team AND (:video = 0 OR video_id = :video) AND device_type IS DISTINCT FROM 'bot' "
+        "AND created_at >= CAST(:first AS date) AT TIME ZONE 'UTC' "
+        "AND created_at < (CAST(:last AS date) + 1) AT TIME ZONE 'UTC' GROUP BY country"
     )
     connection = native_connection(url)
     found = []
     with quiet_stdout():
-        for name in ("breakdown busy, country, viewers", "breakdown library, country, viewers"):
+        for name in [case for case in cases if case.startswith("breakdown") and ", country, viewers" in case]:
             event = cases[name]
             body = _expect_ok(app, event)
             answer = json.loads(body) if isinstance(body, str | bytes) else body
             video = int(event["pathParameters"]["video_id"]) if event.get("pathParameters") else 0
-            exact = dict(connection.run(statement, video=video))
+            query = event.get("queryStringParameters") or {}
+            first, last = query.get("startDate", "2000-01-01"), query.get("endDate", "2100-01-01")
+            exact = dict(connection.run(statement, video=video, first=first, last=last))
             found += [
                 (name, row["value"], int(row["uniqueViewers"]), int(exact[row["value"]])) for row in answer["rows"]
             ]
