@@ -408,6 +408,14 @@ analytics_breakdown_days = Table(
     *_measures(),
     Column("sketch", LargeBinary),
     Index("analytics_breakdown_days_day_idx", "day"),
+    # Each scope's views per day, read to tell which blocks of days are kept (``analytics_breakdown_blocks``).
+    Index(
+        "analytics_breakdown_days_scope_views_idx",
+        "day",
+        "scope_id",
+        postgresql_include=["views"],
+        postgresql_where=text("dimension = ''"),
+    ),
 )
 # Per scope, dimension and value: the sketch of every viewer folded so far (all-time breakdowns).
 analytics_breakdown_totals = Table(

@@ -5,7 +5,7 @@ merges a few sketches per value instead of one per day.
 block of days aligned on 1970-01-01 (``chalicelib.domain.day_blocks``). The refresh builds the blocks
 of the days it folds once they are whole; the days folded before this revision get theirs from a
 backfill (``breakdown_blocks_backfill``: the first day still to cover), and reports merge single days
-until it is done.
+until it is done. A partial index holds each scope's views per day, which tell where a block is kept.
 
 Revision ID: 0019
 Revises: 0018
@@ -40,9 +40,17 @@ def upgrade() -> None:
         sa.Column("sketch", sa.LargeBinary, nullable=False),
     )
     op.create_index("analytics_breakdown_blocks_first_day_idx", "analytics_breakdown_blocks", ["days", "first_day"])
+    op.create_index(
+        "analytics_breakdown_days_scope_views_idx",
+        "analytics_breakdown_days",
+        ["day", "scope_id"],
+        postgresql_include=["views"],
+        postgresql_where=sa.text("dimension = ''"),
+    )
     op.execute(_BACKFILL)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM analytics_state WHERE name = 'breakdown_blocks_backfill'")
+    op.drop_index("analytics_breakdown_days_scope_views_idx", "analytics_breakdown_days")
     op.drop_table("analytics_breakdown_blocks")
