@@ -429,6 +429,7 @@ analytics_breakdown_totals = Table(
 )
 # Per scope, dimension and value: the viewer sketch of each aligned block of 2, 4, ... 256 UTC days
 # (``chalicelib.domain.day_blocks``), so a range of days merges a few sketches per value, not one per day.
+# Its sketches are stored uncompressed (``STORAGE EXTERNAL``, migration 0019).
 analytics_breakdown_blocks = Table(
     "analytics_breakdown_blocks",
     Base.metadata,

@@ -40,6 +40,9 @@ def upgrade() -> None:
         sa.Column("sketch", sa.LargeBinary, nullable=False),
     )
     op.create_index("analytics_breakdown_blocks_first_day_idx", "analytics_breakdown_blocks", ["days", "first_day"])
+    # Stored as they are, not compressed: a report reads a few megabytes of blocks, and decompressing them
+    # took 3.5 ms of a 30-day library breakdown at 10M views (the table grows about 3 times).
+    op.execute("ALTER TABLE analytics_breakdown_blocks ALTER COLUMN sketch SET STORAGE EXTERNAL")
     op.create_index(
         "analytics_breakdown_days_scope_views_idx",
         "analytics_breakdown_days",

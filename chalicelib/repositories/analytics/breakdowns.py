@@ -63,8 +63,10 @@ def _pairs(dimensions: Sequence[metrics.Dimension], with_all: bool) -> str:
     return f"LATERAL (VALUES {', '.join(rows)}) AS d(dimension, value)"
 
 
-def _folded(alias: str = "vw") -> str:
-    return ", ".join(f"{measure.fold.replace('vw.', f'{alias}.')} AS {measure.column}" for measure in metrics.MEASURES)
+def _folded(alias: str = "vw", names: tuple[str, ...] = ()) -> str:
+    """Each measure's aggregate over raw views (only those named in ``names``, when given)."""
+    chosen = [measure for measure in metrics.MEASURES if not names or measure.column in names]
+    return ", ".join(f"{measure.fold.replace('vw.', f'{alias}.')} AS {measure.column}" for measure in chosen)
 
 
 def _assigned(source: str) -> str:
@@ -79,9 +81,9 @@ def _changed(target: str, source: str) -> str:
     )
 
 
-def _summed(alias: str = "") -> str:
+def _summed(alias: str = "", names: tuple[str, ...] = ()) -> str:
     prefix = f"{alias}." if alias else ""
-    return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in _columns())
+    return ", ".join(f"COALESCE(sum({prefix}{name}), 0) AS {name}" for name in names or _columns())
 
 
 def _registers(dimensions: Sequence[metrics.Dimension], *, by_day: bool = True) -> str:
@@ -190,14 +192,7 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
         ),
         "new_sketches": _new_sketches(dimensions, "analytics_breakdown_totals", ""),
         "new_day_sketches": _new_sketches(dimensions, "analytics_breakdown_days", "AND t.day = :day"),
-        "day_sums": text(
-            f"""
-            SELECT value, {_summed()} FROM analytics_breakdown_days
-            WHERE scope_id = :scope AND dimension = :dimension AND day >= :first AND day <= :last
-              AND team = ANY(CAST(:teams AS boolean[]))
-            GROUP BY value
-            """
-        ),
+        "day_sums": _day_sums(()),
         "day_points": text(
             f"""
             SELECT day, {_summed()} FROM analytics_breakdown_days
@@ -224,16 +219,30 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
     }
 
 
+def _day_sums(names: tuple[str, ...]) -> TextClause:
+    return text(
+        f"""
+        SELECT value, {_summed(names=names)} FROM analytics_breakdown_days
+        WHERE scope_id = :scope AND dimension = :dimension AND day >= :first AND day <= :last
+          AND team = ANY(CAST(:teams AS boolean[]))
+        GROUP BY value
+        """
+    )
+
+
 def _statement(name: str) -> TextClause:
     return _statements((metrics.MEASURES, metrics.DIMENSIONS))[name]
 
 
 @cache
 def _raw_statements(
-    registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimension, ...]], dimension: str
+    registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimension, ...]],
+    dimension: str,
+    names: tuple[str, ...] = (),
 ) -> dict[str, TextClause]:
     """The raw-row statements of one dimension (``ALL``: the scope's views as a whole): only its value is
-    computed per view (a referrer host is a regular expression over every raw row of a ragged end)."""
+    computed per view (a referrer host is a regular expression over every raw row of a ragged end), and
+    only the measures named in ``names``, when given."""
     _, dimensions = registry
     chosen = tuple(item for item in dimensions if item.name == dimension)
     if dimension != ALL and not chosen:
@@ -241,15 +250,20 @@ def _raw_statements(
     value = "v.d0" if chosen else f"'{ALL}'"
     views = f"({_valued_rows(chosen)} AND {_TEAMS} AND {_SCOPE}) AS v"
     return {
-        "raw_sums": text(f"SELECT {value} AS value, {_folded('v')} FROM {views} GROUP BY 1"),
+        "raw_sums": text(f"SELECT {value} AS value, {_folded('v', names)} FROM {views} GROUP BY 1"),
         "raw_viewers": text(
             f"SELECT {value} AS value, {_VIEWER.replace('vw.', 'v.')} AS viewer FROM {views} GROUP BY 1, 2"
         ),
     }
 
 
-def _raw_statement(name: str, dimension: str) -> TextClause:
-    return _raw_statements((metrics.MEASURES, metrics.DIMENSIONS), dimension)[name]
+def _raw_statement(name: str, dimension: str, names: tuple[str, ...] = ()) -> TextClause:
+    return _raw_statements((metrics.MEASURES, metrics.DIMENSIONS), dimension, names)[name]
+
+
+@cache
+def _some_day_sums(names: tuple[str, ...]) -> TextClause:
+    return _day_sums(names)
 
 
 def utc_midnight(instant: datetime) -> datetime:
@@ -407,18 +421,25 @@ def forget_video(connection: Connection, video_id: int) -> None:
         connection.execute(statement, {"video_id": video_id})
 
 
-def _sums_of(row: object) -> dict[str, int]:
+def _sums_of(row: object, names: tuple[str, ...] = ()) -> dict[str, int]:
     mapping = row._mapping  # type: ignore[attr-defined]
-    return {name: int(mapping[name] or 0) for name in _columns()}
+    return {name: int(mapping[name] or 0) for name in names or _columns()}
 
 
 def day_sums(
-    connection: Connection, scope: int, dimension: str, first: date, last: date, teams: tuple[bool, ...]
+    connection: Connection,
+    scope: int,
+    dimension: str,
+    first: date,
+    last: date,
+    teams: tuple[bool, ...],
+    names: tuple[str, ...] = (),
 ) -> dict[str, dict[str, int]]:
-    """Each value's measures over the folded UTC days [first, last]."""
-    statement = _statement("day_sums")
+    """Each value's measures over the folded UTC days [first, last] (only those in ``names``, when given:
+    summing one column of a month of values takes half the time of summing all of them)."""
+    statement = _some_day_sums(names) if names else _statement("day_sums")
     params = {"scope": scope, "dimension": dimension, "first": first, "last": last, "teams": list(teams)}
-    return {str(row.value): _sums_of(row) for row in connection.execute(statement, params)}
+    return {str(row.value): _sums_of(row, names) for row in connection.execute(statement, params)}
 
 
 def day_points(
@@ -452,11 +473,18 @@ def raw_hour_sums(
 
 
 def raw_sums(
-    connection: Connection, scope: int, dimension: str, start: datetime, end: datetime, teams: tuple[bool, ...]
+    connection: Connection,
+    scope: int,
+    dimension: str,
+    start: datetime,
+    end: datetime,
+    teams: tuple[bool, ...],
+    names: tuple[str, ...] = (),
 ) -> dict[str, dict[str, int]]:
-    """Each value's measures over raw views of [start, end)."""
+    """Each value's measures over raw views of [start, end) (only those in ``names``, when given)."""
     params = {"scope": scope, "start": start, "end": end, "teams": list(teams)}
-    return {str(row.value): _sums_of(row) for row in connection.execute(_raw_statement("raw_sums", dimension), params)}
+    statement = _raw_statement("raw_sums", dimension, names)
+    return {str(row.value): _sums_of(row, names) for row in connection.execute(statement, params)}
 
 
 def raw_viewers(

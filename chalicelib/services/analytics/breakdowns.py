@@ -67,9 +67,10 @@ def breakdown(scope: int, by: str, metric: str, window: Window) -> Breakdown:
         first = first_view(connection, frame)
         spans = report_spans(window, zone, first)
         start, end = spans[0].start, spans[-1].end
-        sums, parts = _sums(connection, frame, by, start, end)
-        exact: bool | None = None
         derive = metrics.metric(metric).derive
+        # Distinct viewers need only each value's views (which values, and whether few enough to count).
+        sums, parts = _sums(connection, frame, by, (start, end), () if derive else ("views",))
+        exact: bool | None = None
         if derive is None:
             covers_all = first is None or (start <= first and end > datetime.now(UTC))
             figures, exact = _viewers(connection, frame, by, sums, parts, (start, end), covers_all=covers_all)
@@ -113,17 +114,18 @@ def _parts(frame: Frame, start: datetime, end: datetime) -> _Parts:
 
 
 def _sums(
-    connection: Connection, frame: Frame, by: str, start: datetime, end: datetime
+    connection: Connection, frame: Frame, by: str, span: tuple[datetime, datetime], names: tuple[str, ...]
 ) -> tuple[dict[str, Counter[str]], _Parts]:
-    parts = _parts(frame, start, end)
+    """Each value's measures over ``span`` (those in ``names``; all when empty)."""
+    parts = _parts(frame, *span)
     sums: dict[str, Counter[str]] = defaultdict(Counter)
     if parts.first_day is not None and parts.last_day is not None:
         for value, found in breakdowns.day_sums(
-            connection, frame.scope, by, parts.first_day, parts.last_day, frame.teams
+            connection, frame.scope, by, parts.first_day, parts.last_day, frame.teams, names
         ).items():
             sums[value].update(found)
     for low, high in parts.raw:
-        for value, found in breakdowns.raw_sums(connection, frame.scope, by, low, high, frame.teams).items():
+        for value, found in breakdowns.raw_sums(connection, frame.scope, by, low, high, frame.teams, names).items():
             sums[value].update(found)
     return {value: found for value, found in sums.items() if found.get("views")}, parts
 
