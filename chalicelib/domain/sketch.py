@@ -373,18 +373,18 @@ def union(blobs: Iterable[bytes | None], bits: int = SCOPE_PRECISION) -> Sketch:
     Dense sketches first, merged as integers converted once (merging one by one converts the result to
     bytes and back each time: 110 us of a 16-bit merge's 250), then the sparse ones into the result.
     """
-    stored = [blob for blob in blobs if blob and len(blob) >= 2]
-    dense = [blob for blob in stored if _format(blob[0])[1]]
+    stored = [(blob, *_format(blob[0])) for blob in blobs if blob and len(blob) >= 2]
+    dense = [(blob, layout) for blob, layout, is_dense in stored if is_dense]
     sketch = Sketch(bits)
-    layouts = {_format(blob[0])[0] for blob in dense}
+    layouts = {layout for _, layout in dense}
     if len(layouts) == 1:
         layout = layouts.pop()
-        registers = int.from_bytes(memoryview(dense[0])[1:], "little")
-        for blob in dense[1:]:
+        registers = int.from_bytes(memoryview(dense[0][0])[1:], "little")
+        for blob, _ in dense[1:]:
             registers = _byte_max(registers, int.from_bytes(memoryview(blob)[1:], "little"), layout)
         sketch.merge_blob(bytes([layout.dense_tag]) + registers.to_bytes(layout.registers, "little"))
-        stored = [blob for blob in stored if not _format(blob[0])[1]]
-    for blob in stored:
+        stored = [entry for entry in stored if not entry[2]]
+    for blob, _, _ in stored:
         sketch.merge_blob(blob)
     return sketch
 

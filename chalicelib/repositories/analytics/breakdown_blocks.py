@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +145,7 @@ def range_sketches(
         "teams": list(teams),
         "heavy": HEAVY_BLOCK_VIEWS,
         "first": min(start for start, _ in spans),
-        "last": max(date.fromordinal(start.toordinal() + length - 1) for start, length in spans),
+        "last": max(start + timedelta(days=length - 1) for start, length in spans),
         "days": [day.isoformat() for day in pieces.days],
         "lengths": [length for length, _ in pieces.blocks],
         "starts": [start.isoformat() for _, start in pieces.blocks],

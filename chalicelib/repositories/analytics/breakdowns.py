@@ -192,7 +192,6 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
         ),
         "new_sketches": _new_sketches(dimensions, "analytics_breakdown_totals", ""),
         "new_day_sketches": _new_sketches(dimensions, "analytics_breakdown_days", "AND t.day = :day"),
-        "day_sums": _day_sums(()),
         "day_points": text(
             f"""
             SELECT day, {_summed()} FROM analytics_breakdown_days
@@ -219,7 +218,9 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
     }
 
 
+@cache
 def _day_sums(names: tuple[str, ...]) -> TextClause:
+    """Each value's sums of the measures ``names`` over folded UTC days."""
     return text(
         f"""
         SELECT value, {_summed(names=names)} FROM analytics_breakdown_days
@@ -259,11 +260,6 @@ def _raw_statements(
 
 def _raw_statement(name: str, dimension: str, names: tuple[str, ...] = ()) -> TextClause:
     return _raw_statements((metrics.MEASURES, metrics.DIMENSIONS), dimension, names)[name]
-
-
-@cache
-def _some_day_sums(names: tuple[str, ...]) -> TextClause:
-    return _day_sums(names)
 
 
 def utc_midnight(instant: datetime) -> datetime:
@@ -437,7 +433,7 @@ def day_sums(
 ) -> dict[str, dict[str, int]]:
     """Each value's measures over the folded UTC days [first, last] (only those in ``names``, when given:
     summing one column of a month of values takes half the time of summing all of them)."""
-    statement = _some_day_sums(names) if names else _statement("day_sums")
+    statement = _day_sums(names or tuple(_columns()))
     params = {"scope": scope, "dimension": dimension, "first": first, "last": last, "teams": list(teams)}
     return {str(row.value): _sums_of(row, names) for row in connection.execute(statement, params)}
 

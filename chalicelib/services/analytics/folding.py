@@ -125,43 +125,52 @@ def refresh(
     return result
 
 
-def _backfill_breakdowns(deadline: float) -> bool:
-    """Fold the history kept before migration 0013 into the breakdown roll-ups, a step per transaction;
-    False when out of time (the next refresh carries on)."""
+def _backfill(name: str, deadline: float, step: Callable[[Connection, datetime, datetime], datetime | None]) -> bool:
+    """Carry on the backfill whose progress is the instant ``name``, a ``step`` per transaction under the
+    refresh lock (``step(connection, start, watermark)`` does one and says where the next starts, None when
+    there is nothing left); False when out of time (the next refresh carries on)."""
     while True:
         with transaction() as connection:
             state.lock(connection)
             instants = state.instants(connection)
-            start, watermark = instants.get(state.BREAKDOWNS_BACKFILL), instants.get(state.FOLDED_UNTIL)
-            if start is None or watermark is None or start >= watermark:
-                state.forget_instant(connection, state.BREAKDOWNS_BACKFILL)
+            start, watermark = instants.get(name), instants.get(state.FOLDED_UNTIL)
+            end = step(connection, start, watermark) if start is not None and watermark is not None else None
+            if end is None:
+                state.forget_instant(connection, name)
                 return True
-            end = min(floor_hour(start) + STEP, watermark)
-            breakdowns.fold(connection, floor_hour(start), end, folded_until=watermark)
-            state.set_instant(connection, state.BREAKDOWNS_BACKFILL, end)
+            state.set_instant(connection, name, end)
         if time.monotonic() > deadline:
             return False
+
+
+def _backfill_breakdowns(deadline: float) -> bool:
+    """Fold the history kept before migration 0013 into the breakdown roll-ups, a week per step."""
+
+    def step(connection: Connection, start: datetime, watermark: datetime) -> datetime | None:
+        if start >= watermark:
+            return None
+        end = min(floor_hour(start) + STEP, watermark)
+        breakdowns.fold(connection, floor_hour(start), end, folded_until=watermark)
+        return end
+
+    return _backfill(state.BREAKDOWNS_BACKFILL, deadline, step)
 
 
 def _backfill_day_blocks(deadline: float) -> bool:
     """Build the blocks of the days folded before migration 0019, ``BLOCKS_BACKFILL_DAYS`` aligned days per
-    transaction (a longer block is built again by each step holding its days, from its halves: a merge
-    per value each time); False when out of time."""
-    while True:
-        with transaction() as connection:
-            state.lock(connection)
-            instants = state.instants(connection)
-            start, watermark = instants.get(state.BLOCKS_BACKFILL), instants.get(state.FOLDED_UNTIL)
-            if start is None or watermark is None or start >= breakdowns.utc_midnight(watermark):
-                state.forget_instant(connection, state.BLOCKS_BACKFILL)
-                return True
-            whole_until = breakdowns.utc_midnight(watermark).date()
-            first = start.astimezone(UTC).date()
-            end = min(block_start(first, BLOCKS_BACKFILL_DAYS) + timedelta(days=BLOCKS_BACKFILL_DAYS), whole_until)
-            breakdown_blocks.build(connection, first, end - timedelta(days=1), whole_until)
-            state.set_instant(connection, state.BLOCKS_BACKFILL, breakdowns.utc_midnight(start) + (end - first))
-        if time.monotonic() > deadline:
-            return False
+    step (a longer block is built again by each step holding its days, from its halves: a merge per value
+    each time)."""
+
+    def step(connection: Connection, start: datetime, watermark: datetime) -> datetime | None:
+        if start >= breakdowns.utc_midnight(watermark):
+            return None
+        whole_until = breakdowns.utc_midnight(watermark).date()
+        first = start.astimezone(UTC).date()
+        end = min(block_start(first, BLOCKS_BACKFILL_DAYS) + timedelta(days=BLOCKS_BACKFILL_DAYS), whole_until)
+        breakdown_blocks.build(connection, first, end - timedelta(days=1), whole_until)
+        return breakdowns.utc_midnight(start) + (end - first)
+
+    return _backfill(state.BLOCKS_BACKFILL, deadline, step)
 
 
 def _ensure_partitions() -> list[str]:
