@@ -476,9 +476,13 @@ class IngestFailure(Base):
 
 
 class RateLimitCounter(Base):
-    """Fixed-window request counters shared by every Lambda container."""
+    """Fixed-window request counters shared by every Lambda container.
+
+    Unlogged (migration 0020): no WAL for a count that is worthless a minute later; a crash empties it.
+    """
 
     __tablename__ = "rate_limit_counters"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
 
     bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
     client_key: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -21,7 +20,7 @@ def keyed_ip_hash(ip_address: str, secret: str) -> str:
     A plain SHA-256 of an IPv4 address is reversed by hashing all 2^32 addresses;
     without the server-side key that search is impossible.
     """
-    return hmac.new(secret.encode(), ip_address.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), ip_address.encode(), "sha256").hex()
 
 
 def visitor_key(ip_address: str, user_agent: str | None) -> str | None:
@@ -39,7 +38,7 @@ def visitor_key(ip_address: str, user_agent: str | None) -> str | None:
         return None
     salt = _salt() if settings.visitor_salt_rotation == "daily" else b""
     message = b"\0".join((salt, ip_address.encode(), (user_agent or "").encode()))
-    return hmac.new(settings.ip_hash_key.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.digest(settings.ip_hash_key.encode(), message, "sha256").hex()
 
 
 _salt_lock = threading.Lock()

@@ -14,7 +14,6 @@ Rules of tracking:
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass, field
 
@@ -41,7 +40,7 @@ def view_token(view_id: int, month: str | None = None) -> str:
     """
     key = get_settings().view_token_key.encode()
     subject = f"view:{view_id}" if month is None else f"view:{view_id}:{month}"
-    digest = hmac.new(key, subject.encode(), hashlib.sha256).digest()[:VIEW_TOKEN_BYTES]
+    digest = hmac.digest(key, subject.encode(), "sha256")[:VIEW_TOKEN_BYTES]  # one-shot: OpenSSL's fast path
     mac = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return mac if month is None else f"{mac}.{month.replace('_', '')}"
 

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateTable
 
 from chalicelib.db.engine import get_engine
 from chalicelib.db.models import Base
@@ -42,6 +44,19 @@ def test_migrations_keep_an_existing_users_table_and_round_trip(database_url: st
                 connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
             )
         assert {"videos", "video_views", "video_events", "video_schedule_history", "users"} <= tables
+
+
+def test_only_the_rate_limit_counters_are_unlogged() -> None:
+    """Counters worthless a minute later skip the WAL; every other table is crash-safe."""
+    with get_engine().connect() as connection:
+        unlogged = set(
+            connection.execute(
+                text("SELECT relname FROM pg_class WHERE relpersistence = 'u' AND relkind IN ('r', 'p')")
+            ).scalars()
+        )
+    assert unlogged == {"rate_limit_counters"}
+    created = str(CreateTable(Base.metadata.tables["rate_limit_counters"]).compile(dialect=postgresql.dialect()))
+    assert created.strip().startswith("CREATE UNLOGGED TABLE")
 
 
 def test_times_are_timestamptz() -> None:
