@@ -133,33 +133,35 @@ FROM rl
 
 def _heartbeat_sql(views: str) -> str:
     """The heartbeat statement over ``views``: the partitioned table, or the view's own month's partition,
-    which spares PostgreSQL opening and locking every month's partition for a generic plan."""
+    which spares PostgreSQL opening and locking every month's partition for a generic plan.
+
+    A heartbeat of a live view is one UPDATE (the view and its video read once, by their keys); only
+    when it changes nothing do the fallbacks below look at the view again, to tell why.
+    """
     capped = _CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")
+    position = "CAST(:position AS numeric)"
+    position_ok = f"({position} IS NULL OR {position} <= v.duration + 1)"
+    live_view = f"FROM {views} vw JOIN videos v ON v.id = vw.video_id WHERE vw.id = :view_id AND {_PROGRESSING}"
     return f"""
 WITH {_rate_limit_cte("track-heartbeat")},
-cur AS (
-  SELECT vw.id, v.duration, {capped} AS capped,
-         CAST(:position AS numeric) IS NULL OR CAST(:position AS numeric) <= v.duration + 1 AS position_ok,
-         {_REPORTED}
-  FROM {views} vw JOIN videos v ON v.id = vw.video_id
-  WHERE vw.id = :view_id AND {_PROGRESSING}
-),
 upd AS (
   -- GREATEST keeps the maximum: watch time never goes down, whatever order heartbeats land in.
   UPDATE {views} vw
-  SET watch_time_seconds = GREATEST(vw.watch_time_seconds, cur.capped),
-      {sample_sql("vw", "CAST(:position AS numeric)", "cur.duration")},
-      {_QOE_AND_END.format(src="cur", capped="cur.capped", slack=ELAPSED_SLACK_SECONDS)}
-  FROM cur, rl
-  WHERE vw.id = cur.id AND {_PROGRESSING} AND rl.hits <= CAST(:limit AS int) AND cur.position_ok
-  RETURNING vw.watch_time_seconds
+  SET watch_time_seconds = GREATEST(vw.watch_time_seconds, {capped}),
+      {sample_sql("vw", position, "v.duration")},
+      {_QOE_AND_END.format(src="r", capped=capped, slack=ELAPSED_SLACK_SECONDS)}
+  FROM videos v, rl, (SELECT {_REPORTED}) AS r
+  WHERE vw.id = :view_id AND {_PROGRESSING} AND v.id = vw.video_id AND rl.hits <= CAST(:limit AS int)
+    AND {position_ok}
+  RETURNING vw.watch_time_seconds, v.duration
 )
 -- An older view is still found (200, nothing changed); OR and COALESCE evaluate their right-hand
--- subqueries only when needed, so a live view costs no probe of the older partitions.
-SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM cur) OR EXISTS (SELECT 1 FROM {views} WHERE id = :view_id),
+-- subqueries only when needed, so an accepted heartbeat costs no second look at the view.
+SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM {views} WHERE id = :view_id),
        COALESCE((SELECT watch_time_seconds FROM upd),
                 (SELECT watch_time_seconds FROM {views} WHERE id = :view_id)),
-       COALESCE((SELECT position_ok FROM cur), true), (SELECT duration FROM cur)
+       COALESCE((SELECT true FROM upd), (SELECT {position_ok} {live_view}), true),
+       COALESCE((SELECT duration FROM upd), (SELECT v.duration {live_view}))
 FROM rl
 """
 
