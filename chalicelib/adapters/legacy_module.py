@@ -15,6 +15,7 @@ column order, so the target loads them with ``COPY FROM`` without parsing a row.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,7 @@ class LegacySource:
         kwargs.pop("startup_params", None)  # the source's own search path; its tables are named with their schema
         self.schema = schema
         self.key = source_key(kwargs, schema)
+        self._reading = threading.Lock()
         try:
             self._db = pg8000.native.Connection(**kwargs, application_name="media-api-import")
         except Exception as exc:  # any connection failure is reported the same way
@@ -110,7 +112,8 @@ class LegacySource:
         self.has_users = "users" in present
 
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
-        return list(self._db.run(sql, **params) or [])
+        with self._reading:
+            return list(self._db.run(sql, **params) or [])
 
     def videos(self) -> list[LegacyVideo]:
         rows = self.run(
@@ -183,9 +186,13 @@ class LegacySource:
         return row[0], row[1]
 
     def copy_out(self, sql: str) -> bytes:
-        """The rows of ``sql`` in COPY text format (one line per row, tab-separated, ``\\N`` for NULL)."""
+        """The rows of ``sql`` in COPY text format (one line per row, tab-separated, ``\\N`` for NULL).
+
+        Safe from several threads (as :meth:`run`): they read one after another on the snapshot's connection.
+        """
         buffer = io.BytesIO()
-        self._db.run(f"COPY ({sql}) TO STDOUT", stream=buffer)
+        with self._reading:
+            self._db.run(f"COPY ({sql}) TO STDOUT", stream=buffer)
         return buffer.getvalue()
 
 

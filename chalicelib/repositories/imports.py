@@ -18,7 +18,7 @@ from sqlalchemy import text
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-_GET = text("SELECT position, detail FROM import_checkpoints WHERE source = :source AND step = :step")
+_GET = "SELECT position, detail FROM import_checkpoints WHERE source = :source AND step = :step"
 _SET = text(
     """
     INSERT INTO import_checkpoints (source, step, position, detail, updated_at)
@@ -63,8 +63,9 @@ class Checkpoint:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def checkpoint(connection: Connection, source: str, step: str) -> Checkpoint:
-    row = connection.execute(_GET, {"source": source, "step": step}).first()
+def checkpoint(connection: Connection, source: str, step: str, *, lock: bool = False) -> Checkpoint:
+    """The step's checkpoint; ``lock``: held until the transaction ends (writers that advance it take turns)."""
+    row = connection.execute(text(_GET + (" FOR UPDATE" if lock else "")), {"source": source, "step": step}).first()
     return Checkpoint(int(row.position), dict(row.detail)) if row else Checkpoint()
 
 

@@ -51,6 +51,8 @@ PROGRESS_WINDOW = timedelta(hours=PROGRESS_HOURS)
 # A backlog (the first refresh after the migration or an import, or after an outage) is folded a week
 # per step: each step also rewrites the all-time sketches of every value it touched, so fewer, larger
 # steps cost less in all (figures in docs/benchmark.md); a week of a busy library fits a step's budget.
+# Steps end at a UTC midnight, so every step after the first starts a day afresh instead of merging
+# into one folded in part.
 STEP = timedelta(days=7)
 # The blocks of days of a history folded before they existed are built this many days per step.
 BLOCKS_BACKFILL_DAYS = 32
@@ -192,7 +194,7 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     instants = state.instants(connection)
     watermark = instants.get(state.FOLDED_UNTIL) or _first_watermark(connection, instants, target)
     start = floor_hour(watermark)
-    end = min(start + STEP, target)
+    end = min(breakdowns.utc_midnight(start) + STEP, target)
     if end <= watermark:
         return _Step(watermark, caught_up=True, scopes=set(), with_new_rows=set(), days=0)
     changed_from = start - PROGRESS_WINDOW if with_progress else start

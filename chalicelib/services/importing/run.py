@@ -22,7 +22,7 @@ this database and says what a run would do, writing nothing anywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,9 @@ EVENT_COLUMNS = ("id", "video_id", "view_id", "event_type", "timestamp", "create
 VIEWS_PER_CHUNK = 100_000
 EVENTS_PER_CHUNK = 250_000
 VIDEOS_PER_TRANSACTION = 200
+# Chunks written at once: two keep both cores of a small server busy (figures in docs/benchmark.md).
+COPY_WRITERS = 2
+COPIED = "copied"  # a copy step's checkpoint detail: the chunks committed beyond its position
 # import_ids kinds and states
 VIDEO, SCHEDULE = "video", "schedule"
 MEDIA_WAITING, MEDIA_MISSING, MEDIA_INGESTED, MEDIA_REJECTED = "media", "no-media", "ingested", "rejected"
@@ -255,33 +258,44 @@ class _Importer:
         select: Callable[[int, int, list[list[int]]], str],
         rewrite: Callable[[bytes], bytes] | None,
     ) -> None:
-        """Copy the source rows after the step's checkpoint, a chunk of ids per transaction."""
+        """Copy the source rows after the step's checkpoint, a chunk of ids per transaction.
+
+        ``COPY_WRITERS`` chunks are written at once, each in its own transaction with the note that
+        it is copied: the source's reads take turns on its snapshot while the writes share this
+        server's cores. A chunk is copied once, whatever order they commit in and wherever a run
+        stopped (:func:`_chunks_to_copy`).
+        """
         with transaction() as connection:
             point = imports.checkpoint(connection, self.key, step)
         pending = self.source.id_range(table, point.position)
-        self.summary.add(step, pending.count)
         if self.options.dry_run or not pending.count:
+            self.summary.add(step, pending.count)
             return
         self.prepare_copy(step, table, point, pending)
         self.progress.begin(step, pending.count, step)
-        bounds = [(low, min(low + chunk, pending.last)) for low in range(point.position, pending.last, chunk)]
+        blocks = point.detail["blocks"]
 
-        def read(low: int, high: int) -> bytes:
-            data = self.source.copy_out(select(low, high, point.detail["blocks"]))
-            return rewrite(data) if rewrite is not None else data
+        def copy(low: int, high: int) -> int:
+            data = self.source.copy_out(select(low, high, blocks))
+            if rewrite is not None:
+                data = rewrite(data)
+            with transaction() as connection:
+                imports.copy_rows(connection, table, columns, data)
+                _mark_copied(connection, self.key, step, low, high)
+            return data.count(b"\n")
 
-        # The source's next chunk is read while this one is written: the two servers' work (and the
-        # referrer rewrite) overlap instead of taking turns.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{step}") as reader:
-            ahead: Future[bytes] | None = None
-            for index, (low, high) in enumerate(bounds):
-                data = ahead.result() if ahead is not None else read(low, high)
-                ahead = reader.submit(read, *bounds[index + 1]) if index + 1 < len(bounds) else None
-                with transaction() as connection:
-                    imports.copy_rows(connection, table, columns, data)
-                    point.position = high
-                    imports.save_checkpoint(connection, self.key, step, point)
-                self.progress.advance(data.count(b"\n"))
+        chunks = _chunks_to_copy(point.position, pending.last, chunk, point.detail.get(COPIED, []))
+        with ThreadPoolExecutor(max_workers=COPY_WRITERS, thread_name_prefix=f"import-{step}") as writers:
+            futures = [writers.submit(copy, low, high) for low, high in chunks]
+            try:
+                for future in futures:
+                    copied = future.result()
+                    self.summary.add(step, copied)
+                    self.progress.advance(copied)
+            except BaseException:
+                for future in futures:
+                    future.cancel()  # the chunks not started yet; those under way commit or roll back
+                raise
         self.progress.end()
 
     def prepare_copy(self, step: str, table: str, point: imports.Checkpoint, pending: IdRange) -> None:
@@ -482,6 +496,30 @@ class _Importer:
                 )
             state.set_instant(connection, state.FOLDED_UNTIL, start)
         return start
+
+
+def _mark_copied(connection: Any, source: str, step: str, low: int, high: int) -> None:
+    """Note the ids (low, high] as copied, in the chunk's transaction; the position moves over every
+    chunk copied in a row from it, the others wait in ``detail["copied"]``."""
+    point = imports.checkpoint(connection, source, step, lock=True)
+    copied = sorted([*point.detail.get(COPIED, []), [low, high]])
+    while copied and copied[0][0] <= point.position:
+        point.position = max(point.position, copied.pop(0)[1])
+    point.detail[COPIED] = copied
+    imports.save_checkpoint(connection, source, step, point)
+
+
+def _chunks_to_copy(position: int, last: int, size: int, copied: list[list[int]]) -> list[tuple[int, int]]:
+    """The (low, high] id ranges after ``position`` up to ``last`` not yet copied, at most ``size`` ids each."""
+    chunks: list[tuple[int, int]] = []
+    low = position
+    for done_low, done_high in [*sorted(copied), [last, last]]:
+        while low < min(done_low, last):
+            high = min(low + size, done_low, last)
+            chunks.append((low, high))
+            low = high
+        low = max(low, done_high)
+    return chunks
 
 
 def _pending(
