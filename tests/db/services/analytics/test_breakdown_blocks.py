@@ -110,6 +110,30 @@ def test_the_fold_builds_each_whole_heavy_block_as_the_merge_of_its_days(history
     _assert_every_block_is_the_merge_of_its_days_and_kept_where_heavy()
 
 
+def test_every_all_time_sketch_is_the_merge_of_its_days_through_backlog_and_steady_steps(
+    history: dict[str, Any],
+) -> None:
+    """A backlog's steps build whole days; a steady refresh merges the viewers of its minutes into today's:
+    either way each value's all-time sketch holds exactly its days' viewers."""
+    sql(
+        """INSERT INTO video_views (video_id, ip_address, created_at, country)
+           SELECT :v, 'late' || n, now() - make_interval(secs => n), 'DE' FROM generate_series(1, 20) AS n""",
+        v=history["id"],
+    )
+    refresh()  # a steady step: today is merged into, not rebuilt
+    days: dict[tuple[Any, ...], Sketch] = defaultdict(lambda: Sketch.decode(None, BREAKDOWNS.bits))
+    for row in sql(
+        "SELECT scope_id, dimension, team, value, sketch FROM analytics_breakdown_days WHERE dimension <> ''"
+    ):
+        days[tuple(row[:4])].merge_blob(bytes(row.sketch))
+    totals = {
+        tuple(row[:4]): bytes(row.sketch)
+        for row in sql("SELECT scope_id, dimension, team, value, sketch FROM analytics_breakdown_totals")
+    }
+    assert totals.keys() == days.keys()
+    assert {key: sketch.encode() for key, sketch in days.items()} == totals
+
+
 def test_a_breakdown_over_a_range_merges_heavy_blocks_and_light_days_as_its_days_would(
     client: Any, admin_headers: dict[str, str], history: dict[str, Any], reads: list[Read]
 ) -> None:
