@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 _GET = "SELECT position, detail FROM import_checkpoints WHERE source = :source AND step = :step"
+_GETS = {False: text(_GET), True: text(f"{_GET} FOR UPDATE")}
 _SET = text(
     """
     INSERT INTO import_checkpoints (source, step, position, detail, updated_at)
@@ -65,7 +66,7 @@ class Checkpoint:
 
 def checkpoint(connection: Connection, source: str, step: str, *, lock: bool = False) -> Checkpoint:
     """The step's checkpoint; ``lock``: held until the transaction ends (writers that advance it take turns)."""
-    row = connection.execute(text(_GET + (" FOR UPDATE" if lock else "")), {"source": source, "step": step}).first()
+    row = connection.execute(_GETS[lock], {"source": source, "step": step}).first()
     return Checkpoint(int(row.position), dict(row.detail)) if row else Checkpoint()
 
 

@@ -9,7 +9,6 @@ refresh, once per day folded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -57,9 +56,9 @@ def _views(columns: str) -> Callable[[bool], str]:
     return build
 
 
-# A tail comes back as one JSON array of row arrays, parsed by the json module in C: pg8000 parses
-# a result row by row in Python (a busy tail has thousands of rows). Times are integer microseconds
-# since the epoch: exact, unlike a float.
+# A tail comes back as one JSON array of row arrays, which pg8000 hands to the json module (in C):
+# it parses a result of rows one by one in Python (a busy tail has thousands of rows). Times are
+# integer microseconds since the epoch: exact, unlike a float.
 _EPOCH_OF = "(extract(epoch FROM {column}) * 1000000)::int8"
 _AS_JSON = "COALESCE(json_agg(json_build_array({columns})), '[]') AS rows"
 _TAIL_VIEWS = _views(
@@ -160,8 +159,9 @@ def tail_events(
 
 
 def _json_rows(connection: Connection, statement: TextClause, params: dict[str, object]) -> list[list[Any]]:
-    found = connection.execute(statement, params).scalar_one()
-    return json.loads(found) if isinstance(found, str) else list(found)
+    """The rows of a statement answering one ``json`` array (pg8000 parses the json type)."""
+    rows: list[list[Any]] = connection.execute(statement, params).scalar_one()
+    return rows
 
 
 def exact_viewers(
