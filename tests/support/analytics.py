@@ -85,3 +85,44 @@ def report(client: Any, headers: dict[str, str], path: str, **params: Any) -> An
 def without_freshness(answer: dict[str, Any]) -> dict[str, Any]:
     """An answer without ``asOf``, which moves with every refresh (the figures must not)."""
     return {key: value for key, value in answer.items() if key != "asOf"}
+
+
+ROLLUPS = {  # each roll-up table, and the column of it that says when it was written
+    "analytics_hours": None,
+    "analytics_measure_hours": None,
+    "analytics_days": None,
+    "analytics_referrers": None,
+    "analytics_referrer_days": None,
+    "analytics_audience_days": None,
+    "analytics_totals": "updated_at",
+    "analytics_breakdown_days": None,
+    "analytics_breakdown_totals": None,
+    "analytics_breakdown_blocks": None,
+}
+
+
+def rollup_digest() -> dict[str, tuple[int, str | None]]:
+    """Each roll-up table's row count and a digest of its rows (in any order), but for when they were written."""
+    digest = {}
+    for table, written in ROLLUPS.items():
+        columns = [
+            name
+            for (name,) in sql(
+                """SELECT column_name FROM information_schema.columns
+                   WHERE table_name = :table AND table_schema = current_schema() ORDER BY ordinal_position""",
+                table=table,
+            )
+            if name != written
+        ]
+        row = f"md5(ROW({', '.join(columns)})::text)"
+        count, text = sql(f"SELECT count(*), md5(string_agg({row}, '' ORDER BY {row})) FROM {table}")[0]
+        digest[table] = (int(count), text)
+    return digest
+
+
+def unfold() -> None:
+    """Forget every roll-up and how far the refresh got, as before the first refresh (kept zones stay kept)."""
+    for table in ROLLUPS:
+        sql(f"DELETE FROM {table}")
+    sql("DELETE FROM analytics_state")
+    sql("UPDATE video_views SET played_folded = NULL WHERE played_folded IS NOT NULL")

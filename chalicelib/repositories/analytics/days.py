@@ -39,6 +39,13 @@ class DayRow:
 _HOUR_SKETCHES = text(
     "SELECT scope_id, team, sketch FROM analytics_hours WHERE hour >= :start AND hour < :end AND sketch IS NOT NULL"
 )
+_SCOPES_DAY_SKETCHES = text(
+    """
+    SELECT scope_id, team, sketch FROM analytics_days
+    WHERE zone = :zone AND day >= :first AND day <= :last AND scope_id = ANY(CAST(:scopes AS int[]))
+      AND sketch IS NOT NULL
+    """
+)
 _LEGACY_VIEWERS = text(
     """
     SELECT scope_id, team, sum(viewers) AS viewers, count(*) AS hours FROM analytics_hours
@@ -101,6 +108,17 @@ _DAY_SKETCHES = text(
 def hour_sketches(connection: Connection, start: datetime, end: datetime) -> Iterator[tuple[int, bool, bytes]]:
     for row in connection.execute(_HOUR_SKETCHES, {"start": start, "end": end}):
         yield int(row.scope_id), bool(row.team), bytes(row.sketch)
+
+
+def day_sketches(
+    connection: Connection, zone: str, scopes: list[int], first: date, last: date
+) -> list[tuple[int, bool, bytes]]:
+    """The sketches of the scopes' days [first, last] of ``zone``."""
+    params = {"zone": zone, "scopes": scopes, "first": first, "last": last}
+    return [
+        (int(row.scope_id), bool(row.team), bytes(row.sketch))
+        for row in connection.execute(_SCOPES_DAY_SKETCHES, params)
+    ]
 
 
 def legacy_viewers(connection: Connection, start: datetime, end: datetime) -> dict[tuple[int, bool], tuple[int, int]]:

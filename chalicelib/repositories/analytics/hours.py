@@ -13,7 +13,7 @@ completion grow while it is watched:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -30,6 +30,7 @@ from chalicelib.repositories.analytics.figures import (
     span_params,
     sum_columns,
 )
+from chalicelib.repositories.analytics.live import PEAKS_SQL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -39,6 +40,37 @@ _VIEWER = VIEWER_KEY_SQL.format(p="vw.")
 _HASH = HASH_SQL.format(key=_VIEWER)
 
 _DELETE = text("DELETE FROM analytics_hours WHERE hour >= :start AND hour < :end")
+_REGISTERS = f"""
+    WITH hashed AS (
+      SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team, {_HASH} AS h
+      FROM {COUNTED_VIEWS} vw
+      WHERE vw.created_at >= :start AND vw.created_at < :end
+    ),
+    registers AS (
+      SELECT video_id, hour, team, {SCOPES.register_sql.format(hash="h")} AS register,
+             {SCOPES.value_sql.format(hash="h")} AS rank
+      FROM hashed
+    )
+    SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(rank) AS rank
+    FROM registers
+    GROUP BY GROUPING SETS ((video_id, hour, team, register), (hour, team, register))
+"""
+_SPAN_REGISTERS = f"""
+    WITH hashed AS (
+      SELECT vw.video_id, vw.is_team AS team, {_HASH} AS h
+      FROM {COUNTED_VIEWS} vw
+      WHERE vw.created_at >= :start AND vw.created_at < :end
+    ),
+    registers AS (
+      SELECT video_id, team, {SCOPES.register_sql.format(hash="h")} AS register,
+             {SCOPES.value_sql.format(hash="h")} AS rank
+      FROM hashed
+    )
+    SELECT COALESCE(video_id, 0) AS scope_id, team, register, max(rank) AS rank
+    FROM registers
+    GROUP BY GROUPING SETS ((video_id, team, register), (team, register))
+"""
+_SPAN_SKETCHES = text(sketches_sql(_SPAN_REGISTERS, "scope_id, team"))
 _FOLD = text(
     f"""
     WITH raw_views AS (
@@ -64,33 +96,14 @@ _FOLD = text(
       GROUP BY GROUPING SETS ((e.video_id, e.hour, e.team), (e.hour, e.team))
     )
     INSERT INTO analytics_hours (scope_id, hour, team, views, viewers, watch_time_seconds, completed_views,
-                                 {", ".join(EVENT_COLUMNS)})
+                                 {", ".join(EVENT_COLUMNS)}, peak_viewers, sketch)
     SELECT scope_id, hour, team, COALESCE(views.views, 0), COALESCE(views.viewers, 0),
            COALESCE(views.watch_time_seconds, 0), COALESCE(views.completed_views, 0),
-           {", ".join(f"COALESCE(events.{column}, 0)" for column in EVENT_COLUMNS)}
+           {", ".join(f"COALESCE(events.{column}, 0)" for column in EVENT_COLUMNS)},
+           COALESCE(peaks.peak_viewers, 0), s.sketch
     FROM views FULL OUTER JOIN events USING (scope_id, hour, team)
-    """
-)
-_REGISTERS = f"""
-    WITH hashed AS (
-      SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team, {_HASH} AS h
-      FROM {COUNTED_VIEWS} vw
-      WHERE vw.created_at >= :start AND vw.created_at < :end
-    ),
-    registers AS (
-      SELECT video_id, hour, team, {SCOPES.register_sql.format(hash="h")} AS register,
-             {SCOPES.value_sql.format(hash="h")} AS rank
-      FROM hashed
-    )
-    SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(rank) AS rank
-    FROM registers
-    GROUP BY GROUPING SETS ((video_id, hour, team, register), (hour, team, register))
-"""
-_SET_SKETCHES = text(
-    f"""
-    UPDATE analytics_hours h SET sketch = s.sketch
-    FROM ({sketches_sql(_REGISTERS, "scope_id, hour, team")}) AS s
-    WHERE h.scope_id = s.scope_id AND h.hour = s.hour AND h.team = s.team
+    FULL OUTER JOIN ({PEAKS_SQL}) AS peaks USING (scope_id, hour, team)
+    LEFT JOIN ({sketches_sql(_REGISTERS, "scope_id, hour, team")}) AS s USING (scope_id, hour, team)
     """
 )
 _PROGRESS = text(
@@ -116,6 +129,13 @@ _PROGRESS = text(
     """
 )
 _TOUCHED = text("SELECT DISTINCT scope_id FROM analytics_hours WHERE hour >= :start AND hour < :end")
+_ALL_TIME = text(
+    f"""
+    SELECT scope_id, team, {sum_columns()}
+    FROM analytics_hours WHERE scope_id = ANY(CAST(:scopes AS int[]))
+    GROUP BY scope_id, team
+    """
+)
 _BY_SCOPE = text(
     f"""
     SELECT scope_id, team, {sum_columns()}
@@ -165,12 +185,30 @@ class HourRow:
 
 
 def fold_new(connection: Connection, start: datetime, end: datetime) -> set[int]:
-    """Recompute every hour in [start, end) from raw rows, sketches included; return the scopes touched."""
-    params = {"start": start, "end": end}
+    """Recompute every hour in [start, end) from raw rows, sketches and peaks of concurrent viewers included;
+    return the scopes touched."""
+    params = {"start": start, "end": end, "last": end - timedelta(microseconds=1)}
     connection.execute(_DELETE, params)
     connection.execute(_FOLD, params)
-    connection.execute(_SET_SKETCHES, params)
-    return {int(row.scope_id) for row in connection.execute(_TOUCHED, params)}
+    return scopes_between(connection, start, end)
+
+
+def raw_sketches(connection: Connection, start: datetime, end: datetime) -> dict[tuple[int, bool], bytes]:
+    """Each scope's and team's sketch of the raw views of [start, end): the merge of its hours' sketches, built
+    by PostgreSQL (a day's hundreds of hour sketches are not carried to Python and merged one by one)."""
+    rows = connection.execute(_SPAN_SKETCHES, {"start": start, "end": end})
+    return {(int(row.scope_id), bool(row.team)): bytes(row.sketch) for row in rows}
+
+
+def scopes_between(connection: Connection, start: datetime, end: datetime) -> set[int]:
+    """The scopes with folded hours in [start, end)."""
+    return {int(row.scope_id) for row in connection.execute(_TOUCHED, {"start": start, "end": end})}
+
+
+def all_time_figures(connection: Connection, scopes: list[int]) -> dict[tuple[int, bool], Figures]:
+    """The summed figures of every hour of each scope and team."""
+    rows = connection.execute(_ALL_TIME, {"scopes": scopes})
+    return {(int(row.scope_id), bool(row.team)): figures_of(row) for row in rows}
 
 
 def refresh_progress(connection: Connection, start: datetime, end: datetime) -> set[int]:

@@ -8,7 +8,7 @@ A view is live while its last view, event or heartbeat is at most ``LIVE_SECONDS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -65,15 +65,14 @@ _MINUTES = f"""
     GROUP BY {{grouping}}
 """
 _PER_VIDEO_AND_LIBRARY = "GROUPING SETS ((video_id, team, minute), (team, minute))"
-_FOLD_PEAKS = text(
-    f"""
-    WITH per_minute AS ({_MINUTES.format(scope="", columns="video_id, team, minute", grouping=_PER_VIDEO_AND_LIBRARY)})
-    INSERT INTO analytics_hours AS h (scope_id, hour, team, peak_viewers)
-    SELECT COALESCE(video_id, 0), date_trunc('hour', minute, 'UTC'), team, max(viewers)
-    FROM per_minute GROUP BY 1, 2, 3
-    ON CONFLICT (scope_id, hour, team) DO UPDATE SET peak_viewers = EXCLUDED.peak_viewers
-    """
-)
+# Each hour's busiest minute of [:start, :last], per video and for the library (``scope_id, hour, team,
+# peak_viewers``): written by the fold with the hour's other figures (``hours.fold_new``).
+PEAKS_SQL = f"""
+    SELECT COALESCE(video_id, 0) AS scope_id, date_trunc('hour', minute, 'UTC') AS hour, team,
+           max(viewers) AS peak_viewers
+    FROM ({_MINUTES.format(scope="", columns="video_id, team, minute", grouping=_PER_VIDEO_AND_LIBRARY)}) AS per_minute
+    GROUP BY 1, 2, 3
+"""
 _PER_TEAM = "team, minute"
 _SCOPE_MINUTES = {
     library: text(
@@ -99,11 +98,6 @@ def busiest(connection: Connection, teams: tuple[bool, ...], limit: int) -> tupl
     rows = connection.execute(_ALL, {"teams": list(teams), "limit": limit}).all()
     total = int(rows[0].total) if rows else 0
     return total, [LiveVideo(int(row.video_id), row.title, int(row.viewers)) for row in rows]
-
-
-def fold_peaks(connection: Connection, start: datetime, end: datetime) -> None:
-    """Each hour of [start, end)'s busiest minute, per video and for the library, written on its hour row."""
-    connection.execute(_FOLD_PEAKS, {"start": start, "last": end - timedelta(microseconds=1)})
 
 
 def minutes(connection: Connection, scope: int, start: datetime, teams: tuple[bool, ...]) -> list[tuple[datetime, int]]:

@@ -19,12 +19,17 @@ BREAKDOWNS_BACKFILL = "breakdowns_backfill"
 # Set by migration 0019: the UTC day from which blocks of days are still to build for the days folded before it.
 BLOCKS_BACKFILL = "breakdown_blocks_backfill"
 
+# Set while a backlog is folded on several connections (``services.analytics.backlog``): how far every week is
+# folded beyond the watermark, whose hours are in no all-time total yet.
+BACKLOG_DONE = "backlog_folded_until"
+
 # One refresh folds at a time; a second one waits at each step and then sees the work done. Its folds
 # sort and hash a day's views several ways: memory for that, for this transaction only (SET LOCAL).
 _LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtext('media-api:analytics-refresh')), set_config('work_mem', '64MB', true)"
 )
 
+_MEMORY = text("SELECT set_config('work_mem', '64MB', true)")
 _GET = text("SELECT at FROM analytics_state WHERE name = :name")
 _ALL = text("SELECT name, at FROM analytics_state")
 _FORGET = text("DELETE FROM analytics_state WHERE name = :name")
@@ -51,6 +56,11 @@ class Zone:
 def lock(connection: Connection) -> None:
     """Hold the refresh lock until the caller's transaction ends."""
     connection.execute(_LOCK)
+
+
+def size_memory(connection: Connection) -> None:
+    """A fold's memory for sorts and hashes, for the caller's transaction only (a backlog's workers)."""
+    connection.execute(_MEMORY)
 
 
 def instant(connection: Connection, name: str) -> datetime | None:

@@ -31,7 +31,6 @@ from chalicelib.repositories.analytics import (
     breakdowns,
     days,
     hours,
-    live,
     raw,
     referrers,
     state,
@@ -96,14 +95,22 @@ def refresh(
     ``on_step``: told the watermark after each committed step (an import's progress bar).
     """
     deadline = time.monotonic() + budget_seconds
-    result = RefreshResult(partitions_created=_ensure_partitions())
+    result = RefreshResult(partitions_created=ensure_partitions())
     with_progress = True
     updated: set[int] = set()
     with_new_rows: set[int] = set()
     while True:
         with transaction() as connection:
             state.lock(connection)
-            step = _fold_step(connection, with_progress=with_progress, settle=settle)
+            step = (
+                None
+                if state.BACKLOG_DONE in state.instants(connection)
+                else _fold_step(connection, with_progress=with_progress, settle=settle)
+            )
+        if step is None:  # a backlog fold did not finish: only its own last step makes the totals right again
+            from chalicelib.services.analytics import backlog
+
+            return backlog.fold(settle=settle, on_step=on_step, budget_seconds=max(0.0, deadline - time.monotonic()))
         with_progress = False
         result.steps += 1
         result.folded_until = step.folded_until.isoformat()
@@ -118,13 +125,18 @@ def refresh(
         if time.monotonic() > deadline:
             result.finished = False
             return result
+    result.finished = after_steps(with_new_rows, deadline, result)
+    return result
+
+
+def after_steps(with_new_rows: set[int], deadline: float, result: RefreshResult) -> bool:
+    """What a refresh does once caught up: exact viewers of small scopes, the backfills, the days of newly
+    asked zones, idle zones forgotten; False when out of time."""
     _count_small_scopes_exactly(sorted(with_new_rows))
-    result.finished = (
-        _backfill_breakdowns(deadline) and _backfill_day_blocks(deadline) and _build_new_zones(result, deadline)
-    )
+    finished = _backfill_breakdowns(deadline) and _backfill_day_blocks(deadline) and _build_new_zones(result, deadline)
     with transaction() as connection:
         state.forget_idle_zones(connection, IDLE_ZONE_DAYS)
-    return result
+    return finished
 
 
 def _backfill(name: str, deadline: float, step: Callable[[Connection, datetime, datetime], datetime | None]) -> bool:
@@ -175,7 +187,7 @@ def _backfill_day_blocks(deadline: float) -> bool:
     return _backfill(state.BLOCKS_BACKFILL, deadline, step)
 
 
-def _ensure_partitions() -> list[str]:
+def ensure_partitions() -> list[str]:
     """This month's and the next two months' partitions of the raw tables, created ahead of their rows."""
     this_month = partitions.Month.of(datetime.now(UTC))
     wanted = partitions.months(this_month, this_month.next().next())
@@ -192,7 +204,7 @@ def kept_from(instants: dict[str, datetime]) -> datetime | None:
 def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta) -> _Step:
     target = connection.execute(_NOW).scalar_one() - settle
     instants = state.instants(connection)
-    watermark = instants.get(state.FOLDED_UNTIL) or _first_watermark(connection, instants, target)
+    watermark = instants.get(state.FOLDED_UNTIL) or first_watermark(connection, instants, target)
     start = floor_hour(watermark)
     end = min(breakdowns.utc_midnight(start) + STEP, target)
     if end <= watermark:
@@ -202,7 +214,6 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     if with_progress:
         hours.refresh_progress(connection, changed_from, start)
     with_new_rows = hours.fold_new(connection, start, end)
-    live.fold_peaks(connection, start, end)
     referrers.fold_new(connection, start, end)
     breakdowns.refresh_progress(connection, changed_from, start)
     breakdowns.fold(connection, start, end, day_so_far_folded=True)
@@ -211,7 +222,7 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     written = 0
     for zone in state.zones(connection).values():
         if zone.materialized_at is not None:
-            written += _refresh_days(connection, zone.zone, changed_from, start, end, kept_from(instants))
+            written += refresh_days(connection, zone.zone, changed_from, start, end, kept_from(instants))
     deltas = {key: after.get(key, Figures()) - before.get(key, Figures()) for key in before.keys() | after.keys()}
     changed = {key: delta for key, delta in deltas.items() if delta != Figures()}
     scopes = _update_totals(connection, changed, with_new_rows, (start, end), instants)
@@ -219,28 +230,31 @@ def _fold_step(connection: Connection, *, with_progress: bool, settle: timedelta
     return _Step(end, caught_up=end >= target, scopes=scopes, with_new_rows=with_new_rows, days=written)
 
 
-def _first_watermark(connection: Connection, instants: dict[str, datetime], target: datetime) -> datetime:
+def first_watermark(connection: Connection, instants: dict[str, datetime], target: datetime) -> datetime:
     """Where the very first fold starts: the oldest raw row kept (or now, when there is none)."""
     oldest = raw.oldest(connection)
     candidates = [moment for moment in (instants.get(state.FOLD_FLOOR), oldest) if moment is not None]
     return floor_hour(min(candidates)) if candidates else target
 
 
-def _refresh_days(
+def refresh_days(
     connection: Connection, zone: str, progressed_from: datetime, start: datetime, end: datetime, kept: datetime | None
 ) -> int:
     """Rebuild the zone's days holding new rows; bring days with only late progress up to date."""
+    new, progressed = zone_days(zone, progressed_from, start, end)
+    for span in new:
+        materialize_day(connection, zone, span, end, kept)
+    for span in progressed:
+        days.refresh_progress(connection, zone, day_of(span), span.start, span.end)
+    return len(new)
+
+
+def zone_days(zone: str, progressed_from: datetime, start: datetime, end: datetime) -> tuple[list[Span], list[Span]]:
+    """The zone's local days over [progressed_from, end): those holding hours from ``start`` on, to rebuild,
+    and those before it, with only late progress."""
     _, tz = resolve(zone)
-    written = 0
-    for span in local_days(
-        tz, progressed_from.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
-    ):
-        if span.end > start:
-            materialize_day(connection, zone, span, end, kept)
-            written += 1
-        else:
-            days.refresh_progress(connection, zone, _day(span), span.start, span.end)
-    return written
+    spans = local_days(tz, progressed_from.astimezone(tz).date(), (end - _INSTANT).astimezone(tz).date())
+    return [span for span in spans if span.end > start], [span for span in spans if span.end <= start]
 
 
 def materialize_day(
@@ -254,18 +268,22 @@ def materialize_day(
     their count).
     """
     figures = hours.figures_by_scope(connection, span.start, span.end)
-    sketches: dict[tuple[int, bool], Sketch] = defaultdict(Sketch)
-    for scope, team, blob in days.hour_sketches(connection, span.start, span.end):
-        sketches[scope, team].merge_blob(blob)
-    legacy = days.legacy_viewers(connection, span.start, span.end)
     exact: dict[tuple[int, bool | None], int] = {}
-    if kept is None or span.start >= kept:
+    sketches: dict[tuple[int, bool], Sketch] = defaultdict(Sketch)
+    legacy: dict[tuple[int, bool], tuple[int, int]] = {}
+    if kept is None or span.start >= kept:  # every raw row of the day is kept: its hours hold no legacy count
         exact = raw.exact_viewers_by_scope(connection, span.start, min(span.end, folded_until))
+        for key, blob in hours.raw_sketches(connection, span.start, min(span.end, folded_until)).items():
+            sketches[key].merge_blob(blob)
+    else:
+        for scope, team, blob in days.hour_sketches(connection, span.start, span.end):
+            sketches[scope, team].merge_blob(blob)
+        legacy = days.legacy_viewers(connection, span.start, span.end)
     rows = [
-        _day_row(key, value, sketches.get(key), legacy.get(key, (0, 0)), exact, _day(span))
+        _day_row(key, value, sketches.get(key), legacy.get(key, (0, 0)), exact, day_of(span))
         for key, value in figures.items()
     ]
-    days.replace_day(connection, zone, _day(span), rows)
+    days.replace_day(connection, zone, day_of(span), rows)
 
 
 def _day_row(
@@ -291,7 +309,7 @@ def _day_row(
     return days.DayRow(scope, day, team, figures, sketch.estimate() + legacy_viewers, False, blob)
 
 
-def _day(span: Span) -> date:
+def day_of(span: Span) -> date:
     label = span.label
     return label.date() if isinstance(label, datetime) else label
 
@@ -322,14 +340,13 @@ def _update_totals(
     floor = instants.get(state.FOLD_FLOOR)
     legacy = totals.legacy_viewers(connection, sorted(with_new_rows), floor) if floor else {}
     rows = [
-        _total_row(key, total, current.get(key), sketches.get(key), legacy.get(key, 0))
-        for key, total in figures.items()
+        total_row(key, total, current.get(key), sketches.get(key), legacy.get(key, 0)) for key, total in figures.items()
     ]
     totals.write(connection, rows)
     return set(scopes)
 
 
-def _total_row(
+def total_row(
     key: tuple[int, bool],
     figures: Figures,
     row: totals.TotalRow | None,
@@ -383,7 +400,6 @@ def refold(connection: Connection, instants_of_rows: Iterable[datetime]) -> int:
     for start, end in spans:
         before = hours.figures_by_scope(connection, start, end)
         touched |= hours.fold_new(connection, start, end)
-        live.fold_peaks(connection, start, end)
         referrers.fold_new(connection, start, end)
         breakdowns.fold(connection, start, end, folded_until=watermark)
         after = hours.figures_by_scope(connection, start, end)

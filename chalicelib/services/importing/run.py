@@ -442,7 +442,7 @@ class _Importer:
 
     # 6. fold ------------------------------------------------------------------------------------
     def fold(self) -> None:
-        from chalicelib.services.analytics import folding
+        from chalicelib.services.analytics import backlog
 
         with transaction() as connection:
             point = imports.checkpoint(connection, self.key, "fold")
@@ -461,7 +461,7 @@ class _Importer:
 
         steps = 0
         while True:
-            result = folding.refresh(budget_seconds=3600, on_step=on_step)
+            result = backlog.fold(budget_seconds=3600, on_step=on_step)
             steps += result.steps
             if result.finished:
                 break
