@@ -81,6 +81,37 @@ def test_every_report_equals_the_modules_formulas_after_an_import(
     assert raw_after_watermark == 0  # folded: no report reads the imported raw rows
 
 
+def test_text_holding_backslashes_tabs_and_line_breaks_arrives_as_it_left(
+    resources: dict[str, str], source_url: str, source: Any
+) -> None:
+    odd = "a\\b\tc\nd\re\\N"
+    view = source('SELECT min(id) FROM video_views WHERE "ipAddress" IS NOT NULL')[0][0]
+    last = source("SELECT max(id) FROM video_views")[0][0]
+    event = source("SELECT min(id) FROM video_events")[0][0]
+    kept = source(
+        'SELECT (SELECT "ipAddress" FROM video_views WHERE id = :view),'
+        " (SELECT referer FROM video_views WHERE id = :last),"
+        ' (SELECT "eventType" FROM video_events WHERE id = :event)',
+        view=view,
+        last=last,
+        event=event,
+    )[0]
+    source('UPDATE video_views SET "ipAddress" = :odd WHERE id = :view', odd=odd, view=view)
+    source("UPDATE video_views SET referer = :url WHERE id = :last", url="https://a.example/x\\y?q=1", last=last)
+    source('UPDATE video_events SET "eventType" = :odd WHERE id = :event', odd=odd, event=event)
+    try:
+        do_import(source_url)
+    finally:  # the source is shared by this module's tests
+        source('UPDATE video_views SET "ipAddress" = :ip WHERE id = :view', ip=kept[0], view=view)
+        source("UPDATE video_views SET referer = :url WHERE id = :last", url=kept[1], last=last)
+        source('UPDATE video_events SET "eventType" = :kind WHERE id = :event', kind=kept[2], event=event)
+
+    assert sql("SELECT ip_address, ip_legacy FROM video_views WHERE id = :view", view=view)[0] == (odd, True)
+    assert sql("SELECT event_type FROM video_events ORDER BY id LIMIT 1")[0][0] == odd
+    assert sql("SELECT referer FROM video_views WHERE id = :last", last=last)[0][0] == "https://a.example/x\\y"
+    assert sql("SELECT count(*) FROM video_views")[0][0] == source("SELECT count(*) FROM video_views")[0][0]
+
+
 def test_rows_keep_their_ids_times_users_and_legacy_hashes(
     resources: dict[str, str], source_url: str, source: Any
 ) -> None:
