@@ -7,13 +7,14 @@ Every table is named with its schema, so the module's tables are found even when
 service shares the database and its own tables of the same names come first on the path.
 
 The whole run reads one ``REPEATABLE READ READ ONLY`` transaction: nothing is written to
-the source, and every step sees the same rows. Raw views and events leave in PostgreSQL's
-COPY text format, a chunk as one value the source builds, already in this service's column
-order, so the target loads them with ``COPY FROM`` without parsing a row.
+the source, and every step sees the same rows. Raw views and events leave as
+``COPY (SELECT ...) TO STDOUT`` in PostgreSQL's text format, already in this service's
+column order, so the target loads them with ``COPY FROM`` without parsing a row.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -184,34 +185,15 @@ class LegacySource:
         )[0]
         return row[0], row[1]
 
-    def copy_out(self, sql: str, width: int, text_columns: frozenset[int] = frozenset()) -> bytes:
-        """The rows of ``sql`` (``width`` columns; those at ``text_columns`` may hold any text) in COPY text
-        format: one line per row, tab-separated, ``\\N`` for NULL.
+    def copy_out(self, sql: str) -> bytes:
+        """The rows of ``sql`` in COPY text format (one line per row, tab-separated, ``\\N`` for NULL).
 
-        Built by the source as one value rather than sent by ``COPY ... TO STDOUT``, which sends a message
-        per row for the driver to read in Python (a microsecond a row). Safe from several threads (as
-        :meth:`run`): they read one after another on the snapshot's connection.
+        Safe from several threads (as :meth:`run`): they read one after another on the snapshot's connection.
         """
-        fields = [_copy_field(f"s.c{n}", n in text_columns) for n in range(width)]
-        names = ", ".join(f"c{n}" for n in range(width))
-        line = _TAB.join(fields)
-        lines = self.run(f"SELECT string_agg({line}, {_NEWLINE}) FROM ({sql}) AS s({names})")[0][0]
-        return b"" if lines is None else (lines + "\n").encode()
-
-
-# COPY's text format in SQL literals: the field separator, the line end, NULL, and the characters escaped.
-_TAB = " || E'\\t' || "
-_NEWLINE = "E'\\n'"
-_NULL = "'\\N'"
-_ESCAPES = (("'\\'", "'\\\\'"), ("E'\\n'", "'\\n'"), ("E'\\r'", "'\\r'"), ("E'\\t'", "'\\t'"))
-
-
-def _copy_field(column: str, any_text: bool) -> str:
-    """A column as a COPY text field; where it may hold any text, backslashes and control characters escaped."""
-    value = f"CAST({column} AS text)"
-    for character, escaped in _ESCAPES if any_text else ():
-        value = f"replace({value}, {character}, {escaped})"
-    return f"COALESCE({value}, {_NULL})"
+        buffer = io.BytesIO()
+        with self._reading:
+            self._db.run(f"COPY ({sql}) TO STDOUT", stream=buffer)
+        return buffer.getvalue()
 
 
 def source_key(kwargs: dict[str, Any], schema: str) -> str:

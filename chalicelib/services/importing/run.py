@@ -47,7 +47,6 @@ VIEW_COLUMNS = (
     "referer",
 )
 EVENT_COLUMNS = ("id", "video_id", "view_id", "event_type", "timestamp", "created_at")
-FREE_TEXT = ("ip_address", "referer", "event_type")  # the columns whose source text may hold any character
 VIEWS_PER_CHUNK = 100_000
 EVENTS_PER_CHUNK = 250_000
 VIDEOS_PER_TRANSACTION = 200
@@ -275,10 +274,9 @@ class _Importer:
         self.prepare_copy(step, table, point, pending)
         self.progress.begin(step, pending.count, step)
         blocks = point.detail["blocks"]
-        texts = frozenset(n for n, name in enumerate(columns) if name in FREE_TEXT)
 
         def copy(low: int, high: int) -> int:
-            data = self.source.copy_out(select(low, high, blocks), len(columns), texts)
+            data = self.source.copy_out(select(low, high, blocks))
             if rewrite is not None:
                 data = rewrite(data)
             with transaction() as connection:
