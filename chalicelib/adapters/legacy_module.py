@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.db.engine import pg8000_connect_kwargs
+from chalicelib.db.engine import driver, pg8000_connect_kwargs
 
 TABLES = ("videos", "video_views", "video_events", "video_schedule_history", "users")
 UTC_OF = "({column} AT TIME ZONE 'UTC')"
@@ -78,15 +78,13 @@ class LegacySource:
     """One read-only snapshot of the module's database."""
 
     def __init__(self, url: str, schema: str = "public") -> None:
-        import pg8000.native
-
         kwargs = pg8000_connect_kwargs(url)
         kwargs.pop("startup_params", None)  # the source's own search path; its tables are named with their schema
         self.schema = schema
         self.key = source_key(kwargs, schema)
         self._reading = threading.Lock()
         try:
-            self._db = pg8000.native.Connection(**kwargs, application_name="media-api-import")
+            self._db = driver().Connection(**kwargs, application_name="media-api-import")
         except Exception as exc:  # any connection failure is reported the same way
             raise SourceError(f"cannot connect to SOURCE_DATABASE_URL: {exc}") from exc
         self._db.run("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

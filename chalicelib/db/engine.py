@@ -10,10 +10,12 @@ pg8000 (pure Python, so the deployment package needs no compiled driver):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -158,9 +160,26 @@ def _remember_placeholder_numbering() -> None:
     (in the ``format`` style SQLAlchemy uses, the arguments pass through unchanged), so it is kept per
     text; other styles go to pg8000 as before.
     """
+    driver()
     import pg8000.legacy
 
     pg8000.legacy.convert_paramstyle = _numbered_once
+
+
+_DRIVER_IMPORT = threading.Lock()
+
+
+def driver() -> ModuleType:
+    """pg8000's native interface, its modules imported by one thread at a time.
+
+    A threaded server (``chalice local``, ``make dev``) imports them on its first requests, and two
+    threads importing them lazily in different orders deadlock in the import system, which then raises
+    ``_DeadlockError`` in one of them: a 500 to that client.
+    """
+    with _DRIVER_IMPORT:
+        import pg8000.legacy
+        import pg8000.native
+    return pg8000.native
 
 
 def _numbered_once(style: str, query: str, args: Any) -> tuple[str, Any]:

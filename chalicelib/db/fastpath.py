@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.db.engine import database_url, pg8000_connect_kwargs
+from chalicelib.db.engine import database_url, driver, pg8000_connect_kwargs
 from chalicelib.db.failures import is_unavailable, sqlstate
 from chalicelib.domain import errors
 from chalicelib.observability import logger
@@ -107,10 +107,8 @@ class _Pool:
         return True
 
     def _connect(self, url: str) -> _Connection:
-        import pg8000.native
-
         settings = get_settings()
-        native = pg8000.native.Connection(
+        native = driver().Connection(
             **pg8000_connect_kwargs(url),
             timeout=settings.database_timeout_seconds,
             application_name="media-api-tracking",

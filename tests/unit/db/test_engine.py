@@ -55,3 +55,44 @@ def test_placeholders_are_numbered_once_per_statement_as_pg8000_numbers_them() -
     assert installed("named", named, {"a": 1, "b": 2}) == pg8000.dbapi.convert_paramstyle(
         "named", named, {"a": 1, "b": 2}
     )
+
+
+_FIRST_REQUESTS = """
+import threading
+from chalicelib.db import engine
+
+barrier = threading.Barrier(2)
+failures = []
+
+def first_request(use_driver):
+    barrier.wait()
+    try:
+        use_driver()
+    except Exception as error:  # what a request thread of a threaded server would turn into a 500
+        failures.append(repr(error))
+
+threads = [threading.Thread(target=first_request, args=(use,))
+           for use in (engine._remember_placeholder_numbering, engine.driver)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(failures[0] if failures else "ok")
+"""
+
+
+def test_two_first_requests_importing_the_driver_at_once_both_get_it() -> None:
+    """The ORM's engine and the tracking fast path import pg8000 on a threaded server's first requests; unguarded,
+    two fresh interpreters in three got a ``_DeadlockError`` or a partially initialised module."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    outcomes = [
+        subprocess.run(
+            [sys.executable, "-c", _FIRST_REQUESTS], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(20)
+    ]
+    assert outcomes == ["ok"] * 20
