@@ -40,7 +40,8 @@ def history(create_video: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
             country=("DE", "US", "JP")[n % 3],
             device_type=("desktop", "mobile")[n % 2],
         )
-        add_event(video, ("play", "pause", "complete")[n % 3], view_id=view, at=at + timedelta(seconds=30))
+        kind = ("play", "pause", "complete")[n % 3]
+        add_event(video, kind, view_id=view, at=at + timedelta(seconds=30), team=n % 9 == 0)  # as its view
     sql("INSERT INTO analytics_zones (zone) VALUES (:zone)", zone=ZONE)
     return {"videos": videos}
 
