@@ -10,7 +10,6 @@ pg8000 (pure Python, so the deployment package needs no compiled driver):
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -18,6 +17,11 @@ from functools import lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# The driver is imported with this module, at start-up, by one thread: imported lazily by a threaded
+# server's first requests at once (``chalice local``, ``make dev``), its modules deadlocked in the import
+# system, which raised ``_DeadlockError`` or a partially initialised module in one of them (a 500).
+import pg8000.native
 
 from chalicelib.config import ConfigurationError, get_settings
 
@@ -166,19 +170,8 @@ def _remember_placeholder_numbering() -> None:
     pg8000.legacy.convert_paramstyle = _numbered_once
 
 
-_DRIVER_IMPORT = threading.Lock()
-
-
 def driver() -> ModuleType:
-    """pg8000's native interface, its modules imported by one thread at a time.
-
-    A threaded server (``chalice local``, ``make dev``) imports them on its first requests, and two
-    threads importing them lazily in different orders deadlock in the import system, which then raises
-    ``_DeadlockError`` in one of them: a 500 to that client.
-    """
-    with _DRIVER_IMPORT:
-        import pg8000.legacy
-        import pg8000.native
+    """pg8000's native interface (imported with this module, see the import above)."""
     return pg8000.native
 
 
