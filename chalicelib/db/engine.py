@@ -164,7 +164,6 @@ def _remember_placeholder_numbering() -> None:
     (in the ``format`` style SQLAlchemy uses, the arguments pass through unchanged), so it is kept per
     text; other styles go to pg8000 as before.
     """
-    driver()
     import pg8000.legacy
 
     pg8000.legacy.convert_paramstyle = _numbered_once

@@ -40,37 +40,32 @@ _VIEWER = VIEWER_KEY_SQL.format(p="vw.")
 _HASH = HASH_SQL.format(key=_VIEWER)
 
 _DELETE = text("DELETE FROM analytics_hours WHERE hour >= :start AND hour < :end")
-_REGISTERS = f"""
+
+
+def _registers(*, by_hour: bool) -> str:
+    """Each scope's viewer registers among the raw views of :start..:end, per team, and per UTC hour unless
+    ``by_hour`` is false (the whole span)."""
+    hour = f"{HOUR_SQL.format(column='vw.created_at')} AS hour, " if by_hour else ""
+    keys = "hour, " if by_hour else ""
+    return f"""
     WITH hashed AS (
-      SELECT vw.video_id, {HOUR_SQL.format(column="vw.created_at")} AS hour, vw.is_team AS team, {_HASH} AS h
+      SELECT vw.video_id, {hour}vw.is_team AS team, {_HASH} AS h
       FROM {COUNTED_VIEWS} vw
       WHERE vw.created_at >= :start AND vw.created_at < :end
     ),
     registers AS (
-      SELECT video_id, hour, team, {SCOPES.register_sql.format(hash="h")} AS register,
+      SELECT video_id, {keys}team, {SCOPES.register_sql.format(hash="h")} AS register,
              {SCOPES.value_sql.format(hash="h")} AS rank
       FROM hashed
     )
-    SELECT COALESCE(video_id, 0) AS scope_id, hour, team, register, max(rank) AS rank
+    SELECT COALESCE(video_id, 0) AS scope_id, {keys}team, register, max(rank) AS rank
     FROM registers
-    GROUP BY GROUPING SETS ((video_id, hour, team, register), (hour, team, register))
+    GROUP BY GROUPING SETS ((video_id, {keys}team, register), ({keys}team, register))
 """
-_SPAN_REGISTERS = f"""
-    WITH hashed AS (
-      SELECT vw.video_id, vw.is_team AS team, {_HASH} AS h
-      FROM {COUNTED_VIEWS} vw
-      WHERE vw.created_at >= :start AND vw.created_at < :end
-    ),
-    registers AS (
-      SELECT video_id, team, {SCOPES.register_sql.format(hash="h")} AS register,
-             {SCOPES.value_sql.format(hash="h")} AS rank
-      FROM hashed
-    )
-    SELECT COALESCE(video_id, 0) AS scope_id, team, register, max(rank) AS rank
-    FROM registers
-    GROUP BY GROUPING SETS ((video_id, team, register), (team, register))
-"""
-_SPAN_SKETCHES = text(sketches_sql(_SPAN_REGISTERS, "scope_id, team"))
+
+
+_REGISTERS = _registers(by_hour=True)
+_SPAN_SKETCHES = text(sketches_sql(_registers(by_hour=False), "scope_id, team"))
 _FOLD = text(
     f"""
     WITH raw_views AS (

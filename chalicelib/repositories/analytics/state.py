@@ -25,11 +25,9 @@ BACKLOG_DONE = "backlog_folded_until"
 
 # One refresh folds at a time; a second one waits at each step and then sees the work done. Its folds
 # sort and hash a day's views several ways: memory for that, for this transaction only (SET LOCAL).
-_LOCK = text(
-    "SELECT pg_advisory_xact_lock(hashtext('media-api:analytics-refresh')), set_config('work_mem', '64MB', true)"
-)
-
-_MEMORY = text("SELECT set_config('work_mem', '64MB', true)")
+_WORK_MEM = "set_config('work_mem', '64MB', true)"
+_LOCK = text(f"SELECT pg_advisory_xact_lock(hashtext('media-api:analytics-refresh')), {_WORK_MEM}")
+_MEMORY = text(f"SELECT {_WORK_MEM}")
 _GET = text("SELECT at FROM analytics_state WHERE name = :name")
 _ALL = text("SELECT name, at FROM analytics_state")
 _FORGET = text("DELETE FROM analytics_state WHERE name = :name")

@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 # Weeks folded at once: one per core of a small database server (figures in docs/benchmark.md).
 WORKERS = 2
 UTC_ZONE = "UTC"
-_DAY = timedelta(days=1)
 _INSTANT = timedelta(microseconds=1)
 _NOW = text("SELECT now()")
 _HOLD = text("SELECT pg_advisory_lock(hashtext('media-api:analytics-refresh'))")
