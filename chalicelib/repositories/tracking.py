@@ -135,13 +135,12 @@ def _heartbeat_sql(views: str) -> str:
     """The heartbeat statement over ``views``: the partitioned table, or the view's own month's partition,
     which spares PostgreSQL opening and locking every month's partition for a generic plan.
 
-    A heartbeat of a live view is one UPDATE (the view and its video read once, by their keys); only
-    when it changes nothing do the fallbacks below look at the view again, to tell why.
+    It is the rate-limit upsert and one UPDATE (the view and its video read once, by their keys), and
+    nothing else: every node of a plan is set up on each run, run or not, so the reasons a heartbeat
+    may change nothing are asked by a second statement (:func:`_unchanged_view_sql`) only then.
     """
     capped = _CAPPED_WATCH_TIME.format(claimed="CAST(:watch_time AS int)")
     position = "CAST(:position AS numeric)"
-    position_ok = f"({position} IS NULL OR {position} <= v.duration + 1)"
-    live_view = f"FROM {views} vw JOIN videos v ON v.id = vw.video_id WHERE vw.id = :view_id AND {_PROGRESSING}"
     return f"""
 WITH {_rate_limit_cte("track-heartbeat")},
 upd AS (
@@ -152,17 +151,23 @@ upd AS (
       {_QOE_AND_END.format(src="r", capped=capped, slack=ELAPSED_SLACK_SECONDS)}
   FROM videos v, rl, (SELECT {_REPORTED}) AS r
   WHERE vw.id = :view_id AND {_PROGRESSING} AND v.id = vw.video_id AND rl.hits <= CAST(:limit AS int)
-    AND {position_ok}
+    AND {_position_ok(position)}
   RETURNING vw.watch_time_seconds, v.duration
 )
--- An older view is still found (200, nothing changed); OR and COALESCE evaluate their right-hand
--- subqueries only when needed, so an accepted heartbeat costs no second look at the view.
-SELECT rl.hits, rl.retry_after, EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM {views} WHERE id = :view_id),
-       COALESCE((SELECT watch_time_seconds FROM upd),
-                (SELECT watch_time_seconds FROM {views} WHERE id = :view_id)),
-       COALESCE((SELECT true FROM upd), (SELECT {position_ok} {live_view}), true),
-       COALESCE((SELECT duration FROM upd), (SELECT v.duration {live_view}))
-FROM rl
+SELECT rl.hits, rl.retry_after, upd.watch_time_seconds, upd.duration FROM rl LEFT JOIN upd ON true
+"""
+
+
+def _position_ok(position: str) -> str:
+    return f"({position} IS NULL OR {position} <= v.duration + 1)"
+
+
+def _unchanged_view_sql(views: str) -> str:
+    """Why a heartbeat within its rate changed nothing: no such view (no row), a view older than the
+    hours a heartbeat may change (found, left as it is: 200), or a position past the video's end."""
+    return f"""
+SELECT vw.watch_time_seconds, NOT {_PROGRESSING} OR {_position_ok("CAST(:position AS numeric)")}, v.duration
+FROM {views} vw JOIN videos v ON v.id = vw.video_id WHERE vw.id = :view_id
 """
 
 
@@ -414,23 +419,27 @@ def update_watch_time(
     """Raise the view's watch time and QoE, record the heartbeat (a position sample when ``position`` is
     given) and, when ``ended``, end the view."""
     name, sql = _prepared("track_heartbeat", month, _heartbeat_sql)
-    row = _first_row(
-        fastpath.run(
-            name,
-            sql,
-            {
-                "client_key": client_key,
-                "limit": limit,
-                "view_id": view_id,
-                "watch_time": watch_time,
-                "position": position,
-                "ended": ended,
-                **_qoe_params(qoe),
-            },
-        )
-    )
-    beat = Heartbeat(bool(row[2]), int(row[3] or 0), bool(row[4]), None if row[5] is None else int(row[5]))
-    return Limited(int(row[0]), int(row[1])), beat
+    params = {
+        "client_key": client_key,
+        "limit": limit,
+        "view_id": view_id,
+        "watch_time": watch_time,
+        "position": position,
+        "ended": ended,
+        **_qoe_params(qoe),
+    }
+    hits, retry_after, new_watch_time, duration = _first_row(fastpath.run(name, sql, params))
+    rate = Limited(int(hits), int(retry_after))
+    if new_watch_time is not None:
+        return rate, Heartbeat(True, int(new_watch_time), True, int(duration))
+    if rate.hits > limit:
+        return rate, Heartbeat(False, 0, True, None)  # refused for the rate: nothing else is asked
+    name, sql = _prepared("track_heartbeat_unchanged", month, _unchanged_view_sql)
+    rows = fastpath.run(name, sql, {"view_id": view_id, "position": position})
+    if not rows:
+        return rate, Heartbeat(False, 0, True, None)
+    current, position_ok, duration = rows[0]
+    return rate, Heartbeat(True, int(current or 0), bool(position_ok), None if duration is None else int(duration))
 
 
 def _qoe_params(qoe: PlayerQoe | None) -> dict[str, Any]:
