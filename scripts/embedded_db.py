@@ -14,6 +14,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+# Where the embedded server departs from PostgreSQL's defaults. A bulk load (`make import` of a large
+# library) writes WAL far faster than 1 GB between checkpoints allows, and after each checkpoint the
+# next change to every page logs the whole page again (docs/benchmark.md, Import).
+SETTINGS = {"max_wal_size": "4GB"}
+
 
 def data_dir() -> Path:
     """The server's files: ``.data/postgres`` (under ``MEDIA_API_DATA_DIR`` when that is set)."""
@@ -29,7 +34,30 @@ def start() -> str:
     directory = data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(directory), cleanup_mode=None)
-    return str(server.get_uri())
+    url = str(server.get_uri())
+    _configure(url, directory)
+    return url
+
+
+def _configure(url: str, directory: Path) -> None:
+    """Apply :data:`SETTINGS` once (``ALTER SYSTEM`` keeps them in ``postgresql.auto.conf``); they take
+    effect on a reload."""
+    auto_conf = directory / "postgresql.auto.conf"
+    applied = auto_conf.read_text() if auto_conf.exists() else ""
+    missing = {name: value for name, value in SETTINGS.items() if f"{name} = '{value}'" not in applied}
+    if not missing:
+        return
+    import pg8000.native
+
+    from chalicelib.db.engine import pg8000_connect_kwargs
+
+    connection = pg8000.native.Connection(**pg8000_connect_kwargs(url))
+    try:
+        for name, value in missing.items():
+            connection.run(f"ALTER SYSTEM SET {name} = '{value}'")
+        connection.run("SELECT pg_reload_conf()")
+    finally:
+        connection.close()
 
 
 def server_url() -> str:
