@@ -1,7 +1,8 @@
 """Tracking writes: each request is ONE statement that counts the rate limit and writes.
 
 The rate-limit upsert and the write share a statement, hence a transaction: a request
-refused with 429 writes nothing, a request answered 2xx is counted and committed.
+refused with 429 writes nothing, a request answered 2xx is counted and committed. (A
+heartbeat that changed nothing within its rate asks why with a second, read-only one.)
 Statements run through :mod:`chalicelib.db.fastpath` (prepared, autocommitted).
 
 ``team`` is true for callers with an admin token: they may track unpublished videos, and
