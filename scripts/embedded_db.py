@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,30 +35,24 @@ def start() -> str:
     directory = data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(directory), cleanup_mode=None)
-    url = str(server.get_uri())
-    _configure(url, directory)
-    return url
+    _configure(directory, lambda sql: server.psql(f"\\set ON_ERROR_STOP on\n{sql};\n"))
+    return str(server.get_uri())
 
 
-def _configure(url: str, directory: Path) -> None:
-    """Apply :data:`SETTINGS` once (``ALTER SYSTEM`` keeps them in ``postgresql.auto.conf``); they take
-    effect on a reload."""
+def _configure(directory: Path, run: Callable[[str], object]) -> None:
+    """Apply :data:`SETTINGS` once with ``run`` (one SQL statement at a time): ``ALTER SYSTEM`` keeps them
+    in ``postgresql.auto.conf``, and they take effect on a reload.
+
+    ``run`` is the server's own psql, not this service's driver: the service's settings are read once
+    per process, and the dev tools that start this server set ``DATABASE_URL`` after it answers.
+    """
     auto_conf = directory / "postgresql.auto.conf"
     applied = auto_conf.read_text() if auto_conf.exists() else ""
     missing = {name: value for name, value in SETTINGS.items() if f"{name} = '{value}'" not in applied}
-    if not missing:
-        return
-    import pg8000.native
-
-    from chalicelib.db.engine import pg8000_connect_kwargs
-
-    connection = pg8000.native.Connection(**pg8000_connect_kwargs(url))
-    try:
-        for name, value in missing.items():
-            connection.run(f"ALTER SYSTEM SET {name} = '{value}'")
-        connection.run("SELECT pg_reload_conf()")
-    finally:
-        connection.close()
+    for name, value in missing.items():
+        run(f"ALTER SYSTEM SET {name} = '{value}'")
+    if missing:
+        run("SELECT pg_reload_conf()")
 
 
 def server_url() -> str:
