@@ -13,6 +13,7 @@ import os
 import re
 import select
 import subprocess
+import sys
 import termios
 import threading
 import time
@@ -20,6 +21,19 @@ from pathlib import Path
 
 PROMPT = re.compile(rb"\[status (\d+)\]\r?\n\$ ")
 DEADLINE_SECONDS = 180
+
+
+# The shell starts with every signal at its default and none blocked, as a terminal emulator's does. A
+# signal ignored when a shell starts stays ignored for everything it runs: a test process that inherited
+# SIGINT ignored (or whose earlier tests left it so) would hand that on to `make dev`, and Ctrl-C would
+# do nothing. (A small exec wrapper rather than ``preexec_fn``, which is unsafe in a threaded process.)
+_CLEAN_SIGNALS = """
+import os, signal, sys
+for name in ("SIGINT", "SIGQUIT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGHUP"):
+    signal.signal(getattr(signal, name), signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_SETMASK, set())
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
 
 
 class Shell:
@@ -30,7 +44,7 @@ class Shell:
         self._terminal_path = os.ttyname(slave)
         env = env | {"TERM": "dumb", "PS1": "$ ", "PROMPT_COMMAND": 'printf "[status %d]\\n" $?', "HISTFILE": ""}
         self.process = subprocess.Popen(
-            ["setsid", "--ctty", "bash", "--norc", "--noprofile", "-i"],
+            [sys.executable, "-c", _CLEAN_SIGNALS, "setsid", "--ctty", "bash", "--norc", "--noprofile", "-i"],
             stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
         )  # fmt: skip
         os.close(slave)
