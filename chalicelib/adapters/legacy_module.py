@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.db.engine import driver, pg8000_connect_kwargs
+import pg8000.native
+
+from chalicelib.db.engine import pg8000_connect_kwargs
 
 TABLES = ("videos", "video_views", "video_events", "video_schedule_history", "users")
 UTC_OF = "({column} AT TIME ZONE 'UTC')"
@@ -84,7 +86,7 @@ class LegacySource:
         self.key = source_key(kwargs, schema)
         self._reading = threading.Lock()
         try:
-            self._db = driver().Connection(**kwargs, application_name="media-api-import")
+            self._db = pg8000.native.Connection(**kwargs, application_name="media-api-import")
         except Exception as exc:  # any connection failure is reported the same way
             raise SourceError(f"cannot connect to SOURCE_DATABASE_URL: {exc}") from exc
         self._db.run("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

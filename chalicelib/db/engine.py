@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # The driver is imported with this module, at start-up, by one thread: imported lazily by a threaded
 # server's first requests at once (``chalice local``, ``make dev``), its modules deadlocked in the import
 # system, which raised ``_DeadlockError`` or a partially initialised module in one of them (a 500).
-import pg8000.native
+import pg8000.native  # noqa: F401 - imported for its import, at start-up (above)
 
 from chalicelib.config import ConfigurationError, get_settings
 
@@ -167,11 +166,6 @@ def _remember_placeholder_numbering() -> None:
     import pg8000.legacy
 
     pg8000.legacy.convert_paramstyle = _numbered_once
-
-
-def driver() -> ModuleType:
-    """pg8000's native interface (imported with this module, see the import above)."""
-    return pg8000.native
 
 
 def _numbered_once(style: str, query: str, args: Any) -> tuple[str, Any]:

@@ -29,8 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pg8000.native
+
 from chalicelib.config import get_settings
-from chalicelib.db.engine import database_url, driver, pg8000_connect_kwargs
+from chalicelib.db.engine import database_url, pg8000_connect_kwargs
 from chalicelib.db.failures import is_unavailable, sqlstate
 from chalicelib.domain import errors
 from chalicelib.observability import logger
@@ -108,7 +110,7 @@ class _Pool:
 
     def _connect(self, url: str) -> _Connection:
         settings = get_settings()
-        native = driver().Connection(
+        native = pg8000.native.Connection(
             **pg8000_connect_kwargs(url),
             timeout=settings.database_timeout_seconds,
             application_name="media-api-tracking",

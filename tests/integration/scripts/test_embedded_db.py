@@ -32,18 +32,16 @@ def test_a_fresh_embedded_server_starts_with_them_and_leaves_the_service_setting
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`make dev` starts the server, then sets DATABASE_URL: nothing may have cached the settings before."""
-    import pg8000.native
-
     from chalicelib.config import get_settings
     from scripts import embedded_db
+    from tests.support.database import admin_connection
 
     monkeypatch.setenv("MEDIA_API_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
         url = embedded_db.start()
         assert get_settings.cache_info().currsize == 0
-        socket_dir = url.rpartition("host=")[2]
-        connection = pg8000.native.Connection("postgres", unix_sock=f"{socket_dir}/.s.PGSQL.5432")
+        connection = admin_connection(url)
         assert connection.run("SHOW max_wal_size") == [[embedded_db.SETTINGS["max_wal_size"]]]
         connection.close()
     finally:
