@@ -10,7 +10,6 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -166,10 +165,3 @@ def copy_rows(connection: Connection, table: str, columns: tuple[str, ...], data
         cursor.execute(f"COPY {table} ({', '.join(columns)}) FROM STDIN", stream=io.BytesIO(data))
     finally:
         cursor.close()
-
-
-def ensure_months(connection: Connection, first: datetime, last: datetime) -> list[str]:
-    """Monthly partitions for every month the imported rows fall in (none left in the default partition)."""
-    from chalicelib.repositories import partitions
-
-    return partitions.ensure(connection, partitions.months(partitions.Month.of(first), partitions.Month.of(last)))

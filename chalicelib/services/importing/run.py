@@ -6,7 +6,9 @@
    descriptive fields and publish state, under this service's key scheme ``videos/<uuid>/<name>``;
 3. raw views, then events, by ``COPY``: a chunk of source ids per transaction, committed with its
    checkpoint; ids are shifted by an offset reserved on this database's sequences (0 into an empty one),
-   video ids mapped, referrers cut to today's rule, legacy SHA-256 IP hashes marked ``ip_legacy``;
+   video ids mapped, referrers cut to today's rule, legacy SHA-256 IP hashes marked ``ip_legacy``.
+   Months the table has no partition for yet are filled in a staging table and attached whole once
+   copied (:func:`chalicelib.repositories.partitions.stage`): their indexes are built by one sort each;
 4. schedule history; each pending publish or unpublish re-created as this service's pending row and
    Scheduler schedule, or executed now when its time has passed (as the reconcile job would);
 5. media: each video's file from the media directory uploaded to the bucket, then probed, thumbnailed
@@ -32,7 +34,7 @@ from chalicelib.adapters.legacy_module import IdRange, LegacySchedule, LegacySou
 from chalicelib.config import get_settings
 from chalicelib.db.engine import transaction
 from chalicelib.domain.errors import DomainError, Unprocessable
-from chalicelib.repositories import imports
+from chalicelib.repositories import imports, partitions
 from chalicelib.services.privacy import stored_referrer
 
 VIEW_COLUMNS = (
@@ -270,8 +272,24 @@ class _Importer:
         pending = self.source.id_range(table, point.position)
         if self.options.dry_run or not pending.count:
             self.summary.add(step, pending.count)
+        if self.options.dry_run:
             return
-        self.prepare_copy(step, table, point, pending)
+        if pending.count:
+            self.copy_chunks(step, table, columns, chunk, point, pending, select, rewrite)
+        self.attach_staged(step, table)
+
+    def copy_chunks(
+        self,
+        step: str,
+        table: str,
+        columns: tuple[str, ...],
+        chunk: int,
+        point: imports.Checkpoint,
+        pending: IdRange,
+        select: Callable[[int, int, list[list[int]]], str],
+        rewrite: Callable[[bytes], bytes] | None,
+    ) -> None:
+        target = self.prepare_copy(step, table, point, pending)
         self.progress.begin(step, pending.count, step)
         blocks = point.detail["blocks"]
 
@@ -280,7 +298,7 @@ class _Importer:
             if rewrite is not None:
                 data = rewrite(data)
             with transaction() as connection:
-                imports.copy_rows(connection, table, columns, data)
+                imports.copy_rows(connection, target, columns, data)
                 _mark_copied(connection, self.key, step, low, high)
             return data.count(b"\n")
 
@@ -298,20 +316,39 @@ class _Importer:
                 raise
         self.progress.end()
 
-    def prepare_copy(self, step: str, table: str, point: imports.Checkpoint, pending: IdRange) -> None:
-        """Before the first chunk: ids reserved for the rows to come, their months' partitions, and
-        the oldest of them remembered as where the fold must start."""
+    def prepare_copy(self, step: str, table: str, point: imports.Checkpoint, pending: IdRange) -> str:
+        """Before the first chunk: ids reserved for the rows to come, the table their chunks are copied
+        into (the table, or its staging table when months are new), and the oldest of them remembered
+        as where the fold must start."""
         blocks: list[list[int]] = point.detail.setdefault("blocks", [])
         with transaction() as connection:
             if not blocks or blocks[-1][1] < pending.last:
                 first = blocks[-1][1] + 1 if blocks else 1
                 blocks.append([first, pending.last, imports.reserve_ids(connection, table, first, pending.last)])
             imports.save_checkpoint(connection, self.key, step, point)
+            target = table
             oldest, newest = self.source.time_span()
             if oldest is not None and newest is not None:
-                imports.ensure_months(connection, oldest, newest)
+                wanted = partitions.months(partitions.Month.of(oldest), partitions.Month.of(newest))
+                target = partitions.stage(connection, table, wanted) or table
             if pending.oldest is not None:
                 self.remember_fold_from(connection, pending.oldest)
+        return target
+
+    def attach_staged(self, step: str, table: str) -> None:
+        """The staged months attached to the table one by one, then the rows of its own months inserted."""
+        with transaction() as connection:
+            months = partitions.staged_months(connection, table)
+        if months:
+            self.progress.begin(f"{step} indexes", len(months), "months")
+        for month in months:
+            with transaction() as connection:
+                partitions.attach_staged(connection, table, month)
+            self.progress.advance(1)
+        if months:
+            self.progress.end()
+        with transaction() as connection:
+            partitions.finish_staging(connection, table)
 
     def remember_fold_from(self, connection: Any, oldest: datetime) -> None:
         fold = imports.checkpoint(connection, self.key, "fold")

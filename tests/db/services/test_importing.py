@@ -39,6 +39,34 @@ def source(source_url: str) -> Iterator[Callable[..., list[Any]]]:
     connection.close()
 
 
+@pytest.fixture(autouse=True)
+def past_months_unpartitioned() -> Iterator[None]:
+    """The months before this one have no partition yet, as in a database younger than the history
+    it imports: their rows go through the staging table, this month's straight in."""
+    from chalicelib.repositories import partitions
+
+    this_month = partitions.Month.of(NOW)
+    with get_engine().begin() as connection:
+        had = sorted({month for table in partitions.TABLES for month in partitions.monthly(connection, table)})
+        partitions.drop_before(connection, this_month.start)
+    yield
+    with get_engine().begin() as connection:
+        for table in partitions.TABLES:
+            connection.execute(text(f"DROP TABLE IF EXISTS {partitions.STAGED.format(table=table)}"))
+        partitions.ensure(connection, had)
+
+
+def copied(table: str, where: str = "true") -> int:
+    """Rows of ``table`` copied so far, wherever they are (attached, or still in its staging table)."""
+    from chalicelib.repositories import partitions
+
+    staging = partitions.STAGED.format(table=table)
+    found = sql(f"SELECT count(*) FROM {table} WHERE {where}")[0][0]
+    if sql("SELECT to_regclass(:name) IS NOT NULL", name=staging)[0][0]:
+        found += sql(f"SELECT count(*) FROM {staging} WHERE {where}")[0][0]
+    return int(found)
+
+
 def sql(statement: str, **params: Any) -> list[Any]:
     with get_engine().begin() as connection:
         result = connection.execute(text(statement), params)
@@ -210,7 +238,7 @@ def test_an_interrupted_import_resumes_where_it_stopped(
     monkeypatch.setattr(imports, "copy_rows", dies_on_the_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         do_import(source_url, views_per_chunk=50)
-    assert sql("SELECT count(*) FROM video_views")[0][0] == 100  # two chunks committed, the third rolled back
+    assert copied("video_views") == 100  # two chunks committed, the third rolled back
     monkeypatch.setattr(imports, "copy_rows", real)
 
     resumed = do_import(source_url, views_per_chunk=50)
@@ -229,7 +257,7 @@ def test_chunks_committed_after_one_that_failed_are_not_copied_again(
     failed = []
 
     def fails_once_on_the_second_chunk(connection: Any, table: str, columns: Any, data: bytes) -> None:
-        if table == "video_views" and data.startswith(b"51\t") and not failed:
+        if table.endswith("video_views") and data.startswith(b"51\t") and not failed:
             failed.append(table)
             raise RuntimeError("the server went away")
         real(connection, table, columns, data)
@@ -237,13 +265,73 @@ def test_chunks_committed_after_one_that_failed_are_not_copied_again(
     monkeypatch.setattr(imports, "copy_rows", fails_once_on_the_second_chunk)
     with pytest.raises(RuntimeError):
         do_import(source_url, views_per_chunk=50)
-    committed = sql("SELECT count(*) FROM video_views")[0][0]
-    assert sql("SELECT count(*) FROM video_views WHERE id BETWEEN 51 AND 100")[0][0] == 0
+    committed = copied("video_views")
+    assert copied("video_views", "id BETWEEN 51 AND 100") == 0
 
     resumed = do_import(source_url, views_per_chunk=50)
 
     assert resumed.counts["views"] == 240 - committed
     assert sql("SELECT count(*), count(DISTINCT id) FROM video_views")[0] == (240, 240)
+
+
+def test_months_new_to_this_database_arrive_as_partitions_like_its_own(
+    resources: dict[str, str], source_url: str
+) -> None:
+    from chalicelib.repositories import partitions
+
+    do_import(source_url)
+
+    this_month = partitions.Month.of(NOW)
+    for table in partitions.TABLES:
+        with get_engine().begin() as connection:
+            found = partitions.monthly(connection, table)
+        past = [month for month in found if month < this_month]
+        assert past, table  # the history reaches back 40 days
+        assert sql("SELECT to_regclass(:name)", name=partitions.STAGED.format(table=table))[0][0] is None
+        shapes = {month: _shape(found[month], found[this_month]) for month in [*past, this_month]}
+        assert len(set(shapes.values())) == 1, shapes  # the same indexes and foreign keys as a month it created
+
+
+def _shape(partition: str, named_like: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A partition's index and foreign-key definitions, its own name spelled as ``named_like``'s."""
+    indexes = sql("SELECT indexdef FROM pg_indexes WHERE tablename = :t ORDER BY 1", t=partition)
+    keys = sql(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' "
+        "ORDER BY 1",
+        t=partition,
+    )
+    return (
+        tuple(sorted(row[0].replace(partition, named_like) for row in indexes)),
+        tuple(row[0] for row in keys),
+    )
+
+
+def test_a_video_and_a_user_deleted_while_their_rows_wait_to_be_attached_stay_deleted(
+    resources: dict[str, str], source_url: str, source: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.repositories import partitions
+
+    real = partitions.attach_staged
+    deleted: list[int] = []
+
+    def deletes_first(connection: Any, table: str, month: Any) -> None:
+        if not deleted:  # an admin, meanwhile, on a connection of their own
+            sql("DELETE FROM videos WHERE id = 4")
+            sql("DELETE FROM users WHERE id = 13")
+            deleted.append(4)
+        real(connection, table, month)
+
+    monkeypatch.setattr(partitions, "attach_staged", deletes_first)
+    do_import(source_url)
+
+    assert deleted
+    assert sql("SELECT count(*) FROM video_views WHERE video_id = 4")[0][0] == 0
+    assert sql("SELECT count(*) FROM video_events WHERE video_id = 4")[0][0] == 0
+    assert sql("SELECT count(*) FROM video_views WHERE user_id = 13")[0][0] == 0
+    others = source('SELECT count(*) FROM video_views WHERE "videoId" <> 4')[0][0]
+    assert sql("SELECT count(*) FROM video_views")[0][0] == others
+    assert do_import(source_url).counts.get("videos", 0) == 0  # not imported again
+    assert sql("SELECT count(*) FROM video_views WHERE video_id = 4")[0][0] == 0
 
 
 def test_taken_ids_get_new_ones_and_the_rows_follow(
