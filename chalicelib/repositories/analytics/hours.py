@@ -161,8 +161,10 @@ _IN_RANGE = text(
     WHERE h.scope_id = :scope AND h.hour >= :start AND h.hour < :end AND h.team = ANY(CAST(:teams AS boolean[]))
     """
 )
+# An hour may hold only events (a player's event with no view): the first view's is the first with views.
 _FIRST_HOUR = text(
-    "SELECT min(hour) FROM analytics_hours WHERE scope_id = :scope AND team = ANY(CAST(:teams AS boolean[]))"
+    "SELECT min(hour) FROM analytics_hours "
+    "WHERE scope_id = :scope AND team = ANY(CAST(:teams AS boolean[])) AND views > 0"
 )
 
 

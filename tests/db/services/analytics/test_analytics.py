@@ -154,6 +154,16 @@ def test_report_without_dates_spans_first_data_day_to_today(
     assert len(empty["viewsByDay"]) == 2
 
 
+def test_an_event_before_the_first_view_does_not_start_all_time_early(
+    client: Any, admin_headers: dict[str, str], video: dict[str, Any], settle: Callable[[], None]
+) -> None:
+    add_event(video["id"], "play", at=datetime.now(UTC) - timedelta(days=5))  # a player's event with no view
+    add_view(video["id"], watch=10, at=datetime.now(UTC) - timedelta(days=2))
+    settle()
+    body = analytics(client, admin_headers, video["id"])
+    assert [day["views"] for day in body["viewsByDay"]] == [1, 0, 0]
+
+
 @pytest.mark.parametrize(
     "query",
     [
