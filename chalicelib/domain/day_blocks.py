@@ -1,7 +1,7 @@
 """Aligned blocks of UTC days: a range of days as few pieces as possible, for merging viewer sketches.
 
 The union of viewers over a range of days is the merge of each day's sketch, so a range costs one
-merge per day and value: a month of a large library's country breakdown took 147 ms (docs/benchmark.md).
+merge per day and value, which made a month of a large library's country breakdown slow (docs/benchmark.md).
 The fold also keeps, per value, the sketch of each block of 2, 4, ... 256 days aligned on the
 epoch (a block of ``n`` days starts on a day whose distance from 1970-01-01 is a multiple of ``n``),
 each the merge of its two halves. Any range of days is then a handful of blocks and single days:

@@ -351,8 +351,8 @@ def _dense_histogram(registers: bytearray, layout: Precision = SCOPES) -> list[i
 
     Value by value from the smallest, each pass deleting that value's registers in C (``translate``),
     so the passes shrink with the registers left, until few are left to count one by one: a report
-    estimates one sketch per point or per breakdown value, and counting a 16-bit sketch's registers
-    eight values at a time with masks took 1.0 ms, this 0.6 ms (0.1 ms at 14 bits).
+    estimates one sketch per point or per breakdown value, and this was faster than counting a 16-bit
+    sketch's registers eight values at a time with masks (docs/benchmark.md).
     """
     histogram = [0] * (layout.max_value + 1)
     rest, value = bytes(registers), 0
@@ -371,7 +371,7 @@ def union(blobs: Iterable[bytes | None], bits: int = SCOPE_PRECISION) -> Sketch:
     """The sketch of the union of the periods the blobs summarise.
 
     Dense sketches first, merged as integers converted once (merging one by one converts the result to
-    bytes and back each time: 110 us of a 16-bit merge's 250), then the sparse ones into the result.
+    bytes and back each time, nearly half of a 16-bit merge), then the sparse ones into the result.
     """
     stored = [(blob, *_format(blob[0])) for blob in blobs if blob and len(blob) >= 2]
     dense = [(blob, layout) for blob, layout, is_dense in stored if is_dense]

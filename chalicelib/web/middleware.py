@@ -37,7 +37,7 @@ def _answer(invocation: _Invocation, _context: Any) -> Response:
 
 
 # Powertools' decorator, built once. Chalice's ConvertToMiddleware builds it anew for each request (and the
-# original event with it): 12 us of a heartbeat's 78 us in Python.
+# original event with it), a noticeable share of a heartbeat's Python (docs/benchmark.md).
 _answer_with_log_context = logger.inject_lambda_context(_answer, clear_state=True, log_event=False)
 
 

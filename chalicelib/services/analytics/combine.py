@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 # Distinct viewers are counted exactly over raw rows up to this many views, by reports and by
-# the refresh for the stored totals: 5-7 µs a view on the 2-core CI machine, so about 10 ms
-# at most. At 10,000 a busy video's report spent 30 ms recounting today (10M bench).
+# the refresh for the stored totals; beyond it the count is a sketch's. Recounting a busy video's
+# day exactly grows with its views and would take most of a report's budget (docs/benchmark.md).
 EXACT_VIEWS_LIMIT = 2_000
 
 
@@ -49,7 +49,7 @@ class Frame:
     # False while the blocks of days folded before migration 0019 are built (``state.BLOCKS_BACKFILL``).
     breakdown_blocks_whole: bool = True
     # The raw tail, read once per report: a report's totals and its points read the same rows,
-    # and in one snapshot they cannot change (about a refresh interval of traffic, ~10 ms each).
+    # and in one snapshot they cannot change (about a refresh interval of traffic each).
     tails: dict[tuple[str, datetime | None], list[Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def tail_views(self, connection: Connection, start: datetime | None, end: datetime | None) -> list[raw.TailView]:
