@@ -17,6 +17,8 @@ from collections.abc import Iterator
 UNAVAILABLE_CLASSES = ("08", "53", "57")
 # Transient conflicts a retry resolves: serialization failure, deadlock, lock not available.
 RETRYABLE_STATES = frozenset({"40001", "40P01", "55P03"})
+# A row refers to one that is not there (a video deleted under a write, say).
+FOREIGN_KEY_VIOLATION = "23503"
 # pg8000 raises InterfaceError for lost or refused connections (these messages) and for
 # misuse such as a bad parameter type (a bug, not an outage).
 _NETWORK_MESSAGES = ("network error", "connection is closed", "communication error", "Can't create a connection")

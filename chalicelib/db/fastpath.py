@@ -33,7 +33,7 @@ import pg8000.native
 
 from chalicelib.config import get_settings
 from chalicelib.db.engine import database_url, pg8000_connect_kwargs
-from chalicelib.db.failures import is_unavailable, sqlstate
+from chalicelib.db.failures import FOREIGN_KEY_VIOLATION, is_unavailable, sqlstate
 from chalicelib.domain import errors
 from chalicelib.observability import logger
 
@@ -42,7 +42,6 @@ IDLE_PING_SECONDS = 5.0
 # Connections kept open while nobody uses them (a Lambda container needs exactly one).
 KEEP_IDLE = 1
 UNAVAILABLE = "Database is unavailable, try again shortly"
-FOREIGN_KEY_VIOLATION = "23503"
 
 
 @dataclass

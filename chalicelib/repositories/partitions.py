@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from chalicelib.db.failures import sqlstate
+from chalicelib.db.failures import FOREIGN_KEY_VIOLATION, sqlstate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -35,7 +35,6 @@ STORAGE = {"video_views": "WITH (fillfactor = 80)", "video_events": ""}
 _MONTHLY = re.compile(r"^(video_views|video_events)_(\d{4})_(\d{2})$")
 _PARTITION = re.compile(r"^(video_views|video_events)_(\d{4}_\d{2}|default)$|^import_staged_(video_views|video_events)")
 STAGED = "import_staged_{table}"
-FOREIGN_KEY_VIOLATION = "23503"
 # The table the search path finds (``DATABASE_SCHEMA``), not a namesake in another schema.
 _CHILDREN = text(
     """
@@ -171,31 +170,31 @@ def attach_staged(connection: Connection, table: str, month: Month) -> None:
     connection.execute(text(f"ALTER TABLE {staging} DETACH PARTITION {name}"))
     _take_from_default(connection, table, name, month)
     connection.execute(text(f"ANALYZE {name}"))  # the fold's plans read its statistics at once
-    _following_deletes(connection, table, name, f"ALTER TABLE {table} ATTACH PARTITION {name} {_bounds(month)}")
+    _move_staged(connection, table, name, f"ALTER TABLE {table} ATTACH PARTITION {name} {_bounds(month)}")
 
 
-def finish_staging(connection: Connection, table: str) -> int:
-    """Insert the rows waiting in ``_rest`` into ``table`` and drop the staging table; returns their count."""
+def finish_staging(connection: Connection, table: str) -> None:
+    """Insert the rows waiting in ``_rest`` into ``table`` and drop the staging table."""
     staging = STAGED.format(table=table)
     if not _exists(connection, staging):
-        return 0
+        return
     rest = f"{staging}_rest"
-    moved = _following_deletes(connection, table, rest, f"INSERT INTO {table} SELECT * FROM {rest}")
+    _move_staged(connection, table, rest, f"INSERT INTO {table} SELECT * FROM {rest}")
     connection.execute(text(f"DROP TABLE {staging}"))
-    return moved
 
 
-def _following_deletes(connection: Connection, table: str, staged: str, statement: str) -> int:
+def _move_staged(connection: Connection, table: str, staged: str, statement: str) -> None:
     """Run ``statement``, which moves ``staged`` rows into ``table``; if a video or user they refer to was
     deleted since they were copied, they first follow it as the foreign key's ON DELETE says."""
     try:
         with connection.begin_nested():
-            return int(connection.execute(text(statement)).rowcount)
+            connection.execute(text(statement))
+            return
     except DBAPIError as exc:
         if exc.orig is None or sqlstate(exc.orig) != FOREIGN_KEY_VIOLATION:
             raise
     _follow_deletes(connection, table, staged)
-    return int(connection.execute(text(statement)).rowcount)
+    connection.execute(text(statement))
 
 
 def _follow_deletes(connection: Connection, table: str, name: str) -> None:

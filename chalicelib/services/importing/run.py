@@ -341,11 +341,10 @@ class _Importer:
             months = partitions.staged_months(connection, table)
         if months:
             self.progress.begin(f"{step} indexes", len(months), "months")
-        for month in months:
-            with transaction() as connection:
-                partitions.attach_staged(connection, table, month)
-            self.progress.advance(1)
-        if months:
+            for month in months:
+                with transaction() as connection:
+                    partitions.attach_staged(connection, table, month)
+                self.progress.advance(1)
             self.progress.end()
         with transaction() as connection:
             partitions.finish_staging(connection, table)
