@@ -104,12 +104,13 @@ def lambda_app() -> Iterator[Any]:
     container handles one request at a time, but Chalice keeps ``current_request`` on the app: shared by
     threads, one request would read another's body. So each thread keeps its own, as ``chalice local``
     (and ``scripts/local_server.py``) does."""
-    from chalice.local import CustomLocalChalice
+    from chalice import local
 
     from app import app
 
     deployed_class = app.__class__
-    app.__class__ = CustomLocalChalice
+    local.CustomLocalChalice.__bases__ = (local.LocalChalice, deployed_class)  # as chalice local does
+    app.__class__ = local.CustomLocalChalice
     try:
         yield app
     finally:

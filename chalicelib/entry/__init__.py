@@ -20,11 +20,10 @@ URL_PREFIX = "/api"
 
 def build_api(*blueprints: Blueprint) -> Chalice:
     """A Chalice app serving ``blueprints`` under ``/api`` with the API's middleware (logs, errors, CORS, metrics)."""
-    from chalice import Chalice
-
     from chalicelib.web import middleware
+    from chalicelib.web.dispatch import MediaApi
 
-    app = Chalice(app_name=APP_NAME)
+    app = MediaApi(APP_NAME)
     # Event functions get their log context from chalicelib.observability.event_function.
     app.register_middleware(middleware.log_context, "http")
     app.register_middleware(middleware.normalise_errors, "http")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from chalicelib.schemas.base import ErrorAnswer
 from chalicelib.web.auth import TOKEN_REQUIRED
-from chalicelib.web.routing import PATH_PARAMETERS, RouteSpec
+from chalicelib.web.routing import PATH_PARAMETERS, RouteSpec, spec_of
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -53,7 +53,7 @@ def specs_of(app: Any) -> list[tuple[str, RouteSpec]]:
     found = []
     for path, methods in sorted(app.routes.items()):
         for method, entry in methods.items():
-            spec = getattr(entry.view_function, "api_spec", None)
+            spec = spec_of(entry.view_function)
             if spec is not None and method != "OPTIONS":
                 found.append((path, spec))
     return found

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 from pydantic import BaseModel
 
 from chalicelib.domain import errors
@@ -181,7 +182,7 @@ def api_route(
 
         @functools.wraps(view)
         def wrapper(**raw_path_params: str) -> Response:
-            return _handle(bp, spec, raw_path_params)
+            return answer(spec, bp.current_request, raw_path_params)
 
         wrapper.api_spec = spec  # type: ignore[attr-defined]
         bp.route(path, methods=[method], content_types=list(content_types))(wrapper)
@@ -191,8 +192,13 @@ def api_route(
     return decorator
 
 
-def _handle(bp: Blueprint, spec: RouteSpec, raw_path_params: dict[str, str]) -> Response:
-    request = bp.current_request
+def spec_of(view_function: Callable[..., Any]) -> RouteSpec | None:
+    """The declaration of a view registered by :func:`api_route`; None for any other."""
+    return getattr(view_function, "api_spec", None)
+
+
+def answer(spec: RouteSpec, request: Request, raw_path_params: dict[str, str]) -> Response:
+    """The declared route's answer to ``request``: everything the module's docstring lists, then the view."""
     try:
         source = tracking_source(request) if spec.origin_bound else None
         principal = authenticate(request, spec.auth)
