@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,32 +52,39 @@ class _Connection:
 
 
 class _Pool:
-    """At most ``size`` open connections, at most :data:`KEEP_IDLE` of them idle."""
+    """At most ``size`` open connections, at most :data:`KEEP_IDLE` of them idle.
+
+    One lock guards the count and the idle list, so borrowing and returning take one acquisition each
+    (a semaphore beside a lock took four, a tenth of a heartbeat's Python); a borrower finding every
+    connection busy waits on the lock's condition.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._slots = threading.BoundedSemaphore(size)
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
+        self._lent = 0
+        self._waiting = 0
         self.open_count = 0
 
     def acquire(self, url: str, wait_seconds: float) -> _Connection:
-        if not self._slots.acquire(timeout=wait_seconds):
-            raise errors.ServiceUnavailable("Too many concurrent requests for the database, try again shortly")
+        with self._lock:
+            if self._lent >= self.size and not self._wait_for_one(wait_seconds):
+                raise errors.ServiceUnavailable("Too many concurrent requests for the database, try again shortly")
+            self._lent += 1
+            connection = self._idle.pop() if self._idle else None
         try:
-            return self._checkout(url)
+            return self._checkout(url, connection)
         except BaseException:
-            self._slots.release()
+            self._give_back(None)
             raise
 
     def release(self, connection: _Connection) -> None:
-        with self._lock:
-            keep = not connection.broken and len(self._idle) < KEEP_IDLE
-            if keep:
-                self._idle.append(connection)
+        keep = not connection.broken
+        self._give_back(connection if keep else None)
         if not keep:
             self._close(connection)
-        self._slots.release()
 
     def close_idle(self) -> None:
         with self._lock:
@@ -87,15 +92,33 @@ class _Pool:
         for connection in idle:
             self._close(connection)
 
-    def _checkout(self, url: str) -> _Connection:
-        while True:
-            with self._lock:
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
-                return self._connect(url)
+    def _wait_for_one(self, wait_seconds: float) -> bool:
+        self._waiting += 1
+        try:
+            return self._returned.wait_for(lambda: self._lent < self.size, wait_seconds)
+        finally:
+            self._waiting -= 1
+
+    def _give_back(self, connection: _Connection | None) -> None:
+        """The borrower's slot back; ``connection`` kept idle if there is room, closed otherwise."""
+        with self._lock:
+            self._lent -= 1
+            if connection is not None and len(self._idle) < KEEP_IDLE:
+                self._idle.append(connection)
+                connection = None
+            if self._waiting:
+                self._returned.notify()
+        if connection is not None:
+            self._close(connection)
+
+    def _checkout(self, url: str, connection: _Connection | None) -> _Connection:
+        while connection is not None:
             if connection.url == url and self._alive(connection):
                 return connection
             self._close(connection)
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+        return self._connect(url)
 
     @staticmethod
     def _alive(connection: _Connection) -> bool:
@@ -133,6 +156,9 @@ _pool_lock = threading.Lock()
 
 def pool() -> _Pool:
     global _pool
+    current = _pool
+    if current is not None:
+        return current
     with _pool_lock:
         if _pool is None:
             _pool = _Pool(get_settings().tracking_pool_size)
@@ -148,11 +174,10 @@ def dispose() -> None:
         current.close_idle()
 
 
-@contextmanager
-def _borrowed() -> Iterator[_Connection]:
+def _borrow() -> tuple[_Pool, _Connection]:
     current = pool()
     try:
-        connection = current.acquire(database_url(), get_settings().database_pool_wait_seconds)
+        return current, current.acquire(database_url(), get_settings().database_pool_wait_seconds)
     except errors.DomainError:
         raise
     except Exception as error:
@@ -160,15 +185,6 @@ def _borrowed() -> Iterator[_Connection]:
             logger.warning("Tracking database unreachable", extra={"error": type(error).__name__})
             raise errors.ServiceUnavailable(UNAVAILABLE) from error
         raise
-    try:
-        yield connection
-    except errors.DomainError:
-        raise
-    except BaseException:
-        connection.broken = True  # an unexpected failure leaves the connection in an unknown state
-        raise
-    finally:
-        current.release(connection)
 
 
 def run(name: str, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -178,25 +194,38 @@ def run(name: str, sql: str, params: dict[str, Any]) -> list[Any]:
     and the connection discarded; the statement is not retried because whether it
     committed is unknown (and a 503 tells the client to send it again).
     """
+    current, connection = _borrow()
+    try:
+        statement = connection.statements.get(name)
+        if statement is None:
+            statement = connection.statements[name] = connection.native.prepare(sql)
+        rows = statement.run(**params) or []
+    except BaseException as error:
+        failure = _failure(error)
+        # A refused value or a vanished row leaves the connection as it was; anything else, an unknown
+        # state: it is never handed out again.
+        connection.broken = not isinstance(failure, errors.Unprocessable | errors.NotFound)
+        if failure is error:
+            raise
+        raise failure from error
+    finally:
+        current.release(connection)
+    connection.last_used = time.monotonic()
+    return rows
+
+
+def _failure(error: BaseException) -> BaseException:
+    """What a statement's failure means to the request: an outage (503), a refused value (422), a row
+    deleted under the write (404), or the error itself."""
     from pg8000.exceptions import DatabaseError
 
-    with _borrowed() as connection:
-        try:
-            statement = connection.statements.get(name)
-            if statement is None:
-                statement = connection.statements[name] = connection.native.prepare(sql)
-            rows = statement.run(**params) or []
-        except Exception as error:
-            if is_unavailable(error):
-                connection.broken = True
-                logger.warning("Tracking database unavailable", extra={"error": type(error).__name__})
-                raise errors.ServiceUnavailable(UNAVAILABLE) from error
-            if isinstance(error, DatabaseError) and sqlstate(error).startswith("22"):
-                raise errors.Unprocessable("A value is out of range") from error  # data exception
-            if isinstance(error, DatabaseError) and sqlstate(error) == FOREIGN_KEY_VIOLATION:
-                # The statements lock the video they write for; should a row still vanish under a
-                # write (deleted at that moment), nothing was written and there is nothing to write to.
-                raise errors.NotFound("The video was deleted") from error
-            raise
-        connection.last_used = time.monotonic()
-        return rows
+    if is_unavailable(error):
+        logger.warning("Tracking database unavailable", extra={"error": type(error).__name__})
+        return errors.ServiceUnavailable(UNAVAILABLE)
+    if isinstance(error, DatabaseError) and sqlstate(error).startswith("22"):
+        return errors.Unprocessable("A value is out of range")  # data exception
+    if isinstance(error, DatabaseError) and sqlstate(error) == FOREIGN_KEY_VIOLATION:
+        # The statements lock the video they write for; should a row still vanish under a
+        # write (deleted at that moment), nothing was written and there is nothing to write to.
+        return errors.NotFound("The video was deleted")
+    return error

@@ -65,6 +65,6 @@ def test_a_bug_on_the_fast_path_is_still_a_500_not_a_503(
     from chalicelib.db import fastpath
 
     video = create_video(published=True)
-    monkeypatch.setattr(fastpath, "_borrowed", _raiser(KeyError("a bug")))
+    monkeypatch.setattr(fastpath, "_borrow", _raiser(KeyError("a bug")))
     response = client.http.post("/api/track/view", body=json_body({"videoId": video["id"]}))
     assert response.status_code == 500 and response.json_body["error"] == "InternalError"
