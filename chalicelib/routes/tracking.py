@@ -39,6 +39,13 @@ _PLAYER_STATUSES = (403, 404, 429)
 
 
 def _caller(ctx: RequestContext) -> tracking_service.Caller:
+    """Who sends an event, a heartbeat or a batch, as far as those care: the address their rate is counted
+    for, and whether they are the team. Nothing else is read: a beacon's cost is mostly Python."""
+    return tracking_service.Caller(ip=ctx.client_ip, is_admin=ctx.is_admin)
+
+
+def _viewer(ctx: RequestContext) -> tracking_service.Caller:
+    """Who starts a view: also what the view records of them (user, device, country, privacy signal, source)."""
     return tracking_service.Caller(
         ip=ctx.client_ip,
         user_id=ctx.user_id,
@@ -71,7 +78,7 @@ def track_view(ctx: RequestContext) -> ViewRecorded:
     """When the player loads a video. 100 per minute per client IP. The view carries the caller's user id
     only with ``"consent": true`` and without ``Sec-GPC: 1``; otherwise it is anonymous."""
     body: ViewBody = ctx.body
-    view_id, token = tracking_service.record_view(_caller(ctx), body.video_id, body.referer, body.consent)
+    view_id, token = tracking_service.record_view(_viewer(ctx), body.video_id, body.referer, body.consent)
     return ViewRecorded(view_id=view_id, view_token=token)
 
 

@@ -16,6 +16,7 @@ about browsers, which cannot.)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -48,12 +49,21 @@ def is_allowed_page(url: str) -> bool:
     if origin is None:
         return False
     settings = get_settings()
-    allowed = settings.cors_allowed_origins
-    if ANY_ORIGIN in allowed or origin == origin_of(settings.media_api_url):
-        return True
-    return any(origin == (origin_of(listed) or listed) for listed in allowed)
+    allowed = _allowed_origins(settings.cors_allowed_origins, settings.media_api_url)
+    return allowed is None or origin in allowed
 
 
+@lru_cache(maxsize=8)
+def _allowed_origins(listed: tuple[str, ...], api_url: str) -> frozenset[str] | None:
+    """The origins that may send tracking data (None: any), read once per configuration."""
+    if ANY_ORIGIN in listed:
+        return None
+    own = origin_of(api_url)
+    return frozenset(origin_of(entry) or entry for entry in listed) | ({own} if own else set())
+
+
+# Every beacon names its page, and a container sees the same few pages again and again.
+@lru_cache(maxsize=1024)
 def origin_of(url: str) -> str | None:
     """``scheme://host[:port]`` of an http(s) URL, lower-cased, without a default port; None for anything else."""
     try:
