@@ -23,7 +23,7 @@ from chalicelib.domain.qoe import PlayerQoe
 from chalicelib.domain.viewers import ViewerContext
 from chalicelib.observability import metrics
 from chalicelib.repositories import tracking as repo
-from chalicelib.services.privacy import rate_limit_key, stored_referrer, visitor_key
+from chalicelib.services.privacy import keyed_digest, rate_limit_key, stored_referrer, visitor_key
 from chalicelib.services.rate_limits import LIMITS, enforce
 
 VIEW_TOKEN_BYTES = 16  # 128 bits: unguessable, 22 characters of base64url
@@ -38,9 +38,8 @@ def view_token(view_id: int, month: str | None = None) -> str:
     It also carries the month of the partition holding the view (``.YYYYMM``, covered by
     the HMAC), so that heartbeats and events go straight to that partition.
     """
-    key = get_settings().view_token_key.encode()
     subject = f"view:{view_id}" if month is None else f"view:{view_id}:{month}"
-    digest = hmac.digest(key, subject.encode(), "sha256")[:VIEW_TOKEN_BYTES]  # one-shot: OpenSSL's fast path
+    digest = keyed_digest(get_settings().view_token_key, subject.encode())[:VIEW_TOKEN_BYTES]
     mac = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return mac if month is None else f"{mac}.{month.replace('_', '')}"
 
