@@ -6,9 +6,10 @@ on one busy video, the rest with 1/rank^0.8 popularity, 1% team views) and 5,000
 events spread over 120 days, in the order they happened (as tracking writes them), folds
 them (the first scheduled refresh), then prints
 
-1. tracking: ``track/view`` and ``track/heartbeat`` driven through the Lambda entry
-   point (API Gateway proxy events into the Chalice app, in-process, rate limiting and
-   metrics included) beside a bare pg8000 single-row INSERT on the same database;
+1. tracking: ``track/view`` and ``track/heartbeat`` (as the SDK sends it: position and QoE)
+   driven through the tracking function's Lambda handler (API Gateway proxy events, in-process,
+   rate limiting, logging and metrics included) beside a bare pg8000 single-row INSERT on the
+   same database;
 2. analytics: per-video (the busy and a typical video, by day, by hour, in another
    zone), top, overview and aggregate, through the same entry point with an admin
    token, with the views tracked in 1. still unfolded (today's views included);
@@ -317,8 +318,8 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
     through ``app(event, context)`` with callers spread over many IPs; the bare INSERT
     is a plain autocommitted pg8000 ``run`` (and, for reference, a prepared one).
     """
-    from app import app
     from chalicelib.domain.audience import PROGRESS_HOURS
+    from chalicelib.entry.tracking import app
     from chalicelib.services.tracking import view_token
     from scripts.apigw import invoke, proxy_event
 
@@ -331,7 +332,8 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
     # Their tokens name the view's monthly partition, as the ones track/view hands players do.
     candidates = connection.run(
         f"""
-        SELECT vw.id, vw.watch_time_seconds, substring(vw.tableoid::regclass::text from '\\d{{4}}_\\d{{2}}$')
+        SELECT vw.id, vw.watch_time_seconds, substring(vw.tableoid::regclass::text from '\\d{{4}}_\\d{{2}}$'),
+               v.duration
         FROM video_views vw JOIN videos v ON v.id = vw.video_id
         WHERE vw.watch_time_seconds + :need < v.duration * 3
           AND vw.created_at > now() - interval '{PROGRESS_HOURS - 1} hours'
@@ -340,7 +342,7 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
         need=10 * ROUNDS + 10,
         n=requests,
     )
-    tokens = {view_id: view_token(view_id, month) for view_id, _, month in candidates}
+    tokens = {view_id: view_token(view_id, month) for view_id, _, month, _ in candidates}
     # 20 requests per IP per run: real players, far below the per-IP limits, which are still counted.
     ips = [f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}" for n in range(requests * ROUNDS // 20 + 1)]
     view_events = [
@@ -363,26 +365,47 @@ def bench_tracking(url: str, requests: int) -> dict[str, dict[str, float]]:
                 proxy_event(
                     "POST",
                     "/api/track/heartbeat",
-                    body={
-                        "viewId": view_id,
-                        "viewToken": tokens[view_id],
-                        "watchTimeSeconds": watch + 10 * (round_number + 1),
-                    },
+                    body=_sdk_heartbeat(view_id, tokens[view_id], watch + 10 * (round_number + 1), duration),
                     source_ip=ips[n % len(ips)],
+                    headers={"content-type": "text/plain;charset=UTF-8"},
                 )
-                for n, (view_id, watch, _) in enumerate(candidates)
+                for n, (view_id, watch, _, duration) in enumerate(candidates)
             ]
             samples: dict[str, list[float]] = {name: [] for name in names}
             for n in range(min(len(beats), len(view_events))):
                 samples[names[0]].append(timed(partial(connection.run, "INSERT INTO bench_bare (n) VALUES (:n)", n=n)))
                 samples[names[1]].append(timed(partial(prepared.run, n=n)))
-                samples["view"].append(timed(partial(_expect_ok, app, view_events[n])))
-                samples["heartbeat"].append(timed(partial(_expect_ok, app, beats[n])))
+                for name, event in (("view", view_events[n]), ("heartbeat", beats[n])):
+                    samples[name].append(_timed_handler(app, event))
             for name in names:
                 results[name].append(samples[name])
     connection.run("DROP TABLE bench_bare")
     connection.close()
     return {name: rounds_summary(rounds) for name, rounds in results.items()}
+
+
+def _sdk_heartbeat(view_id: int, token: str, watch_time: int, duration: int) -> dict[str, Any]:
+    """A heartbeat as the SDK sends it: the position played to and the player's quality of experience."""
+    return {
+        "viewId": view_id,
+        "viewToken": token,
+        "watchTimeSeconds": watch_time,
+        "position": round(watch_time % max(duration, 1) + 0.25, 2),
+        "qoe": {"startupTimeMs": 640, "rebufferCount": 1, "rebufferMs": 900, "bitrateKbps": 2400, "height": 720},
+    }
+
+
+def _timed_handler(app: Any, event: dict[str, Any]) -> float:
+    """Seconds in the handler alone, as Lambda bills it: the runtime makes the context and reads the answer."""
+    from scripts.apigw import LambdaContext
+
+    context = LambdaContext()
+    started = time.perf_counter()
+    answer = app(event, context)
+    seconds = time.perf_counter() - started
+    if answer["statusCode"] != 200:
+        raise RuntimeError(f"{event['resource']} answered {answer['statusCode']}: {answer['body']}")
+    return seconds
 
 
 def _expect_ok(app: Any, event: dict[str, Any]) -> Any:
@@ -762,6 +785,24 @@ def cold_imports(runs: int) -> dict[str, float]:
     return found
 
 
+def _tracking_in_own_container(url: str, requests: int) -> dict[str, dict[str, float]]:
+    """:func:`bench_tracking` in a fresh interpreter, as in the tracking function's own Lambda container,
+    which imports its handler only, never the whole app (nor could one process hold both: a Chalice
+    blueprint registers in one app only)."""
+    import json
+    import subprocess
+
+    call = (
+        "import json, sys; from scripts.bench import bench_tracking as b; "
+        "print(json.dumps(b(sys.argv[1], int(sys.argv[2]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", call, url, str(requests)], stdout=subprocess.PIPE, text=True, check=True
+    )
+    found: dict[str, dict[str, float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
 def report_tracking(url: str, requests: int, samples: int) -> None:
     imports = cold_imports(runs=min(COLD_IMPORT_RUNS, samples))
     print(
@@ -769,7 +810,7 @@ def report_tracking(url: str, requests: int, samples: int) -> None:
         f"cold import: the tracking function's handler {imports['chalicelib.entry.tracking']:.0f} ms, "
         f"the whole app {imports['app']:.0f} ms"
     )
-    tracking = bench_tracking(url, requests)
+    tracking = _tracking_in_own_container(url, requests)
     plain, prepared = tracking["bare pg8000 INSERT (run)"], tracking["bare pg8000 INSERT (prepared)"]
     for name, figures in tracking.items():
         _line(name if name.startswith("bare") else f"POST /api/track/{name}", figures)
