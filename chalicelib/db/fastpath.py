@@ -55,8 +55,8 @@ class _Pool:
     """At most ``size`` open connections, at most :data:`KEEP_IDLE` of them idle.
 
     One lock guards the count and the idle list, so borrowing and returning take one acquisition each
-    (a semaphore beside a lock took four, a tenth of a heartbeat's Python); a borrower finding every
-    connection busy waits on the lock's condition.
+    (a semaphore beside a lock took four: docs/benchmark.md); a borrower finding every connection busy
+    waits on the lock's condition.
     """
 
     def __init__(self, size: int) -> None:

@@ -60,8 +60,8 @@ _QOE_AND_END = """startup_time_ms = COALESCE(vw.startup_time_ms, {src}.startup_m
       -- sent before the end carries less watch time and does not bring the view back to life.
       ended_at = CASE WHEN {src}.ended THEN COALESCE(vw.ended_at, now())
                       WHEN {capped} > vw.watch_time_seconds THEN NULL ELSE vw.ended_at END"""
-# A heartbeat's QoE figures arrive as one array (NULL without a report): each bind parameter costs
-# pg8000 about as much Python as a tenth of the rest of the statement's client side.
+# A heartbeat's QoE figures arrive as one array (NULL without a report): pg8000 spends Python on each
+# bind parameter, and heartbeats are most of the traffic (docs/benchmark.md).
 _REPORTED = """SELECT CAST(q[1] AS int) AS startup_ms, CAST(q[2] AS int) AS rebuffers, q[3] AS rebuffer_ms,
          CAST(:error_code AS text) AS error_code, CAST(q[4] AS int) AS bitrate, CAST(q[5] AS int) AS height,
          q IS NOT NULL AS qoe, CAST(:ended AS boolean) AS ended

@@ -20,7 +20,7 @@ def keyed_digest(secret: str, message: bytes) -> bytes:
     """HMAC-SHA-256 of ``message`` under ``secret``.
 
     The key is set up once per secret and copied for each message: every beacon takes two or three
-    of these, and ``hmac.digest`` sets the key up each time, which costs twice the copy.
+    of these, and ``hmac.digest`` sets the key up each time, which costs more than the copy (docs/benchmark.md).
     """
     keyed = _keyed(secret).copy()
     keyed.update(message)

@@ -3,7 +3,7 @@
 Every route declared with :func:`chalicelib.web.routing.api_route` authenticates, validates and
 answers on its own; around it Chalice would build, for each request, a handler object, the
 middleware chain, a case-insensitive copy of the answer's headers and three content-type
-matches. For a heartbeat (most of the traffic) that was a third of the Python it cost. So
+matches: for a heartbeat, most of the traffic, a large share of its Python (docs/benchmark.md). So
 :class:`MediaApi` answers a declared route itself, through the same registered middleware
 composed once, with the same content-type rule and the same proxy answer; Chalice still
 registers, packages and runs everything else (CORS preflights, event functions, a method a

@@ -32,9 +32,10 @@ _reset_log_keys = logger.inject_lambda_context(lambda _event, _context: None, cl
 class _RequestLogKeys:
     """Each request's log keys as Powertools' ``inject_lambda_context(clear_state=True)`` sets them.
 
-    Its reset rebuilds every key on each request: a fifth of a heartbeat's Python. When the previous
-    request left the keys as they were set (almost every request: few log, fewer add keys), only the
-    Lambda context's keys change, so only they are written; anything else takes Powertools' reset.
+    Its reset rebuilds every key on each request, a large share of a heartbeat's Python
+    (docs/benchmark.md). When the previous request left the keys as they were set (almost every
+    request: few log, fewer add keys), only the Lambda context's keys change, so only they are
+    written; anything else takes Powertools' reset.
     """
 
     def __init__(self) -> None:

@@ -136,9 +136,9 @@ def _could_nest_too_deep(text: str | bytes) -> bool:
 
 
 def _valid_json(model: Any, raw: str | bytes) -> Any:
-    """A valid body, validated by pydantic straight from its bytes (half what parsing, walking and
-    validating it apart cost); None for anything else, which the path that reads the JSON itself then
-    refuses in the words clients know."""
+    """A valid body, validated by pydantic straight from its bytes (cheaper than parsing, walking and
+    validating it apart: docs/benchmark.md); None for anything else, which the path that reads the JSON
+    itself then refuses in the words clients know."""
     if not raw or len(raw) > MAX_BODY_BYTES or _could_nest_too_deep(raw):
         return None
     try:
