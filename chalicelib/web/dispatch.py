@@ -62,6 +62,10 @@ class MediaApi(Chalice):
         super().register_blueprint(*args, **kwargs)
         self._declared = None
 
+    def register_middleware(self, *args: Any, **kwargs: Any) -> None:
+        super().register_middleware(*args, **kwargs)
+        self._declared = None
+
     def _declared_routes(self) -> dict[tuple[str, str], Answer]:
         """Each declared route's answer, composed once the routes are registered (at the first request)."""
         if self._declared is None:

@@ -144,3 +144,19 @@ def test_the_cases_cover_every_kind_of_answer(apps: tuple[Any, Chalice]) -> None
     api, _ = apps
     statuses = {api(event(API), LambdaContext())["statusCode"] for event in EVENTS.values()}
     assert statuses == {200, 204, 400, 405, 415, 500}
+
+
+def test_middleware_and_routes_registered_after_a_request_apply() -> None:
+    """As with Chalice, which reads them on every request: the declared routes are composed again."""
+    api = build_api(_blueprint("/late"))
+    assert api(_thing({"name": "a"})("/late"), LambdaContext())["statusCode"] == 200
+
+    def tag(event: Any, get_response: Any) -> Any:
+        response = get_response(event)
+        response.headers["X-Tagged"] = "yes"
+        return response
+
+    api.register_middleware(tag, "http")
+    assert api(_thing({"name": "a"})("/late"), LambdaContext())["headers"]["X-Tagged"] == "yes"
+    api.register_blueprint(_blueprint("/later"), url_prefix=URL_PREFIX)
+    assert api(_thing({"name": "b"})("/later"), LambdaContext())["statusCode"] == 200
