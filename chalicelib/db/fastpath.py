@@ -81,10 +81,7 @@ class _Pool:
             raise
 
     def release(self, connection: _Connection) -> None:
-        keep = not connection.broken
-        self._give_back(connection if keep else None)
-        if not keep:
-            self._close(connection)
+        self._give_back(connection)
 
     def close_idle(self) -> None:
         with self._lock:
@@ -100,10 +97,10 @@ class _Pool:
             self._waiting -= 1
 
     def _give_back(self, connection: _Connection | None) -> None:
-        """The borrower's slot back; ``connection`` kept idle if there is room, closed otherwise."""
+        """The borrower's slot back; ``connection`` kept idle if it works and there is room, closed otherwise."""
         with self._lock:
             self._lent -= 1
-            if connection is not None and len(self._idle) < KEEP_IDLE:
+            if connection is not None and not connection.broken and len(self._idle) < KEEP_IDLE:
                 self._idle.append(connection)
                 connection = None
             if self._waiting:
