@@ -403,8 +403,7 @@ def _timed_handler(app: Any, event: dict[str, Any]) -> float:
     started = time.perf_counter()
     answer = app(event, context)
     seconds = time.perf_counter() - started
-    if answer["statusCode"] != 200:
-        raise RuntimeError(f"{event['resource']} answered {answer['statusCode']}: {answer['body']}")
+    _ensure_ok(event, answer["statusCode"], answer["body"])
     return seconds
 
 
@@ -412,9 +411,13 @@ def _expect_ok(app: Any, event: dict[str, Any]) -> Any:
     from scripts.apigw import invoke
 
     status, _, body = invoke(app, event)
+    _ensure_ok(event, status, body)
+    return body
+
+
+def _ensure_ok(event: dict[str, Any], status: int, body: Any) -> None:
     if status != 200:
         raise RuntimeError(f"{event['resource']} answered {status}: {body}")
-    return body
 
 
 def busy_and_typical(url: str) -> tuple[int, int, int, int]:

@@ -77,14 +77,19 @@ class ThreadedServer(local.ThreadedHTTPServer):
     request_queue_size = 128
 
 
+def keep_requests_per_thread(app: Any) -> None:
+    """``app.current_request`` kept per thread, as ``chalice local`` does: its threads share one app."""
+    local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
+    app.__class__ = local.CustomLocalChalice
+
+
 def create_server(host: str, port: int, stage: str = "local") -> local.LocalDevServer:
     """A ready-to-serve server for the project's app, as ``chalice local --stage <stage>`` makes it."""
     from chalice.cli.factory import CLIFactory
 
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage)
     app = config.chalice_app
-    local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
-    app.__class__ = local.CustomLocalChalice  # thread-local current_request, as chalice local does
+    keep_requests_per_thread(app)
     return local.LocalDevServer(app, config, host, port, handler_cls=RequestHandler, server_cls=ThreadedServer)
 
 

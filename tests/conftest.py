@@ -104,13 +104,11 @@ def lambda_app() -> Iterator[Any]:
     container handles one request at a time, but Chalice keeps ``current_request`` on the app: shared by
     threads, one request would read another's body. So each thread keeps its own, as ``chalice local``
     (and ``scripts/local_server.py``) does."""
-    from chalice import local
-
     from app import app
+    from scripts.local_server import keep_requests_per_thread
 
     deployed_class = app.__class__
-    local.CustomLocalChalice.__bases__ = (local.LocalChalice, deployed_class)  # as chalice local does
-    app.__class__ = local.CustomLocalChalice
+    keep_requests_per_thread(app)
     try:
         yield app
     finally:
